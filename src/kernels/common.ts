@@ -1,0 +1,66 @@
+// What every kernel module shares: the activation codes, 1-D launch grids, shape checks.
+
+import type { GpuContext, Workgroups } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
+import { formatShape, type DType, type Tensor } from '../tensor/tensor.ts';
+
+export type Activation = 'identity' | 'sigmoid' | 'relu' | 'leaky_relu' | 'tanh';
+
+export const ACTIVATIONS: readonly Activation[] = ['identity', 'sigmoid', 'relu', 'leaky_relu', 'tanh'];
+
+/** The code shaders/lib/activation.wgsl switches on. */
+export function activationCode(act: Activation): number {
+  const code = ACTIVATIONS.indexOf(act);
+  if (code < 0) throw new ShapeError(`unknown activation '${act}' (expected one of ${ACTIVATIONS.join(', ')})`);
+  return code;
+}
+
+/** Default leaky-ReLU slope (the DCGAN / GAN-hacks value). */
+export const DEFAULT_LEAK = 0.2;
+
+export const ELEMENTWISE_WG = 256;
+
+/**
+ * Workgroups covering `n` invocations of `wg` lanes: x up to the per-dimension limit, the
+ * rest in y. Shaders compute the linear index as `(wid.y * nwg.x + wid.x) * WG + lid`.
+ */
+export function grid1d(ctx: GpuContext, n: number, wg = ELEMENTWISE_WG): Workgroups {
+  const groups = Math.max(1, Math.ceil(n / wg));
+  const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= maxX) return [groups, 1, 1];
+  const y = Math.ceil(groups / maxX);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+export function expectDType(op: string, t: Tensor, dtype: DType): void {
+  if (t.dtype !== dtype) throw new ShapeError(`${op}: ${t} must be ${dtype}`);
+}
+
+export function expectShape(op: string, t: Tensor, shape: readonly number[]): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(`${op}: ${t} must have shape ${formatShape(shape)}`);
+  }
+}
+
+export function expectSameShape(op: string, a: Tensor, b: Tensor): void {
+  if (a.size !== b.size || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new ShapeError(`${op}: shapes differ: ${a} vs ${b}`);
+  }
+}
+
+export function expect2d(op: string, t: Tensor): void {
+  if (t.shape.length !== 2) throw new ShapeError(`${op}: ${t} must be 2-D`);
+}
+
+/** Two tensors bound to one dispatch must not share a buffer when either is written. */
+export function expectDistinct(op: string, ...ts: Tensor[]): void {
+  const seen = new Set<GPUBuffer>();
+  for (const t of ts) {
+    if (seen.has(t.buffer)) throw new ShapeError(`${op}: ${t} aliases another operand; use separate tensors`);
+    seen.add(t.buffer);
+  }
+}
+
+export function expectFinite(op: string, name: string, value: number): void {
+  if (!Number.isFinite(value)) throw new ShapeError(`${op}: ${name} must be a finite number, got ${value}`);
+}

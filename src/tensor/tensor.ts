@@ -1,0 +1,149 @@
+// A GPU tensor: a storage buffer with a shape and a dtype. `u8` data is packed four to a
+// u32 word (WGSL has no 8-bit type); `f32` and `u32` are one element per word.
+
+import type { GpuContext } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
+
+export type DType = 'f32' | 'u32' | 'u8';
+
+export type Shape = readonly number[];
+
+const BYTES: Record<DType, number> = { f32: 4, u32: 4, u8: 1 };
+
+export function numel(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Bytes a buffer needs for `shape`: rounded up to 16 so every tensor can be read as vec4s. */
+export function bufferBytes(shape: Shape, dtype: DType): number {
+  return Math.max(16, Math.ceil((numel(shape) * BYTES[dtype]) / 16) * 16);
+}
+
+export class Tensor {
+  readonly buffer: GPUBuffer;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly label: string;
+
+  constructor(buffer: GPUBuffer, shape: Shape, dtype: DType, label: string) {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 1) throw new ShapeError(`tensor '${label}': invalid shape ${formatShape(shape)}`);
+    }
+    if (buffer.size < numel(shape) * BYTES[dtype]) {
+      throw new ShapeError(`tensor '${label}': buffer of ${buffer.size} bytes is too small for ${dtype}${formatShape(shape)}`);
+    }
+    this.buffer = buffer;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.label = label;
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  /** Bytes of element data (not counting the padding to 16). */
+  get byteLength(): number {
+    return this.size * BYTES[this.dtype];
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Rows and columns of a 2-D tensor (a vector [n] is one row of n). */
+  get rows(): number {
+    return this.shape.length === 1 ? 1 : this.shape[0];
+  }
+
+  get cols(): number {
+    return this.shape[this.shape.length - 1];
+  }
+
+  toString(): string {
+    return `${this.label}:${this.dtype}${formatShape(this.shape)}`;
+  }
+
+  /** The same buffer under another shape with the same element count. */
+  reshape(shape: Shape, label = this.label): Tensor {
+    if (numel(shape) !== this.size) {
+      throw new ShapeError(`reshape '${this.label}': ${formatShape(this.shape)} -> ${formatShape(shape)} changes the element count`);
+    }
+    return new Tensor(this.buffer, shape, this.dtype, label);
+  }
+}
+
+/** Creates a tensor with its own buffer, usable as storage and as a copy source/target. */
+export function createTensor(ctx: GpuContext, shape: Shape, dtype: DType = 'f32', label = 'tensor'): Tensor {
+  const size = bufferBytes(shape, dtype);
+  const max = ctx.limits.maxStorageBufferBindingSize;
+  if (size > max) {
+    throw new ShapeError(
+      `tensor '${label}' ${dtype}${formatShape(shape)} needs ${size} bytes, above this adapter's storage binding limit of ${max} bytes`,
+    );
+  }
+  const buffer = ctx.device.createBuffer({
+    label,
+    size,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  return new Tensor(buffer, shape, dtype, label);
+}
+
+/** Writes host data into a tensor; the array type must match the dtype. */
+export function upload(ctx: GpuContext, t: Tensor, data: Float32Array | Uint32Array | Uint8Array | readonly number[]): void {
+  const typed = Array.isArray(data) ? toTyped(t.dtype, data as readonly number[]) : (data as Float32Array | Uint32Array | Uint8Array);
+  const expected = t.dtype === 'f32' ? Float32Array : t.dtype === 'u32' ? Uint32Array : Uint8Array;
+  if (!(typed instanceof expected)) {
+    throw new ShapeError(`upload to ${t}: expected ${expected.name}, got ${typed.constructor.name}`);
+  }
+  if (typed.length !== t.size) {
+    throw new ShapeError(`upload to ${t}: ${typed.length} values for ${t.size} elements`);
+  }
+  // writeBuffer needs a multiple of 4 bytes; pad u8 data with zeros.
+  if (typed.byteLength % 4) {
+    const padded = new Uint8Array(Math.ceil(typed.byteLength / 4) * 4);
+    padded.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+    ctx.device.queue.writeBuffer(t.buffer, 0, padded);
+  } else {
+    ctx.device.queue.writeBuffer(t.buffer, 0, typed.buffer, typed.byteOffset, typed.byteLength);
+  }
+}
+
+function toTyped(dtype: DType, data: readonly number[]) {
+  return dtype === 'f32' ? Float32Array.from(data) : dtype === 'u32' ? Uint32Array.from(data) : Uint8Array.from(data);
+}
+
+/** Reads an f32 tensor back (awaits the GPU). */
+export async function download(ctx: GpuContext, t: Tensor): Promise<Float32Array> {
+  if (t.dtype !== 'f32') throw new ShapeError(`download: ${t} is not f32 (use downloadU32 / downloadU8)`);
+  return new Float32Array(await ctx.readBuffer(t.buffer, 0, t.byteLength));
+}
+
+export async function downloadU32(ctx: GpuContext, t: Tensor): Promise<Uint32Array> {
+  if (t.dtype !== 'u32') throw new ShapeError(`downloadU32: ${t} is not u32`);
+  return new Uint32Array(await ctx.readBuffer(t.buffer, 0, t.byteLength));
+}
+
+export async function downloadU8(ctx: GpuContext, t: Tensor): Promise<Uint8Array> {
+  if (t.dtype !== 'u8') throw new ShapeError(`downloadU8: ${t} is not u8`);
+  const bytes = await ctx.readBuffer(t.buffer, 0, Math.ceil(t.byteLength / 4) * 4);
+  return new Uint8Array(bytes, 0, t.size);
+}
+
+/** Creates a tensor and uploads `data` into it. */
+export function tensorFrom(
+  ctx: GpuContext,
+  data: Float32Array | Uint32Array | Uint8Array,
+  shape: Shape,
+  label = 'tensor',
+): Tensor {
+  const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Uint32Array ? 'u32' : 'u8';
+  const t = createTensor(ctx, shape, dtype, label);
+  upload(ctx, t, data);
+  return t;
+}
