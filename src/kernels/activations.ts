@@ -22,7 +22,7 @@ export function activationForward(ctx: GpuContext, x: Tensor, y: Tensor, act: Ac
   return ctx.dispatch(FORWARD, {
     label: op,
     constants: { ACT: activationCode(act), LEAK: leak, WG: ELEMENTWISE_WG },
-    resources: [x.buffer, y.buffer, uniforms([['u32', x.size]])],
+    resources: [x.binding(), y.binding(), uniforms([['u32', x.size]])],
     workgroups: grid1d(ctx, x.size),
   });
 }
@@ -36,7 +36,7 @@ export function activationBackward(ctx: GpuContext, y: Tensor, grad: Tensor, act
   return ctx.dispatch(BACKWARD, {
     label: op,
     constants: { ACT: activationCode(act), LEAK: leak, WG: ELEMENTWISE_WG },
-    resources: [y.buffer, grad.buffer, uniforms([['u32', y.size]])],
+    resources: [y.binding(), grad.binding(), uniforms([['u32', y.size]])],
     workgroups: grid1d(ctx, y.size),
   });
 }

@@ -52,12 +52,12 @@ export function expect2d(op: string, t: Tensor): void {
   if (t.shape.length !== 2) throw new ShapeError(`${op}: ${t} must be 2-D`);
 }
 
-/** Two tensors bound to one dispatch must not share a buffer when either is written. */
+/** Tensors bound to one dispatch where one is written must not overlap (WebGPU forbids it). */
 export function expectDistinct(op: string, ...ts: Tensor[]): void {
-  const seen = new Set<GPUBuffer>();
-  for (const t of ts) {
-    if (seen.has(t.buffer)) throw new ShapeError(`${op}: ${t} aliases another operand; use separate tensors`);
-    seen.add(t.buffer);
+  for (let i = 0; i < ts.length; i++) {
+    for (let j = i + 1; j < ts.length; j++) {
+      if (ts[i].overlaps(ts[j])) throw new ShapeError(`${op}: ${ts[i]} overlaps ${ts[j]}; use separate tensors`);
+    }
   }
 }
 

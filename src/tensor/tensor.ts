@@ -23,23 +23,56 @@ export function bufferBytes(shape: Shape, dtype: DType): number {
   return Math.max(16, Math.ceil((numel(shape) * BYTES[dtype]) / 16) * 16);
 }
 
+/** Every adapter's storage-binding offset alignment is at most this (the WebGPU maximum). */
+export const VIEW_ALIGNMENT = 256;
+
 export class Tensor {
   readonly buffer: GPUBuffer;
   readonly shape: Shape;
   readonly dtype: DType;
   readonly label: string;
+  /** Where the tensor starts in its buffer: 0, or a multiple of 256 for a view. */
+  readonly byteOffset: number;
 
-  constructor(buffer: GPUBuffer, shape: Shape, dtype: DType, label: string) {
+  constructor(buffer: GPUBuffer, shape: Shape, dtype: DType, label: string, byteOffset = 0) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 1) throw new ShapeError(`tensor '${label}': invalid shape ${formatShape(shape)}`);
     }
-    if (buffer.size < numel(shape) * BYTES[dtype]) {
-      throw new ShapeError(`tensor '${label}': buffer of ${buffer.size} bytes is too small for ${dtype}${formatShape(shape)}`);
+    if (byteOffset % VIEW_ALIGNMENT) {
+      throw new ShapeError(`tensor '${label}': offset ${byteOffset} is not a multiple of ${VIEW_ALIGNMENT} bytes`);
+    }
+    if (buffer.size < byteOffset + numel(shape) * BYTES[dtype]) {
+      throw new ShapeError(`tensor '${label}': buffer of ${buffer.size} bytes is too small for ${dtype}${formatShape(shape)} at offset ${byteOffset}`);
     }
     this.buffer = buffer;
     this.shape = shape;
     this.dtype = dtype;
     this.label = label;
+    this.byteOffset = byteOffset;
+  }
+
+  /**
+   * The binding a kernel uses: the tensor's range of its buffer, padded to 16 bytes so it
+   * can be read as vec4s (buffers are allocated with that padding; views must leave room).
+   */
+  binding(): GPUBufferBinding {
+    const size = Math.min(Math.ceil(this.byteLength / 16) * 16, this.buffer.size - this.byteOffset);
+    return { buffer: this.buffer, offset: this.byteOffset, size };
+  }
+
+  /** Rows [start, start + count) of a 2-D tensor, sharing the buffer (offset must be 256-aligned). */
+  rowsView(start: number, count: number, label = `${this.label}[${start}:${start + count}]`): Tensor {
+    if (this.shape.length !== 2 || start < 0 || count < 1 || start + count > this.shape[0]) {
+      throw new ShapeError(`rowsView of ${this}: rows ${start}..${start + count} out of range`);
+    }
+    const offset = this.byteOffset + start * this.shape[1] * BYTES[this.dtype];
+    return new Tensor(this.buffer, [count, this.shape[1]], this.dtype, label, offset);
+  }
+
+  /** True when both tensors' byte ranges overlap in the same buffer. */
+  overlaps(other: Tensor): boolean {
+    if (this.buffer !== other.buffer) return false;
+    return this.byteOffset < other.byteOffset + other.byteLength && other.byteOffset < this.byteOffset + this.byteLength;
   }
 
   get size(): number {
@@ -73,7 +106,7 @@ export class Tensor {
     if (numel(shape) !== this.size) {
       throw new ShapeError(`reshape '${this.label}': ${formatShape(this.shape)} -> ${formatShape(shape)} changes the element count`);
     }
-    return new Tensor(this.buffer, shape, this.dtype, label);
+    return new Tensor(this.buffer, shape, this.dtype, label, this.byteOffset);
   }
 }
 
@@ -108,9 +141,9 @@ export function upload(ctx: GpuContext, t: Tensor, data: Float32Array | Uint32Ar
   if (typed.byteLength % 4) {
     const padded = new Uint8Array(Math.ceil(typed.byteLength / 4) * 4);
     padded.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
-    ctx.device.queue.writeBuffer(t.buffer, 0, padded);
+    ctx.device.queue.writeBuffer(t.buffer, t.byteOffset, padded);
   } else {
-    ctx.device.queue.writeBuffer(t.buffer, 0, typed.buffer, typed.byteOffset, typed.byteLength);
+    ctx.device.queue.writeBuffer(t.buffer, t.byteOffset, typed.buffer, typed.byteOffset, typed.byteLength);
   }
 }
 
@@ -121,17 +154,17 @@ function toTyped(dtype: DType, data: readonly number[]) {
 /** Reads an f32 tensor back (awaits the GPU). */
 export async function download(ctx: GpuContext, t: Tensor): Promise<Float32Array> {
   if (t.dtype !== 'f32') throw new ShapeError(`download: ${t} is not f32 (use downloadU32 / downloadU8)`);
-  return new Float32Array(await ctx.readBuffer(t.buffer, 0, t.byteLength));
+  return new Float32Array(await ctx.readBuffer(t.buffer, t.byteOffset, t.byteLength));
 }
 
 export async function downloadU32(ctx: GpuContext, t: Tensor): Promise<Uint32Array> {
   if (t.dtype !== 'u32') throw new ShapeError(`downloadU32: ${t} is not u32`);
-  return new Uint32Array(await ctx.readBuffer(t.buffer, 0, t.byteLength));
+  return new Uint32Array(await ctx.readBuffer(t.buffer, t.byteOffset, t.byteLength));
 }
 
 export async function downloadU8(ctx: GpuContext, t: Tensor): Promise<Uint8Array> {
   if (t.dtype !== 'u8') throw new ShapeError(`downloadU8: ${t} is not u8`);
-  const bytes = await ctx.readBuffer(t.buffer, 0, Math.ceil(t.byteLength / 4) * 4);
+  const bytes = await ctx.readBuffer(t.buffer, t.byteOffset, Math.ceil(t.byteLength / 4) * 4);
   return new Uint8Array(bytes, 0, t.size);
 }
 
