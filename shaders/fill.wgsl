@@ -1,0 +1,27 @@
+// Word writes: filling a tensor with one value, and bumping a counter on the GPU. Both see
+// the tensor as 32-bit words; an f32 value arrives as its bit pattern, so one kernel fills
+// f32 and u32 tensors alike.
+
+override WG: u32 = 256u;
+
+struct Params {
+  n: u32,
+  bits: u32,
+  index: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> words: array<u32>;
+@group(0) @binding(1) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= params.n) { return; }
+  words[i] = params.bits;
+}
+
+// One invocation: the counter is a step count read by later dispatches of the same iteration.
+@compute @workgroup_size(1)
+fn increment_counter() {
+  words[params.index] = words[params.index] + 1u;
+}
