@@ -1,0 +1,78 @@
+// Discriminator losses and their gradients, per element of the output column.
+// LOSS 0: binary cross-entropy on logits x with targets y in [0, 1].
+// LOSS 1: half squared error of a sigmoid output a against y (DeepLearnToolbox's nnff/nnbp).
+// `loss_grad` writes scale * dL/d(input) elementwise; `loss_sum` adds scale * sum_i L_i into
+// one slot of a metrics tensor, in a fixed order (one workgroup: lanes walk strided elements,
+// then combine pairwise), so the result is bit-identical from run to run.
+
+override LOSS: u32 = 0u;
+override ACCUMULATE: bool = false;
+override WG: u32 = 256u;
+
+struct Params {
+  n: u32,
+  scale: f32,
+  slot: u32,
+}
+
+@group(0) @binding(0) var<storage, read> pred: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+// log(1 + u) for u in [0, 1]. WGSL has no log1p: log(1 + u) drops u's low bits for small u, and
+// the spec only promises 2^-21 absolute accuracy of log on [0.5, 2]. Below 1/16 a six-term
+// series is used instead (truncation u^6/7 < 2^-26 relative); above, log(1 + u) >= 0.06.
+fn log1p_unit(u: f32) -> f32 {
+  if (u < 0.0625) {
+    return u * (1.0 - u * (0.5 - u * (1.0 / 3.0 - u * (0.25 - u * (0.2 - u * (1.0 / 6.0))))));
+  }
+  return log(1.0 + u);
+}
+
+// max(x, 0) - x y + log(1 + e^-|x|): exp never overflows, so finite for every finite x.
+fn bce_with_logits(x: f32, y: f32) -> f32 {
+  return (max(x, 0.0) - x * y) + log1p_unit(exp(-abs(x)));
+}
+
+fn loss_term(p: f32, y: f32) -> f32 {
+  if (LOSS == 0u) { return bce_with_logits(p, y); }
+  let e = y - p;
+  return 0.5 * e * e;
+}
+
+fn loss_grad_term(p: f32, y: f32) -> f32 {
+  if (LOSS == 0u) { return sigmoid(p) - y; }
+  return (p - y) * (p * (1.0 - p));
+}
+
+@compute @workgroup_size(WG)
+fn loss_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= params.n) { return; }
+  out[i] = params.scale * loss_grad_term(pred[i], labels[i]);
+}
+
+const SUM_LANES: u32 = 256u;
+var<workgroup> lane_sums: array<f32, SUM_LANES>;
+
+@compute @workgroup_size(SUM_LANES)
+fn loss_sum(@builtin(local_invocation_index) lid: u32) {
+  var acc = 0.0;
+  for (var i = lid; i < params.n; i += SUM_LANES) {
+    acc += loss_term(pred[i], labels[i]);
+  }
+  lane_sums[lid] = acc;
+  workgroupBarrier();
+  for (var stride = SUM_LANES / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      lane_sums[lid] += lane_sums[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    var total = params.scale * lane_sums[0];
+    if (ACCUMULATE) { total = out[params.slot] + total; }
+    out[params.slot] = total;
+  }
+}
