@@ -1,0 +1,112 @@
+// Checks of the optimizers over several consecutive steps against float64 runs with the same
+// gradients, and of the GPU step counter that Adam reads (incremented on the GPU each step).
+
+import type { GpuContext } from '../gpu/context.ts';
+import { adam, incrementCounter, sgdMomentum } from '../kernels/optim.ts';
+import * as ref from '../reference/optim.ts';
+import { createTensor, download, downloadU32, tensorFrom, upload } from '../tensor/tensor.ts';
+import { combine, compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
+
+const SIZES = [1, 257, 78_400];
+const STEPS = 5;
+
+function gradients(n: number, seed: number, amplitude: number): Float32Array[] {
+  return Array.from({ length: STEPS }, (_, s) => {
+    const g = randomF32(n, seed + 1000 * s, -amplitude, amplitude);
+    g[0] = s === 1 ? 0 : g[0];
+    return g;
+  });
+}
+
+// Each step rounds v four times (l2 w, g + l2 w, the two products and their sum) and w once;
+// an error in v reaches w at that step and, through momentum <= 1, at every later one. The
+// reference sums |terms| of every value, so 5 u times (w magnitude + STEPS * v magnitude)
+// bounds the drift of the f32 run from the float64 one.
+const SGD_TOL: Tolerance = { abs: 0, rel: 5 * EPS32, why: '5 roundings per step, of |w| + steps * |v terms| summed over the steps' };
+
+const sgdChecks: Check[] = SIZES.flatMap((n) =>
+  [0, 0.5].flatMap((momentum) =>
+    [0, 1e-4].map((l2): Check => ({
+      kernel: 'sgdMomentum',
+      case: `n=${n} lr=2 momentum=${momentum} l2=${l2}, ${STEPS} steps`,
+      async run(ctx) {
+        const opts = { lr: 2, momentum, l2 };
+        const w0 = randomF32(n, 71 + n, -0.5, 0.5);
+        const grads = gradients(n, 73 + n, 0.05);
+        const w = tensorFrom(ctx, w0, [n], 'w');
+        const g = createTensor(ctx, [n], 'f32', 'g');
+        const v = tensorFrom(ctx, new Float32Array(n), [n], 'v');
+        const update = sgdMomentum(ctx, w, g, v, opts);
+        for (const gs of grads) {
+          upload(ctx, g, gs);
+          ctx.run([update]);
+        }
+        const want = ref.sgdMomentum(w0, new Float64Array(n), grads, opts);
+        const result = combine([
+          compare(await download(ctx, w), want.w, SGD_TOL, want.wMagnitude.map((m, i) => m + STEPS * want.vMagnitude[i])),
+          compare(await download(ctx, v), want.v, SGD_TOL, want.vMagnitude.map((m) => STEPS * m)),
+        ]);
+        for (const t of [w, g, v]) t.buffer.destroy();
+        return result;
+      },
+    })),
+  ),
+);
+
+interface AdamCase {
+  name: string;
+  opts: ref.AdamOptions;
+  /** The step count before the first step (the GPU counter's starting value). */
+  t0: number;
+  /** Half-width of the initial weights: small weights keep the updates' own bits in view. */
+  wRange: number;
+}
+
+const ADAM_CASES: AdamCase[] = [
+  { name: 'DCGAN lr=2e-4 b1=0.5 b2=0.999, t=1..5', opts: { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8 }, t0: 0, wRange: 0.5 },
+  { name: 'lr=1e-3 b1=0.9 b2=0.999 wd=1e-4, t=1..5, small w', opts: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 }, t0: 0, wRange: 1e-3 },
+  { name: 'lr=1e-3 b1=0.9 b2=0.999, t=999996..1e6, small w', opts: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, t0: 999_995, wRange: 1e-3 },
+  { name: 'lr=1e-3 b1=0 b2=0.99 eps=1e-3, t=1..5, small w', opts: { lr: 1e-3, beta1: 0, beta2: 0.99, eps: 1e-3 }, t0: 0, wRange: 1e-3 },
+];
+
+// Per step the update lr * (m / c1) / (sqrt(v / c2) + eps) carries the roundings of m (3), v
+// (3, halved by sqrt), 1 - beta^t (the expm1 polynomial, ~3), sqrt and three divisions (2.5
+// ulp each allowed by WGSL): under 24 u of the update's |terms|, and w - update one more u of
+// |w|. m and v errors carry forward damped by beta. 32 u of the reference's sums of
+// |w| + |update terms| over the steps leaves a margin; m and v themselves need 4 u.
+const ADAM_W_TOL: Tolerance = { abs: 0, rel: 32 * EPS32, why: '~24 u per update (moments, bias correction, sqrt, 3 divisions) + 1 u of |w|, summed over steps' };
+const ADAM_MOMENT_TOL: Tolerance = { abs: 0, rel: 4 * EPS32 * STEPS, why: '3 roundings per moment update, carried through the steps' };
+
+const adamChecks: Check[] = SIZES.flatMap((n) =>
+  ADAM_CASES.map((c): Check => ({
+    kernel: 'adam',
+    case: `n=${n} ${c.name}`,
+    async run(ctx: GpuContext) {
+      const w0 = randomF32(n, 79 + n, -c.wRange, c.wRange);
+      const grads = gradients(n, 83 + n, 1);
+      const w = tensorFrom(ctx, w0, [n], 'w');
+      const g = createTensor(ctx, [n], 'f32', 'g');
+      const m = tensorFrom(ctx, new Float32Array(n), [n], 'm');
+      const v = tensorFrom(ctx, new Float32Array(n), [n], 'v');
+      // The counter sits at index 1 of a 3-counter clock, to exercise stepIndex.
+      const clock = tensorFrom(ctx, Uint32Array.of(7, c.t0, 9), [3], 'clock');
+      const step = [incrementCounter(ctx, clock, 1), adam(ctx, w, g, m, v, clock, { ...c.opts, stepIndex: 1 })];
+      for (const gs of grads) {
+        upload(ctx, g, gs);
+        ctx.run(step);
+      }
+      const want = ref.adam(w0, new Float64Array(n), new Float64Array(n), c.t0, grads, c.opts);
+      const vScale = want.v.map(Math.abs);
+      const result = combine([
+        compare(await download(ctx, w), want.w, ADAM_W_TOL, want.wMagnitude),
+        compare(await download(ctx, m), want.m, ADAM_MOMENT_TOL, want.mMagnitude),
+        compare(await download(ctx, v), want.v, ADAM_MOMENT_TOL, vScale),
+        compare(await downloadU32(ctx, clock), [7, c.t0 + STEPS, 9], { abs: 0, rel: 0, why: 'the counter counts the steps exactly' }),
+      ]);
+      for (const t of [w, g, m, v, clock]) t.buffer.destroy();
+      return result;
+    },
+  })),
+);
+
+export const optimChecks: Check[] = [...sgdChecks, ...adamChecks];

@@ -1,0 +1,145 @@
+// Optimizers: DeepLearnToolbox's SGD with momentum and L2, Adam with bias correction, and the
+// GPU counter Adam reads its step count from. Hyperparameters are fixed when the op is
+// recorded; the step count changes every iteration, so it lives in a u32 tensor on the GPU.
+
+import source from '../../shaders/optim.wgsl?raw';
+import { ShapeError } from '../gpu/errors.ts';
+import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
+import { defineShader } from '../gpu/shader.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { ELEMENTWISE_WG, expectDType, expectDistinct, expectFinite, expectSameShape, grid1d } from './common.ts';
+import { fillShader } from './fill.ts';
+
+const shader = defineShader('optim.wgsl', source);
+
+const SGD: KernelSpec = { shader, entry: 'sgd_momentum', bindings: ['write', 'read', 'write', 'uniform'] };
+const ADAM: KernelSpec = { shader, entry: 'adam', bindings: ['write', 'read', 'write', 'uniform', 'write', 'read'] };
+const INCREMENT: KernelSpec = { shader: fillShader, entry: 'increment_counter', bindings: ['write', 'uniform'] };
+
+/**
+ * ln(beta) for the bias correction 1 - beta^t = -expm1(t ln beta). beta = 0 (no averaging)
+ * would give -Infinity, which WGSL need not honour; -1e4 gives beta^t = 0 just the same.
+ */
+function lnBeta(beta: number): number {
+  return Math.max(Math.log(beta), -1e4);
+}
+
+interface OptimFields {
+  n: number;
+  stepIndex?: number;
+  lr: number;
+  momentum?: number;
+  l2: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+/** The shared parameter block of shaders/optim.wgsl, in declaration order. */
+function optimParams(f: OptimFields): Uint8Array {
+  const beta1 = f.beta1 ?? 0;
+  const beta2 = f.beta2 ?? 0;
+  return uniforms([
+    ['u32', f.n],
+    ['u32', f.stepIndex ?? 0],
+    ['f32', f.lr],
+    ['f32', f.momentum ?? 0],
+    ['f32', f.l2],
+    ['f32', beta1],
+    ['f32', beta2],
+    ['f32', 1 - beta1],
+    ['f32', 1 - beta2],
+    ['f32', lnBeta(beta1)],
+    ['f32', lnBeta(beta2)],
+    ['f32', f.eps ?? 0],
+  ]);
+}
+
+function expectParameterSet(op: string, w: Tensor, ...others: Tensor[]): void {
+  expectDType(op, w, 'f32');
+  for (const t of others) {
+    expectDType(op, t, 'f32');
+    expectSameShape(op, w, t);
+  }
+  expectDistinct(op, w, ...others);
+}
+
+/** DeepLearnToolbox SGD: v = momentum*v + lr*(g + l2*w); w -= v. Pass l2 = 0 for biases. */
+export function sgdMomentum(
+  ctx: GpuContext,
+  w: Tensor,
+  g: Tensor,
+  v: Tensor,
+  opts: { lr: number; momentum: number; l2: number },
+): Dispatch {
+  const op = `sgdMomentum(${w}, ${g}, ${v})`;
+  expectParameterSet(op, w, g, v);
+  expectFinite(op, 'lr', opts.lr);
+  expectFinite(op, 'momentum', opts.momentum);
+  expectFinite(op, 'l2', opts.l2);
+  return ctx.dispatch(SGD, {
+    label: op,
+    constants: { WG: ELEMENTWISE_WG },
+    resources: [w.binding(), g.binding(), v.binding(), optimParams({ n: w.size, lr: opts.lr, momentum: opts.momentum, l2: opts.l2 })],
+    workgroups: grid1d(ctx, w.size),
+  });
+}
+
+/**
+ * Adam with bias correction: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), where t = step[stepIndex] is read
+ * on the GPU (already incremented for this step; 0 is taken as 1). `weightDecay` is coupled
+ * L2, as in torch.optim.Adam: g + weightDecay * w enters both moments.
+ */
+export function adam(
+  ctx: GpuContext,
+  w: Tensor,
+  g: Tensor,
+  m: Tensor,
+  v: Tensor,
+  step: Tensor,
+  opts: { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number },
+): Dispatch {
+  const op = `adam(${w}, ${g}, ${m}, ${v}, ${step})`;
+  expectParameterSet(op, w, g, m, v);
+  expectDType(op, step, 'u32');
+  const stepIndex = opts.stepIndex ?? 0;
+  if (!Number.isInteger(stepIndex) || stepIndex < 0 || stepIndex >= step.size) {
+    throw new ShapeError(`${op}: stepIndex ${stepIndex} is out of range for ${step}`);
+  }
+  const weightDecay = opts.weightDecay ?? 0;
+  for (const [name, value] of [['lr', opts.lr], ['beta1', opts.beta1], ['beta2', opts.beta2], ['eps', opts.eps], ['weightDecay', weightDecay]] as const) {
+    expectFinite(op, name, value);
+  }
+  for (const [name, value] of [['beta1', opts.beta1], ['beta2', opts.beta2]] as const) {
+    if (value < 0 || value >= 1) throw new ShapeError(`${op}: ${name} must be in [0, 1), got ${value}`);
+  }
+  if (opts.eps < 0) throw new ShapeError(`${op}: eps must be >= 0, got ${opts.eps}`);
+  return ctx.dispatch(ADAM, {
+    label: op,
+    constants: { WG: ELEMENTWISE_WG },
+    resources: [
+      w.binding(),
+      g.binding(),
+      m.binding(),
+      optimParams({ n: w.size, stepIndex, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps }),
+      v.binding(),
+      step.binding(),
+    ],
+    workgroups: grid1d(ctx, w.size),
+  });
+}
+
+/** counter[index] += 1 on the GPU (Adam step counts, the trainer's iteration clock); wraps at 2^32. */
+export function incrementCounter(ctx: GpuContext, counter: Tensor, index = 0): Dispatch {
+  const op = `incrementCounter(${counter}[${index}])`;
+  expectDType(op, counter, 'u32');
+  if (!Number.isInteger(index) || index < 0 || index >= counter.size) {
+    throw new ShapeError(`${op}: index ${index} is out of range for ${counter} (${counter.size} counters)`);
+  }
+  return ctx.dispatch(INCREMENT, {
+    label: op,
+    resources: [counter.binding(), uniforms([['u32', 0], ['u32', 0], ['u32', index]])],
+    workgroups: [1, 1, 1],
+  });
+}

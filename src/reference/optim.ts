@@ -1,0 +1,69 @@
+// Float64 reference optimizers, written for clarity. Each runs several steps with the given
+// gradients and also tracks the magnitude each result is built from, which the checks'
+// tolerances scale with.
+
+export interface SgdOptions {
+  lr: number;
+  momentum: number;
+  l2: number;
+}
+
+/** DeepLearnToolbox's nnapplygrads, `steps.length` times: v = momentum v + lr (g + l2 w); w -= v. */
+export function sgdMomentum(w0: ArrayLike<number>, v0: ArrayLike<number>, grads: readonly ArrayLike<number>[], o: SgdOptions) {
+  const w = Float64Array.from(w0);
+  const v = Float64Array.from(v0);
+  // Sums of |terms| that entered each value over all steps: the scale of its rounding error.
+  const wMagnitude = new Float64Array(w.length);
+  const vMagnitude = new Float64Array(w.length);
+  for (const g of grads) {
+    for (let i = 0; i < w.length; i++) {
+      v[i] = o.momentum * v[i] + o.lr * (g[i] + o.l2 * w[i]);
+      vMagnitude[i] += Math.abs(o.momentum * v[i]) + Math.abs(o.lr * g[i]) + Math.abs(o.lr * o.l2 * w[i]);
+      w[i] = w[i] - v[i];
+      wMagnitude[i] += Math.abs(w[i]) + Math.abs(v[i]);
+    }
+  }
+  return { w, v, wMagnitude, vMagnitude };
+}
+
+export interface AdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay?: number;
+}
+
+/** Adam from step t0 + 1 to t0 + grads.length, with bias correction and coupled weight decay. */
+export function adam(
+  w0: ArrayLike<number>,
+  m0: ArrayLike<number>,
+  v0: ArrayLike<number>,
+  t0: number,
+  grads: readonly ArrayLike<number>[],
+  o: AdamOptions,
+) {
+  const w = Float64Array.from(w0);
+  const m = Float64Array.from(m0);
+  const v = Float64Array.from(v0);
+  const wd = o.weightDecay ?? 0;
+  const wMagnitude = new Float64Array(w.length);
+  const mMagnitude = new Float64Array(w.length);
+  grads.forEach((g, s) => {
+    const t = t0 + s + 1;
+    const c1 = 1 - o.beta1 ** t;
+    const c2 = 1 - o.beta2 ** t;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] + wd * w[i];
+      m[i] = o.beta1 * m[i] + (1 - o.beta1) * gi;
+      // |m|'s twin with |terms|: where m cancels, its rounding error is relative to this.
+      mMagnitude[i] = o.beta1 * mMagnitude[i] + (1 - o.beta1) * (Math.abs(g[i]) + Math.abs(wd * w[i]));
+      v[i] = o.beta2 * v[i] + (1 - o.beta2) * gi * gi;
+      const update = (o.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
+      const updateMagnitude = (o.lr * (mMagnitude[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
+      w[i] -= update;
+      wMagnitude[i] += Math.abs(w[i]) + updateMagnitude;
+    }
+  });
+  return { w, m, v, wMagnitude, mMagnitude };
+}
