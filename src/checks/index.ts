@@ -1,8 +1,11 @@
 // Every kernel check, in the order `npm run check` prints them.
 
 import { activationChecks } from './activations.ts';
+import { lossChecks } from './losses.ts';
+import { optimChecks } from './optim.ts';
+import { reduceChecks } from './reduce.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks];
 
 export type { Check, CheckResult } from './check.ts';
