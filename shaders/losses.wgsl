@@ -8,6 +8,8 @@
 override LOSS: u32 = 0u;
 override ACCUMULATE: bool = false;
 override WG: u32 = 256u;
+// Gradient elements per invocation, WG apart (lavapipe pays per invocation, not per element).
+override PER_INVOCATION: u32 = 8u;
 
 struct Params {
   n: u32,
@@ -48,9 +50,12 @@ fn loss_grad_term(p: f32, y: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn loss_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= params.n) { return; }
-  out[i] = params.scale * loss_grad_term(pred[i], labels[i]);
+  let base = (wid.y * nwg.x + wid.x) * WG * PER_INVOCATION + lid;
+  for (var k = 0u; k < PER_INVOCATION; k++) {
+    let i = base + k * WG;
+    if (i >= params.n) { return; }
+    out[i] = params.scale * loss_grad_term(pred[i], labels[i]);
+  }
 }
 
 const SUM_LANES: u32 = 256u;

@@ -2,6 +2,9 @@
 // their bindings agree: SGD binds (w, g, velocity, params); Adam binds (w, g, m, params, v, step).
 
 override WG: u32 = 256u;
+// Elements per invocation, WG apart (consecutive per loop step): on lavapipe an invocation
+// costs more than the arithmetic, and Adam's bias corrections are computed once per invocation.
+override PER_INVOCATION: u32 = 8u;
 
 struct Params {
   n: u32,
@@ -32,12 +35,15 @@ struct Params {
 // DeepLearnToolbox's nnapplygrads: v = momentum v + lr (g + l2 w); w -= v.
 @compute @workgroup_size(WG)
 fn sgd_momentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= params.n) { return; }
-  let wi = w[i];
-  let velocity = params.momentum * state1[i] + params.lr * (g[i] + params.l2 * wi);
-  state1[i] = velocity;
-  w[i] = wi - velocity;
+  let base = (wid.y * nwg.x + wid.x) * WG * PER_INVOCATION + lid;
+  for (var k = 0u; k < PER_INVOCATION; k++) {
+    let i = base + k * WG;
+    if (i >= params.n) { return; }
+    let wi = w[i];
+    let velocity = params.momentum * state1[i] + params.lr * (g[i] + params.l2 * wi);
+    state1[i] = velocity;
+    w[i] = wi - velocity;
+  }
 }
 
 // e^z - 1 for z <= 0 without the cancellation of exp(z) - 1 near 0 (WGSL has no expm1): a
@@ -61,16 +67,19 @@ fn expm1_nonpositive(z: f32) -> f32 {
 // t = 0 (a counter not yet incremented) is taken as 1 rather than dividing by zero.
 @compute @workgroup_size(WG)
 fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= params.n) { return; }
   let t = f32(max(step[params.step_index], 1u));
   let correction1 = -expm1_nonpositive(t * params.ln_beta1);
   let correction2 = -expm1_nonpositive(t * params.ln_beta2);
-  let wi = w[i];
-  let gi = g[i] + params.l2 * wi;
-  let m = params.beta1 * state1[i] + params.one_minus_beta1 * gi;
-  let v = params.beta2 * state2[i] + params.one_minus_beta2 * (gi * gi);
-  state1[i] = m;
-  state2[i] = v;
-  w[i] = wi - params.lr * (m / correction1) / (sqrt(v / correction2) + params.eps);
+  let base = (wid.y * nwg.x + wid.x) * WG * PER_INVOCATION + lid;
+  for (var k = 0u; k < PER_INVOCATION; k++) {
+    let i = base + k * WG;
+    if (i >= params.n) { return; }
+    let wi = w[i];
+    let gi = g[i] + params.l2 * wi;
+    let m = params.beta1 * state1[i] + params.one_minus_beta1 * gi;
+    let v = params.beta2 * state2[i] + params.one_minus_beta2 * (gi * gi);
+    state1[i] = m;
+    state2[i] = v;
+    w[i] = wi - params.lr * (m / correction1) / (sqrt(v / correction2) + params.eps);
+  }
 }

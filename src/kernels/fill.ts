@@ -10,6 +10,13 @@ import { ELEMENTWISE_WG, grid1d } from './common.ts';
 
 export const fillShader = defineShader('fill.wgsl', source);
 
+/**
+ * Elements each invocation of the elementwise kernels here, in losses and in optim handles
+ * (their PER_INVOCATION override): lavapipe pays per invocation far more than per element, and
+ * 8 made a 78,400-element fill 3.6x faster there; on GPUs the loop stays coalesced.
+ */
+export const PER_INVOCATION = 8;
+
 const FILL: KernelSpec = { shader: fillShader, entry: 'fill', bindings: ['write', 'uniform'] };
 
 /** The bits of `value` as an f32 word. */
@@ -40,8 +47,8 @@ export function fill(ctx: GpuContext, t: Tensor, value: number): Dispatch {
   }
   return ctx.dispatch(FILL, {
     label: op,
-    constants: { WG: ELEMENTWISE_WG },
+    constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
     resources: [t.binding(), uniforms([['u32', t.size], ['u32', bits], ['u32', 0]])],
-    workgroups: grid1d(ctx, t.size),
+    workgroups: grid1d(ctx, Math.ceil(t.size / PER_INVOCATION)),
   });
 }

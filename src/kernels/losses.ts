@@ -8,6 +8,7 @@ import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { ELEMENTWISE_WG, expectDType, expectDistinct, expectFinite, grid1d } from './common.ts';
+import { PER_INVOCATION } from './fill.ts';
 import { expectSlot } from './reduce.ts';
 
 const shader = defineShader('losses.wgsl', source, [activationShader]);
@@ -35,9 +36,9 @@ function lossGrad(ctx: GpuContext, op: string, loss: Loss, pred: Tensor, labels:
   expectDistinct(op, labels, grad);
   return ctx.dispatch(GRAD, {
     label: op,
-    constants: { LOSS: LOSS_CODE[loss], WG: ELEMENTWISE_WG },
+    constants: { LOSS: LOSS_CODE[loss], WG: ELEMENTWISE_WG, PER_INVOCATION },
     resources: [pred.binding(), labels.binding(), grad.binding(), uniforms([['u32', pred.size], ['f32', scale], ['u32', 0]])],
-    workgroups: grid1d(ctx, pred.size),
+    workgroups: grid1d(ctx, Math.ceil(pred.size / PER_INVOCATION)),
   });
 }
 

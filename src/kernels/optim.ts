@@ -8,7 +8,7 @@ import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gp
 import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { ELEMENTWISE_WG, expectDType, expectDistinct, expectFinite, expectSameShape, grid1d } from './common.ts';
-import { fillShader } from './fill.ts';
+import { fillShader, PER_INVOCATION } from './fill.ts';
 
 const shader = defineShader('optim.wgsl', source);
 
@@ -79,9 +79,9 @@ export function sgdMomentum(
   expectFinite(op, 'l2', opts.l2);
   return ctx.dispatch(SGD, {
     label: op,
-    constants: { WG: ELEMENTWISE_WG },
+    constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
     resources: [w.binding(), g.binding(), v.binding(), optimParams({ n: w.size, lr: opts.lr, momentum: opts.momentum, l2: opts.l2 })],
-    workgroups: grid1d(ctx, w.size),
+    workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
   });
 }
 
@@ -117,7 +117,7 @@ export function adam(
   if (opts.eps < 0) throw new ShapeError(`${op}: eps must be >= 0, got ${opts.eps}`);
   return ctx.dispatch(ADAM, {
     label: op,
-    constants: { WG: ELEMENTWISE_WG },
+    constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
     resources: [
       w.binding(),
       g.binding(),
@@ -126,7 +126,7 @@ export function adam(
       v.binding(),
       step.binding(),
     ],
-    workgroups: grid1d(ctx, w.size),
+    workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
   });
 }
 
