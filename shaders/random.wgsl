@@ -1,0 +1,209 @@
+// Random numbers from Philox 4x32-10 (lib/philox.wgsl). Every element is a pure function of
+// (seed, stream, step, index), where step = clock[0] + offset: the clock is a GPU counter the
+// trainer advances, so a recorded dispatch draws fresh numbers on every replay. Counter layout:
+// (block, attempt, stream, step) with block = index / 4 (one Philox call yields four words),
+// attempt > 0 only for rejected integer draws; key = the 64-bit seed as two words.
+
+override WG: u32 = 256u;
+
+struct Params {
+  n: u32,
+  seed_lo: u32,
+  seed_hi: u32,
+  stream: u32,
+  offset: u32,
+  // randomIntegers: values in [0, bound); draws whose low product word is below
+  // threshold = 2^32 mod bound are rejected. randomPermutation: bound = domain.
+  bound: u32,
+  threshold: u32,
+  // randomPermutation: the first position, and the Feistel width ceil(log2(domain)).
+  start: u32,
+  bits: u32,
+  // randomUniform: lo, hi - lo and the f32 below hi; randomNormal: mean, std.
+  lo: f32,
+  scale: f32,
+  below_hi: f32,
+}
+
+@group(0) @binding(0) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(1) var<storage, read> clock: array<u32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+// advance_clock's only binding (entry points may reuse binding numbers).
+@group(0) @binding(0) var<storage, read_write> clock_rw: array<u32>;
+
+override TICK: u32 = 1u;
+
+// philox_raw's input: rows of (counter x4, key x2).
+@group(0) @binding(1) var<storage, read> philox_input: array<u32>;
+
+fn linear_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+fn draw(block: u32, attempt: u32) -> vec4u {
+  let step = clock[0] + params.offset;
+  return philox4x32_10(vec4u(block, attempt, params.stream, step), vec2u(params.seed_lo, params.seed_hi));
+}
+
+// The top 24 bits as k * 2^-24 in [0, 1): exact in f32.
+fn unit_interval(w: u32) -> f32 {
+  return f32(w >> 8u) * 0x1p-24f;
+}
+
+// ln(k * 2^-24) for k in [1, 2^24]. Written out rather than the builtin log, whose accuracy
+// varies across implementations (Vulkan only promises 2^-21 absolute near 1, which would be
+// a large relative error in sqrt(-2 ln u) there): k = m 2^e exactly, m in [sqrt(1/2), sqrt(2)),
+// and ln m = 2 atanh(s) with s = (m - 1) / (m + 1), |s| <= 0.172, whose series to s^9 leaves
+// under 1e-9. The result is accurate to a few ulp relative everywhere, on every implementation.
+fn log_of_grid(k: u32) -> f32 {
+  var e = i32(firstLeadingBit(k));
+  var m = ldexp(f32(k), -e);
+  if (m > 1.41421356f) {
+    m *= 0.5f;
+    e += 1;
+  }
+  let s = (m - 1.0f) / (m + 1.0f);
+  let s2 = s * s;
+  let series = 1.0f + s2 * (1.0f / 3.0f + s2 * (1.0f / 5.0f + s2 * (1.0f / 7.0f + s2 * (1.0f / 9.0f))));
+  return f32(e - 24) * 0.693147181f + 2.0f * s * series;
+}
+
+// (cos, sin) of (octant + f) * pi/4 for f in [0, 1). Written out for the same reason as
+// log_of_grid (Vulkan promises sin/cos only to 2^-11 absolute): the polynomials run on
+// [0, pi/4] where Taylor series to x^9 / x^10 leave under 2e-9, and the octant symmetries
+// (swap, sign flips) are exact.
+fn cos_sin_octant(octant: u32, f: f32) -> vec2f {
+  let odd = (octant & 1u) == 1u;
+  // 1 - f is exact for f = k 2^-24.
+  let x = select(f, 1.0f - f, odd) * 0.785398163f;
+  let x2 = x * x;
+  let s = x * (1.0f - x2 / 6.0f * (1.0f - x2 / 20.0f * (1.0f - x2 / 42.0f * (1.0f - x2 / 72.0f))));
+  let c = 1.0f - x2 / 2.0f * (1.0f - x2 / 12.0f * (1.0f - x2 / 30.0f * (1.0f - x2 / 56.0f * (1.0f - x2 / 90.0f))));
+  // Odd octants measure from the next multiple of pi/2, where cos and sin trade places.
+  let in_quadrant = select(vec2f(c, s), vec2f(s, c), odd);
+  switch (octant >> 1u) {
+    case 1u: { return vec2f(-in_quadrant.y, in_quadrant.x); }
+    case 2u: { return -in_quadrant; }
+    case 3u: { return vec2f(in_quadrant.y, -in_quadrant.x); }
+    default: { return in_quadrant; }
+  }
+}
+
+// Box-Muller: two independent normals from two words. u1 = (w0 >> 8 + 1) 2^-24 is in (0, 1],
+// so the log never sees 0; the angle has 27 bits (3 for the octant, 24 inside it).
+fn box_muller(w0: u32, w1: u32) -> vec2f {
+  let r = sqrt(-2.0f * log_of_grid((w0 >> 8u) + 1u));
+  let cs = cos_sin_octant(w1 >> 29u, f32((w1 >> 5u) & 0xffffffu) * 0x1p-24f);
+  return r * cs;
+}
+
+@compute @workgroup_size(WG)
+fn draw_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let block = linear_index(wid, nwg, lid);
+  let first = block * 4u;
+  if (first >= params.n) { return; }
+  let words = draw(block, 0u);
+  for (var j = 0u; j < 4u && first + j < params.n; j++) {
+    // lo + (hi - lo) u can round up to hi (e.g. [1, 2)); the clamp keeps the interval open.
+    let v = min(params.lo + params.scale * unit_interval(words[j]), params.below_hi);
+    dst[first + j] = bitcast<u32>(v);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn draw_normal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let block = linear_index(wid, nwg, lid);
+  let first = block * 4u;
+  if (first >= params.n) { return; }
+  let words = draw(block, 0u);
+  var z = array<vec2f, 2>(box_muller(words.x, words.y), box_muller(words.z, words.w));
+  for (var j = 0u; j < 4u && first + j < params.n; j++) {
+    dst[first + j] = bitcast<u32>(params.lo + params.scale * z[j / 2u][j % 2u]);
+  }
+}
+
+// Lemire's method: hi(w * bound) is uniform on [0, bound) once draws whose low word is below
+// 2^32 mod bound are rejected. A rejected element redraws its word from attempt 1, 2, ...;
+// after 64 attempts (probability below 2^-64) it keeps the last, slightly biased, draw.
+@compute @workgroup_size(WG)
+fn draw_integers(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let block = linear_index(wid, nwg, lid);
+  let first = block * 4u;
+  if (first >= params.n) { return; }
+  let words = draw(block, 0u);
+  for (var j = 0u; j < 4u && first + j < params.n; j++) {
+    var p = mul_hi_lo(words[j], params.bound);
+    for (var attempt = 1u; p.y < params.threshold && attempt < 64u; attempt++) {
+      p = mul_hi_lo(draw(block, attempt)[j], params.bound);
+    }
+    dst[first + j] = p.x;
+  }
+}
+
+// MurmurHash3's 32-bit finaliser: a bijective mixer of u32, the Feistel round function.
+fn fmix32(x: u32) -> u32 {
+  var h = x;
+  h ^= h >> 16u;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13u;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16u;
+  return h;
+}
+
+// A bijection of [0, 2^bits), bits <= 31: the value splits into a high part of hi_bits and a
+// low part of the rest; each round moves the low part up and replaces the high part by
+// high ^ F(low), so the two widths swap every round. Every round is invertible whatever F is,
+// so the network is a permutation for any keys, including odd widths.
+fn feistel(x: u32, round_keys: array<u32, 8>) -> u32 {
+  var keys = round_keys;
+  var y = x;
+  var hi_bits = (params.bits + 1u) / 2u;
+  for (var r = 0u; r < 8u; r++) {
+    let lo_bits = params.bits - hi_bits;
+    let high = y >> lo_bits;
+    let low = y & ((1u << lo_bits) - 1u);
+    let mixed = high ^ (fmix32(low ^ keys[r]) & ((1u << hi_bits) - 1u));
+    y = (low << hi_bits) | mixed;
+    hi_bits = lo_bits;
+  }
+  return y;
+}
+
+// out[i] = pi(start + i). Cycle-walking: applying the bijection of [0, 2^bits) until the
+// value falls below the domain restricts it to a bijection of [0, domain) (the walk stays on
+// x's cycle, which returns to x < domain, so it ends). 2^bits < 2 domain, so the expected
+// walk is under two passes.
+@compute @workgroup_size(WG)
+fn draw_permutation(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  let k0 = draw(0u, 0u);
+  let k1 = draw(1u, 0u);
+  let keys = array<u32, 8>(k0.x, k0.y, k0.z, k0.w, k1.x, k1.y, k1.z, k1.w);
+  var y = feistel(params.start + i, keys);
+  while (y >= params.bound) {
+    y = feistel(y, keys);
+  }
+  dst[i] = y;
+}
+
+// The clock's tick, recorded once and replayed each iteration: clock[0] += TICK.
+@compute @workgroup_size(1)
+fn advance_clock() {
+  clock_rw[0] += TICK;
+}
+
+// The bare generator on given (counter, key) rows, for the known-answer checks.
+@compute @workgroup_size(WG)
+fn philox_raw(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid);
+  if (i >= params.n) { return; }
+  let row = 6u * i;
+  let counter = vec4u(philox_input[row], philox_input[row + 1u], philox_input[row + 2u], philox_input[row + 3u]);
+  let words = philox4x32_10(counter, vec2u(philox_input[row + 4u], philox_input[row + 5u]));
+  for (var j = 0u; j < 4u; j++) {
+    dst[4u * i + j] = words[j];
+  }
+}
