@@ -1,0 +1,128 @@
+import type { GpuContext } from '../gpu/context.ts';
+import { gatherRowsWith, gatherValues, rowMinMaxWith, type RowStrategy } from '../kernels/gather.ts';
+import * as ref from '../reference/gather.ts';
+import type { DType } from '../tensor/tensor.ts';
+import { createTensor, download, downloadU32, tensorFrom, upload } from '../tensor/tensor.ts';
+import { combine, compare, EPS32, hostRandom, randomF32, type Check, type Tolerance } from './check.ts';
+
+// x * scale is one f32 multiply, correctly rounded in WGSL, and the reference rounds it the same.
+const SCALED: Tolerance = { abs: 0, rel: 0, why: 'one correctly rounded f32 multiply, as the reference: bit-exact' };
+// (x - min) / (max - min): the two subtractions round by half an ulp each and the division by
+// up to 2.5 ulp (Vulkan's bound): 3.5 ulp <= 7 EPS32 relative to y. The row's min maps to 0 exactly.
+const MINMAX: Tolerance = { abs: 0, rel: 8 * EPS32, why: 'two f32 subtractions + a 2.5-ulp division: <= 7 EPS32 of y' };
+const EXACT: Tolerance = { abs: 0, rel: 0, why: 'a copy or an exact conversion: bit-exact' };
+
+/** Source rows: enough that the largest minibatch draws repeats and misses rows. */
+function sourceRows(n: number): number {
+  return Math.max(5, Math.ceil(n * 0.8));
+}
+
+/**
+ * A source of `rows` x `d` values whose row 2 is constant (left unchanged by min-max), and
+ * indices (after 3 unused leading ones) that repeat rows, pick the constant row and, once, an
+ * index past the end (which must give a zero row).
+ */
+function gatherCase(n: number, d: number, dtype: 'u8' | 'f32', seed: number) {
+  const rows = sourceRows(n);
+  const next = hostRandom(seed);
+  const src = dtype === 'u8'
+    ? Uint8Array.from({ length: rows * d }, () => Math.floor(next() * 256))
+    : randomF32(rows * d, seed, -3, 3);
+  src.fill(dtype === 'u8' ? 200 : 0.75, 2 * d, 3 * d);
+  const indexOffset = 3;
+  const indices = Uint32Array.from({ length: indexOffset + n }, () => Math.floor(next() * rows));
+  indices[indexOffset] = 2;
+  if (n > 1) indices[indexOffset + 1] = indices[indexOffset + n - 1];
+  if (n > 2) indices[indexOffset + 2] = rows + 7;
+  return { rows, src, indices, indexOffset };
+}
+
+const STRATEGIES: RowStrategy[] = ['element', 'thread', 'workgroup'];
+
+const gatherRowsChecks: Check[] = [1, 3, 5, 784].flatMap((d) =>
+  [1, 7, 100, 1000].flatMap((n) =>
+    (['u8', 'f32'] as const).flatMap((dtype) =>
+      [false, true].map((minmax): Check => ({
+        kernel: 'gatherRows',
+        case: `${dtype}[*, ${d}] n=${n}${minmax ? ' minmax' : ''} (${STRATEGIES.filter((s) => !minmax || s !== 'element').join(', ')})`,
+        async run(ctx: GpuContext) {
+          const c = gatherCase(n, d, dtype, 1000 * d + n);
+          const scale = dtype === 'u8' ? 1 / 255 : 1.5;
+          const src = tensorFrom(ctx, c.src, [c.rows, d], 'src');
+          const indices = tensorFrom(ctx, c.indices, [c.indices.length], 'indices');
+          const dst = createTensor(ctx, [n, d], 'f32', 'dst');
+          const want = ref.gatherRows(c.src, d, c.indices, n, { indexOffset: c.indexOffset, scale, minmax });
+          const results = [];
+          for (const strategy of STRATEGIES) {
+            if (minmax && strategy === 'element') continue;
+            ctx.run([gatherRowsWith(ctx, src, indices, dst, { indexOffset: c.indexOffset, scale, minmax }, strategy)]);
+            const got = await download(ctx, dst);
+            const r = compare(got, want, minmax ? MINMAX : SCALED);
+            results.push(r.pass ? r : { ...r, detail: `${strategy}: ${r.detail}` });
+          }
+          for (const t of [src, indices, dst]) t.buffer.destroy();
+          return combine(results);
+        },
+      })),
+    ),
+  ),
+);
+
+const rowMinMaxChecks: Check[] = [
+  [1, 1],
+  [7, 3],
+  [100, 100],
+  [1000, 100],
+  [2000, 784],
+].map(([n, d]): Check => ({
+  kernel: 'rowMinMax',
+  case: `[${n}, ${d}] (thread, workgroup)`,
+  async run(ctx) {
+    const values = randomF32(n * d, 7 * n + d, -4, 4);
+    values.fill(-0.5, 0, d);
+    const x = tensorFrom(ctx, values, [n, d], 'x');
+    const want = ref.rowMinMax(values, d);
+    const results = [];
+    for (const strategy of ['thread', 'workgroup'] as const) {
+      // Each strategy starts from the original values.
+      upload(ctx, x, values);
+      ctx.run([rowMinMaxWith(ctx, x, strategy)]);
+      const r = compare(await download(ctx, x), want, MINMAX);
+      results.push(r.pass ? r : { ...r, detail: `${strategy}: ${r.detail}` });
+    }
+    x.buffer.destroy();
+    return combine(results);
+  },
+}));
+
+const gatherValuesChecks: Check[] = (['f32', 'u32', 'u8'] as const).flatMap((srcType) =>
+  (['f32', 'u32'] as const).flatMap((dstType) =>
+    [1, 7, 1000].map((n): Check => ({
+      kernel: 'gatherValues',
+      case: `${srcType} -> ${dstType} n=${n}`,
+      async run(ctx) {
+        const size = Math.max(5, n + 3);
+        const next = hostRandom(n + 31);
+        const data = makeValues(srcType, size, next);
+        const indices = Uint32Array.from({ length: n + 2 }, () => Math.floor(next() * size));
+        if (n > 2) indices[4] = size + 100;
+        const src = tensorFrom(ctx, data, [size], 'src');
+        const idx = tensorFrom(ctx, indices, [n + 2], 'indices');
+        const dst = createTensor(ctx, [n], dstType, 'dst');
+        ctx.run([gatherValues(ctx, src, idx, dst, { indexOffset: 2 })]);
+        const got = dstType === 'f32' ? await download(ctx, dst) : await downloadU32(ctx, dst);
+        for (const t of [src, idx, dst]) t.buffer.destroy();
+        return compare(got, ref.gatherValues(data, indices, n, 2, dstType === 'u32'), EXACT);
+      },
+    })),
+  ),
+);
+
+/** Values that convert exactly: f32 labels with fractions and negatives; u32 up to 2^24. */
+function makeValues(dtype: DType, size: number, next: () => number): Float32Array | Uint32Array | Uint8Array {
+  if (dtype === 'u8') return Uint8Array.from({ length: size }, () => Math.floor(next() * 256));
+  if (dtype === 'u32') return Uint32Array.from({ length: size }, () => Math.floor(next() * 2 ** 24));
+  return Float32Array.from({ length: size }, () => Math.round((next() * 40 - 10) * 4) / 4);
+}
+
+export const gatherChecks: Check[] = [...gatherRowsChecks, ...rowMinMaxChecks, ...gatherValuesChecks];
