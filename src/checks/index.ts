@@ -1,11 +1,13 @@
 // Every kernel check, in the order `npm run check` prints them.
 
 import { activationChecks } from './activations.ts';
+import { gatherChecks } from './gather.ts';
+import { randomChecks } from './random.ts';
 import { lossChecks } from './losses.ts';
 import { optimChecks } from './optim.ts';
 import { reduceChecks } from './reduce.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks];
 
 export type { Check, CheckResult } from './check.ts';
