@@ -29,12 +29,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> clock: array<u32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-// advance_clock's only binding (entry points may reuse binding numbers).
-@group(0) @binding(0) var<storage, read_write> clock_rw: array<u32>;
-
-override TICK: u32 = 1u;
-
-// philox_raw's input: rows of (counter x4, key x2).
+// philox_raw's input: rows of (counter x4, key x2); entry points may reuse binding numbers.
 @group(0) @binding(1) var<storage, read> philox_input: array<u32>;
 
 fn linear_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
@@ -187,12 +182,6 @@ fn draw_permutation(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
     y = feistel(y, keys);
   }
   dst[i] = y;
-}
-
-// The clock's tick, recorded once and replayed each iteration: clock[0] += TICK.
-@compute @workgroup_size(1)
-fn advance_clock() {
-  clock_rw[0] += TICK;
 }
 
 // The bare generator on given (counter, key) rows, for the known-answer checks.

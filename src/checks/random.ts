@@ -1,5 +1,6 @@
 import type { GpuContext } from '../gpu/context.ts';
-import { advanceClock, philoxRaw, randomIntegers, randomNormal, randomPermutation, randomUniform } from '../kernels/random.ts';
+import { incrementCounter } from '../kernels/optim.ts';
+import { philoxRaw, randomIntegers, randomNormal, randomPermutation, randomUniform } from '../kernels/random.ts';
 import * as ref from '../reference/random.ts';
 import { createTensor, download, downloadU32, tensorFrom, type Tensor } from '../tensor/tensor.ts';
 import { combine, compare, EPS32, hostRandom, type Check, type CheckResult, type Tolerance } from './check.ts';
@@ -167,16 +168,16 @@ const permutationChecks: Check[] = [
     }),
 }));
 
-// A trainer records [random op, advanceClock] once and replays it: replay k must draw with
+// A trainer records [random op, clock increment] once and replays it: replay k must draw with
 // clock k, so after 3 replays the output is the draw for clock 2 and the clock reads 3.
 const replayChecks: Check[] = [
   {
-    kernel: 'advanceClock',
-    case: 'recorded [permutation, tick] replayed 3 times',
+    kernel: 'randomPermutation',
+    case: 'recorded [permutation, incrementCounter] replayed 3 times',
     async run(ctx) {
       const clock = tensorFrom(ctx, new Uint32Array([0]), [1], 'clock');
       const out = createTensor(ctx, [1000], 'u32', 'permutation');
-      const steps = [randomPermutation(ctx, out, { seed: 9, stream: 2, clock, domain: 60_000 }), advanceClock(ctx, clock)];
+      const steps = [randomPermutation(ctx, out, { seed: 9, stream: 2, clock, domain: 60_000 }), incrementCounter(ctx, clock)];
       ctx.run(steps, 3);
       const [got, tick] = [await downloadU32(ctx, out), await downloadU32(ctx, clock)];
       out.buffer.destroy();

@@ -20,7 +20,6 @@ const NORMAL: KernelSpec = { shader, entry: 'draw_normal', bindings: DRAW };
 const INTEGERS: KernelSpec = { shader, entry: 'draw_integers', bindings: DRAW };
 const PERMUTATION: KernelSpec = { shader, entry: 'draw_permutation', bindings: DRAW };
 const PHILOX_RAW: KernelSpec = { shader, entry: 'philox_raw', bindings: DRAW };
-const ADVANCE_CLOCK: KernelSpec = { shader, entry: 'advance_clock', bindings: ['write'] };
 
 export interface RandomOptions {
   /** The key: an integer in [0, 2^53), used as a 64-bit seed (low and high words). */
@@ -29,7 +28,10 @@ export interface RandomOptions {
   stream: number;
   /** Added to clock[0] (mod 2^32) to form the counter's step. In [0, 2^32); default 0. */
   offset?: number;
-  /** u32 tensor whose element 0 is the trainer's iteration counter, read on the GPU at run time. */
+  /**
+   * u32 tensor whose element 0 is the trainer's iteration counter, read on the GPU at run time
+   * (advanced by incrementCounter in kernels/optim.ts). Without one the step is just `offset`.
+   */
   clock?: Tensor;
 }
 
@@ -90,14 +92,6 @@ export function randomPermutation(ctx: GpuContext, out: Tensor, opts: RandomOpti
   let bits = 0;
   while (2 ** bits < domain) bits++;
   return draw(ctx, PERMUTATION, op, out, 'u32', opts, { bound: domain, start, bits }, out.size);
-}
-
-/** clock[0] += tick: the trainer records this once per iteration after its random ops. */
-export function advanceClock(ctx: GpuContext, clock: Tensor, tick = 1): Dispatch {
-  const op = 'advanceClock';
-  expectDType(op, clock, 'u32');
-  if (!Number.isInteger(tick) || tick < 0 || tick > 0xffffffff) throw new ShapeError(`${op}: tick must be a u32, got ${tick}`);
-  return ctx.dispatch(ADVANCE_CLOCK, { label: op, constants: { TICK: tick }, resources: [clock.binding()], workgroups: [1, 1, 1] });
 }
 
 /** out[i, :] = Philox4x32-10(counter = input[i, 0..4], key = input[i, 4..6]): the bare generator. */
