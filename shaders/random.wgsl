@@ -42,8 +42,23 @@ fn draw(block: u32, attempt: u32) -> vec4u {
 }
 
 // The top 24 bits as k * 2^-24 in [0, 1): exact in f32.
-fn unit_interval(w: u32) -> f32 {
-  return f32(w >> 8u) * 0x1p-24f;
+fn unit_interval(w: vec4u) -> vec4f {
+  return vec4f(w >> vec4u(8u)) * 0x1p-24f;
+}
+
+// dst[first .. first + 4) = v, stopping at n. Full blocks take four unrolled stores: the
+// bounded loop with a dynamic component index costs twice as much on lavapipe.
+fn store4(first: u32, v: vec4u) {
+  if (first + 3u < params.n) {
+    dst[first] = v.x;
+    dst[first + 1u] = v.y;
+    dst[first + 2u] = v.z;
+    dst[first + 3u] = v.w;
+    return;
+  }
+  for (var j = 0u; first + j < params.n; j++) {
+    dst[first + j] = v[j];
+  }
 }
 
 // ln(k * 2^-24) for k in [1, 2^24]. Written out rather than the builtin log, whose accuracy
@@ -98,12 +113,9 @@ fn draw_uniform(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   let block = linear_index(wid, nwg, lid);
   let first = block * 4u;
   if (first >= params.n) { return; }
-  let words = draw(block, 0u);
-  for (var j = 0u; j < 4u && first + j < params.n; j++) {
-    // lo + (hi - lo) u can round up to hi (e.g. [1, 2)); the clamp keeps the interval open.
-    let v = min(params.lo + params.scale * unit_interval(words[j]), params.below_hi);
-    dst[first + j] = bitcast<u32>(v);
-  }
+  // lo + (hi - lo) u can round up to hi (e.g. [1, 2)); the clamp keeps the interval open.
+  let v = min(params.lo + params.scale * unit_interval(draw(block, 0u)), vec4f(params.below_hi));
+  store4(first, bitcast<vec4u>(v));
 }
 
 @compute @workgroup_size(WG)
@@ -112,10 +124,8 @@ fn draw_normal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let first = block * 4u;
   if (first >= params.n) { return; }
   let words = draw(block, 0u);
-  var z = array<vec2f, 2>(box_muller(words.x, words.y), box_muller(words.z, words.w));
-  for (var j = 0u; j < 4u && first + j < params.n; j++) {
-    dst[first + j] = bitcast<u32>(params.lo + params.scale * z[j / 2u][j % 2u]);
-  }
+  let z = vec4f(box_muller(words.x, words.y), box_muller(words.z, words.w));
+  store4(first, bitcast<vec4u>(params.lo + params.scale * z));
 }
 
 // Lemire's method: hi(w * bound) is uniform on [0, bound) once draws whose low word is below
@@ -127,13 +137,22 @@ fn draw_integers(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let first = block * 4u;
   if (first >= params.n) { return; }
   let words = draw(block, 0u);
-  for (var j = 0u; j < 4u && first + j < params.n; j++) {
-    var p = mul_hi_lo(words[j], params.bound);
-    for (var attempt = 1u; p.y < params.threshold && attempt < 64u; attempt++) {
-      p = mul_hi_lo(draw(block, attempt)[j], params.bound);
-    }
-    dst[first + j] = p.x;
+  var value = vec4u(0u);
+  var low = words * params.bound;
+  for (var j = 0u; j < 4u; j++) {
+    value[j] = mul_hi_lo(words[j], params.bound).x;
   }
+  // Rare (probability < bound / 2^32 per element): redraw the rejected elements.
+  if (any(low < vec4u(params.threshold))) {
+    for (var j = 0u; j < 4u; j++) {
+      for (var attempt = 1u; low[j] < params.threshold && attempt < 64u; attempt++) {
+        let p = mul_hi_lo(draw(block, attempt)[j], params.bound);
+        value[j] = p.x;
+        low[j] = p.y;
+      }
+    }
+  }
+  store4(first, value);
 }
 
 // MurmurHash3's 32-bit finaliser: a bijective mixer of u32, the Feistel round function.
