@@ -6,6 +6,8 @@ export default defineConfig({
     // One adapter, many tests: run files one after another so GPU work never interleaves
     // across processes (a 2-core software adapter is saturated by one file).
     fileParallelism: false,
+    // The device tests force garbage collection to prove no GPU object is freed while in use.
+    execArgv: ['--expose-gc'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -1,0 +1,74 @@
+// An optimizer for one network: its state lives in flat buffers laid out like the
+// parameters, so a whole network updates in one dispatch (Adam) or two (SGD, whose L2
+// penalty skips the biases, as DeepLearnToolbox's does).
+
+import type { Dispatch, GpuContext } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
+import { fill } from '../kernels/fill.ts';
+import { adam, incrementCounter, sgdMomentum } from '../kernels/optim.ts';
+import type { TensorPool } from '../tensor/pool.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { ParamSet, type Mlp } from './mlp.ts';
+
+export type OptimizerSpec =
+  | { kind: 'sgd'; lr: number; momentum: number; l2: number }
+  | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number };
+
+export function validateOptimizerSpec(name: string, o: OptimizerSpec): void {
+  const bad = (msg: string) => new ShapeError(`optimizer of '${name}': ${msg}`);
+  if (o.kind !== 'sgd' && o.kind !== 'adam') throw bad(`kind '${(o as { kind: string }).kind}' is not sgd or adam`);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw bad(`lr must be a positive number, got ${o.lr}`);
+  if (o.kind === 'sgd') {
+    if (!(o.momentum >= 0 && o.momentum < 1)) throw bad(`momentum must be in [0, 1), got ${o.momentum}`);
+    if (!(o.l2 >= 0) || !Number.isFinite(o.l2)) throw bad(`l2 must be >= 0, got ${o.l2}`);
+  } else {
+    for (const [k, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) {
+      if (!(v >= 0 && v < 1)) throw bad(`${k} must be in [0, 1), got ${v}`);
+    }
+    if (!(o.eps > 0)) throw bad(`eps must be > 0, got ${o.eps}`);
+  }
+}
+
+export class Optimizer {
+  readonly spec: OptimizerSpec;
+  /** SGD: [velocity]; Adam: [first moment, second moment]. */
+  readonly state: ParamSet[];
+  /** u32 [4]: element 0 counts the updates applied (Adam's t). */
+  readonly step: Tensor;
+  private readonly ctx: GpuContext;
+  private readonly net: Mlp;
+
+  constructor(ctx: GpuContext, pool: TensorPool, net: Mlp, spec: OptimizerSpec) {
+    validateOptimizerSpec(net.name, spec);
+    this.ctx = ctx;
+    this.net = net;
+    this.spec = spec;
+    const slots = spec.kind === 'sgd' ? ['velocity'] : ['m', 'v'];
+    this.state = slots.map((s) => new ParamSet(pool, net.layout, `${net.name}.${s}`));
+    this.step = pool.acquire([4], 'u32', `${net.name}.step`);
+  }
+
+  /** Zeroes the state and the step count. */
+  recordReset(): Dispatch[] {
+    return [...this.state.map((s) => fill(this.ctx, s.flat, 0)), fill(this.ctx, this.step, 0)];
+  }
+
+  /** One update of the network's parameters from its gradients. */
+  recordUpdate(): Dispatch[] {
+    const { params, grads } = this.net;
+    const s = this.spec;
+    if (s.kind === 'sgd') {
+      const [v] = this.state;
+      return [
+        incrementCounter(this.ctx, this.step),
+        sgdMomentum(this.ctx, params.weightRegion, grads.weightRegion, v.weightRegion, { lr: s.lr, momentum: s.momentum, l2: s.l2 }),
+        sgdMomentum(this.ctx, params.biasRegion, grads.biasRegion, v.biasRegion, { lr: s.lr, momentum: s.momentum, l2: 0 }),
+      ];
+    }
+    const [m, v] = this.state;
+    return [
+      incrementCounter(this.ctx, this.step),
+      adam(this.ctx, params.flat, grads.flat, m.flat, v.flat, this.step, { lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay }),
+    ];
+  }
+}
