@@ -6,8 +6,9 @@ import { randomChecks } from './random.ts';
 import { lossChecks } from './losses.ts';
 import { optimChecks } from './optim.ts';
 import { reduceChecks } from './reduce.ts';
+import { matmulChecks } from './matmul.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...matmulChecks];
 
 export type { Check, CheckResult } from './check.ts';

@@ -1,0 +1,223 @@
+// Matmul against the float64 reference: the three forms backprop uses (A·B, A·Bᵀ, Aᵀ·B) with both
+// strategies on every shape, then each fused epilogue with both strategies.
+//
+// Tolerance. An f32 dot product of length K carries a rounding error of at most about
+// K eps |a||b| (eps = 2^-24, |a||b| = sum_k |a_ik||b_kj|, the per-element scale); rounding errors
+// of different terms mostly cancel, so about sqrt(K) eps |a||b| is what one sees, and the
+// strategies differ from each other only in summation order and in where the compiler contracts
+// multiply-adds. The checks allow C0 sqrt(K) eps |a||b| with C0 = 2, enough for either order
+// (observed errors are far below it, since the partial sums of random-signed terms are much
+// smaller than |a||b|), yet a single wrong, missing or doubled term (about |a||b| / K) exceeds it
+// by orders of magnitude for every K here.
+
+import type { GpuContext } from '../gpu/context.ts';
+import { ACTIVATIONS, DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
+import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulStrategy } from '../kernels/matmul.ts';
+import { activate } from '../reference/activations.ts';
+import { matmulReference, type MatmulReference } from '../reference/matmul.ts';
+import { download, tensorFrom, type Tensor } from '../tensor/tensor.ts';
+import { compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
+
+const C0 = 2;
+
+interface Form {
+  name: string;
+  transA: boolean;
+  transB: boolean;
+}
+
+const FORMS: readonly Form[] = [
+  { name: 'A·B', transA: false, transB: false },
+  { name: 'A·Bᵀ', transA: false, transB: true },
+  { name: 'Aᵀ·B', transA: true, transB: false },
+];
+
+/** M x K x N. */
+type Size = readonly [number, number, number];
+
+const SIZES: readonly { size: Size; slow?: boolean }[] = [
+  { size: [1, 1, 1] },
+  { size: [1, 64, 33] }, // one row
+  { size: [37, 1, 29] }, // K = 1
+  { size: [5, 3, 7] },
+  { size: [33, 65, 17] }, // just past tile multiples
+  { size: [127, 129, 65] }, // odd everywhere
+  { size: [64, 64, 64] }, // whole tiles, vec4 everywhere
+  { size: [60, 66, 36] }, // M, N whole vec4s, K not
+  { size: [64, 100, 30] }, // M, K whole vec4s, N not
+  { size: [100, 100, 784] }, // the GAN's shapes
+  { size: [100, 784, 100] },
+  { size: [1000, 784, 100] },
+  { size: [128, 784, 1024] },
+  { size: [1024, 1024, 1024], slow: true },
+];
+
+const PRODUCT_TOL: Tolerance = {
+  abs: 0,
+  rel: C0 * EPS32,
+  why: `f32 dot product of length K: ${C0} sqrt(K) eps sum_k |a_ik||b_kj| (typical rounding growth, either summation order)`,
+};
+
+/** Logical op(A) [M, K] and op(B) [K, N] for a size, and their stored layouts per form. */
+interface Inputs {
+  a: Float32Array;
+  b: Float32Array;
+  ref: MatmulReference;
+}
+
+// The logical operands and the reference depend only on the size: every form and strategy
+// shares them (the 1024^3 reference takes seconds; it is computed once).
+const inputCache = new Map<string, Inputs>();
+
+function inputs(m: number, k: number, n: number): Inputs {
+  const key = `${m}x${k}x${n}`;
+  let hit = inputCache.get(key);
+  if (!hit) {
+    const a = randomF32(m * k, 101 + m * 7 + k);
+    const b = randomF32(k * n, 202 + k * 5 + n);
+    hit = { a, b, ref: matmulReference(a, b, m, n, k) };
+    inputCache.set(key, hit);
+  }
+  return hit;
+}
+
+/** `x` [rows, cols] stored as [cols, rows]. */
+function transposed(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = x[i * cols + j];
+  return out;
+}
+
+function upload(ctx: GpuContext, form: Form, m: number, k: number, n: number, a: Float32Array, b: Float32Array): [Tensor, Tensor] {
+  return [
+    form.transA ? tensorFrom(ctx, transposed(a, m, k), [k, m], 'a') : tensorFrom(ctx, a, [m, k], 'a'),
+    form.transB ? tensorFrom(ctx, transposed(b, k, n), [n, k], 'b') : tensorFrom(ctx, b, [k, n], 'b'),
+  ];
+}
+
+function productCheck(form: Form, size: Size, strategy: MatmulStrategy, slow: boolean): Check {
+  const [m, k, n] = size;
+  return {
+    kernel: `matmul ${form.name} ${strategy}`,
+    case: `${m}x${k}x${n}`,
+    slow,
+    async run(ctx: GpuContext) {
+      const { a, b, ref } = inputs(m, k, n);
+      const [ta, tb] = upload(ctx, form, m, k, n, a, b);
+      // C starts as NaN: an element the kernel fails to write cannot pass.
+      const tc = tensorFrom(ctx, new Float32Array(m * n).fill(NaN), [m, n], 'c');
+      ctx.run([matmul(ctx, ta, tb, tc, { transA: form.transA, transB: form.transB, strategy })]);
+      const got = await download(ctx, tc);
+      for (const t of [ta, tb, tc]) t.buffer.destroy();
+      const sqrtK = Math.sqrt(k);
+      return compare(got, ref.c, PRODUCT_TOL, ref.scale.map((s) => sqrtK * s));
+    },
+  };
+}
+
+// ---- epilogues ----
+
+/** A plausible saved forward output y = act(x) for gradOf, rounded to f32 like the GPU's. */
+function savedOutput(count: number, act: Activation, seed: number): Float32Array {
+  const x = randomF32(count, seed, -4, 4);
+  // Exact zeros exercise relu's and leaky relu's branch at 0.
+  for (let i = 0; i < count; i += 7) x[i] = 0;
+  return Float32Array.from(x, (v) => activate(v, act, DEFAULT_LEAK));
+}
+
+type Epilogue =
+  | { kind: 'bias'; activation: Activation }
+  | { kind: 'grad'; activation: Activation }
+  | { kind: 'accumulate'; bias: boolean; activation: Activation };
+
+function epilogueName(e: Epilogue): string {
+  if (e.kind === 'bias') return `bias + ${e.activation}`;
+  if (e.kind === 'grad') return `gradOf ${e.activation}`;
+  return `accumulate${e.bias ? ' + bias' : ''} + ${e.activation}`;
+}
+
+/**
+ * The epilogue's tolerance: the product's allowance carried through the epilogue plus its own
+ * rounding. Bias and C add their magnitudes to the scale; the activations (and the gradient
+ * factors act'(y), from the f32 y the GPU also sees) have slopes of at most 1, so the input's
+ * error passes through unamplified; transcendental activations add a few ulp relative and 1e-6
+ * absolute (as in the activation checks); act'(y) is computed in f32 with at most 2 roundings.
+ */
+function epilogueTolerance(e: Epilogue): Tolerance {
+  const transcendental = e.activation === 'sigmoid' || e.activation === 'tanh';
+  return {
+    abs: transcendental ? 1e-6 : 0,
+    rel: EPS32,
+    why: `${C0} sqrt(K) eps (|a||b| + |bias| + |C0|) through a slope <= 1, + 8 ulp of the result` +
+      (e.kind === 'grad' ? ' + 4 ulp of the product for act\'(y)' : '') + (transcendental ? ' + 1e-6 abs for exp/tanh' : ''),
+  };
+}
+
+function epilogueCheck(form: Form, size: Size, strategy: MatmulStrategy, e: Epilogue): Check {
+  const [m, k, n] = size;
+  return {
+    kernel: `matmul epilogue ${strategy}`,
+    case: `${form.name} ${m}x${k}x${n} ${epilogueName(e)}`,
+    async run(ctx: GpuContext) {
+      const { a, b } = inputs(m, k, n);
+      const [ta, tb] = upload(ctx, form, m, k, n, a, b);
+      const seed = 31 + m + n;
+      const biasData = randomF32(n, seed, -0.5, 0.5);
+      const c0 = e.kind === 'accumulate' ? randomF32(m * n, seed + 1, -2, 2) : new Float32Array(m * n).fill(NaN);
+      const y = e.kind === 'grad' ? savedOutput(m * n, e.activation, seed + 2) : null;
+      const tc = tensorFrom(ctx, c0, [m, n], 'c');
+      const created = [ta, tb, tc];
+      const opts: MatmulOptions = { transA: form.transA, transB: form.transB, strategy };
+      const useBias = e.kind === 'bias' || (e.kind === 'accumulate' && e.bias);
+      if (useBias) created.push((opts.bias = tensorFrom(ctx, biasData, [n], 'bias')));
+      if (e.kind === 'grad') {
+        const ty = tensorFrom(ctx, y!, [m, n], 'y');
+        created.push(ty);
+        opts.gradOf = { output: ty, activation: e.activation };
+      } else {
+        opts.activation = e.activation;
+      }
+      if (e.kind === 'accumulate') opts.accumulate = true;
+      ctx.run([matmul(ctx, ta, tb, tc, opts)]);
+      const got = await download(ctx, tc);
+      for (const t of created) t.buffer.destroy();
+
+      const ref = matmulReference(a, b, m, n, k, {
+        bias: useBias ? biasData : undefined,
+        accumulate: e.kind === 'accumulate' ? c0 : undefined,
+        ...(e.kind === 'grad' ? { gradOf: { output: y!, activation: e.activation } } : { activation: e.activation }),
+      });
+      const sqrtK = Math.sqrt(k);
+      const scale = ref.scale.map((s, i) => {
+        const extra = (useBias ? Math.abs(biasData[i % n]) : 0) + (e.kind === 'accumulate' ? Math.abs(c0[i]) : 0);
+        const own = 8 * Math.abs(ref.c[i]) + (e.kind === 'grad' ? 4 * Math.abs(ref.product[i]) : 0);
+        return C0 * sqrtK * (s + extra) + own;
+      });
+      return compare(got, ref.c, epilogueTolerance(e), scale);
+    },
+  };
+}
+
+const EPILOGUE_SIZES: readonly Size[] = [
+  [33, 65, 17], // no whole vec4s: the scalar epilogue
+  [20, 36, 44], // whole vec4s: the vec4 epilogue
+];
+
+const EPILOGUES: readonly { form: Form; e: Epilogue }[] = [
+  // Forward layers: x W + b, then the activation.
+  ...ACTIVATIONS.map((activation) => ({ form: FORMS[0], e: { kind: 'bias', activation } as Epilogue })),
+  // Input gradients dY Wᵀ times the previous layer's act'(y).
+  ...ACTIVATIONS.map((activation) => ({ form: FORMS[1], e: { kind: 'grad', activation } as Epilogue })),
+  // Weight gradients Xᵀ dY summed into C, and an accumulated forward layer.
+  { form: FORMS[2], e: { kind: 'accumulate', bias: false, activation: 'identity' } },
+  { form: FORMS[0], e: { kind: 'accumulate', bias: true, activation: 'tanh' } },
+];
+
+export const matmulChecks: Check[] = [
+  ...FORMS.flatMap((form) =>
+    MATMUL_STRATEGIES.flatMap((strategy) => SIZES.map(({ size, slow }) => productCheck(form, size, strategy, slow ?? false))),
+  ),
+  ...MATMUL_STRATEGIES.flatMap((strategy) =>
+    EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, strategy, e))),
+  ),
+];
