@@ -119,9 +119,10 @@ export class GpuContext {
     const cached = this.pipelines.get(key);
     if (cached) return cached;
     this.throwIfFailed();
+    // The scope covers module creation too: WGSL errors must come back as ShaderErrors.
+    this.device.pushErrorScope('validation');
     const { module, composed } = this.module(spec.shader);
     const layout = this.layout(spec.bindings);
-    this.device.pushErrorScope('validation');
     const pipeline = this.device.createComputePipeline({
       label: `${spec.shader.name}:${spec.entry}`,
       layout: layout.pipeline,
@@ -215,9 +216,11 @@ export class GpuContext {
     if (failures.length) throw new ShaderError(`shader compilation failed in ${failures.join('\n\n')}`);
   }
 
-  /** Copies `size` bytes of `src` at `offset` back to the host. */
+  /**
+   * Copies `size` bytes of `src` at `offset` back to the host. The copy is submitted before
+   * this returns, so work submitted afterwards (e.g. resetting metric sums) cannot overtake it.
+   */
   async readBuffer(src: GPUBuffer, offset = 0, size = src.size - offset): Promise<ArrayBuffer> {
-    await this.ready();
     this.throwIfFailed();
     const aligned = Math.ceil(size / 4) * 4;
     const staging = this.takeStaging(aligned);
@@ -225,8 +228,7 @@ export class GpuContext {
     encoder.copyBufferToBuffer(src, offset, staging, 0, aligned);
     this.device.queue.submit([encoder.finish()]);
     const mapped = staging.mapAsync(GPUMapMode.READ, 0, aligned);
-    // The staging buffer stays referenced (and the map awaited at destroy) until it resolves:
-    // freeing or exiting with a map in flight is what crashes the Node binding.
+    // destroy() waits for maps in flight, so the device never goes away under a pending map.
     this.inFlightReads.add(mapped);
     try {
       await mapped;
@@ -239,6 +241,7 @@ export class GpuContext {
     const out = staging.getMappedRange(0, aligned).slice(0, size);
     staging.unmap();
     this.giveStaging(staging);
+    await this.ready();
     this.throwIfFailed();
     return out;
   }

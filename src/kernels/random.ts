@@ -4,6 +4,7 @@
 // numbers when the trainer advances its clock, and to the same numbers for the same clock.
 
 import source from '../../shaders/random.wgsl?raw';
+import normalLib from '../../shaders/lib/normal.wgsl?raw';
 import philoxLib from '../../shaders/lib/philox.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
@@ -12,7 +13,8 @@ import { createTensor, type Tensor } from '../tensor/tensor.ts';
 import { ELEMENTWISE_WG, expectDistinct, expectDType, expectFinite, expectShape, grid1d } from './common.ts';
 
 export const philoxShader = defineShader('lib/philox.wgsl', philoxLib);
-const shader = defineShader('random.wgsl', source, [philoxShader]);
+export const normalShader = defineShader('lib/normal.wgsl', normalLib);
+const shader = defineShader('random.wgsl', source, [philoxShader, normalShader]);
 
 const DRAW = ['write', 'read', 'uniform'] as const;
 const UNIFORM: KernelSpec = { shader, entry: 'draw_uniform', bindings: DRAW };
@@ -133,19 +135,14 @@ interface DrawParams {
 /** Per-context u32 zero, bound as the clock of ops given none. */
 const zeroClocks = new WeakMap<GpuContext, Tensor>();
 
-function draw(
-  ctx: GpuContext,
-  spec: KernelSpec,
-  op: string,
-  out: Tensor,
-  dtype: 'f32' | 'u32',
-  opts: RandomOptions,
-  p: DrawParams,
-  invocations = Math.ceil(out.size / 4),
-): Dispatch {
+/**
+ * Validates (seed, stream, offset, clock) for an op writing `out`, and resolves the clock a
+ * dispatch binds (a shared zero clock when none is given). Kernels that draw from Philox
+ * outside this file (the toy mixtures) use it too.
+ */
+export function resolveRandomOptions(ctx: GpuContext, op: string, out: Tensor, opts: RandomOptions): { seed: number; stream: number; offset: number; clock: Tensor } {
   const { seed, stream } = opts;
   const offset = opts.offset ?? 0;
-  expectDType(op, out, dtype);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ShapeError(`${op}: seed must be an integer in [0, 2^53), got ${seed}`);
   if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) throw new ShapeError(`${op}: stream must be a u32, got ${stream}`);
   if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) throw new ShapeError(`${op}: offset must be a u32, got ${offset}`);
@@ -160,6 +157,21 @@ function draw(
       zeroClocks.set(ctx, clock);
     }
   }
+  return { seed, stream, offset, clock };
+}
+
+function draw(
+  ctx: GpuContext,
+  spec: KernelSpec,
+  op: string,
+  out: Tensor,
+  dtype: 'f32' | 'u32',
+  opts: RandomOptions,
+  p: DrawParams,
+  invocations = Math.ceil(out.size / 4),
+): Dispatch {
+  expectDType(op, out, dtype);
+  const { seed, stream, offset, clock } = resolveRandomOptions(ctx, op, out, opts);
   return ctx.dispatch(spec, {
     label: `${op}(stream ${stream})`,
     constants: { WG: ELEMENTWISE_WG },
