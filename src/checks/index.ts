@@ -7,9 +7,10 @@ import { lossChecks } from './losses.ts';
 import { optimChecks } from './optim.ts';
 import { reduceChecks } from './reduce.ts';
 import { matmulChecks } from './matmul.ts';
+import { metricsChecks } from './metrics.ts';
 import { mixtureChecks } from './mixture.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...matmulChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...metricsChecks, ...matmulChecks];
 
 export type { Check, CheckResult } from './check.ts';

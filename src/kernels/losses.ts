@@ -1,6 +1,7 @@
 // Discriminator losses: gradients (elementwise) and loss values (summed into a metric slot).
 // Labels are an f32 tensor of 0/1 or soft targets with the prediction's element count.
 
+import lossLib from '../../shaders/lib/loss.wgsl?raw';
 import source from '../../shaders/losses.wgsl?raw';
 import { ShapeError } from '../gpu/errors.ts';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
@@ -11,7 +12,8 @@ import { ELEMENTWISE_WG, expectDType, expectDistinct, expectFinite, grid1d } fro
 import { PER_INVOCATION } from './fill.ts';
 import { expectSlot } from './reduce.ts';
 
-const shader = defineShader('losses.wgsl', source, [activationShader]);
+export const lossShader = defineShader('lib/loss.wgsl', lossLib);
+const shader = defineShader('losses.wgsl', source, [activationShader, lossShader]);
 
 const GRAD: KernelSpec = { shader, entry: 'loss_grad', bindings: ['read', 'read', 'write', 'uniform'] };
 const SUM: KernelSpec = { shader, entry: 'loss_sum', bindings: ['read', 'read', 'write', 'uniform'] };

@@ -1,0 +1,69 @@
+// The GAN's training metrics, summed on the GPU across the iterations of a logging window
+// and read back only when asked. Slots of `metrics`:
+//   0 D loss (per D update)   1 sum D(x) on real rows   2 real rows   3 sum D(x) on fake rows
+//   4 fake rows               5 D updates               6 G loss (per G update)   7 G updates
+// A D update's batch mixes real (label 1) and fake (label 0) rows, in any order. One workgroup
+// sums in a fixed order (strided lanes, then a pairwise tree), so results are bit-identical.
+
+// 0: D's output is a logit (BCE); 1: D's output is a sigmoid probability (MSE).
+override LOSS: u32 = 0u;
+// 0: a D update; 1: a G update.
+override MODE: u32 = 0u;
+const LANES: u32 = 64u;
+
+struct Params {
+  n: u32,
+  // The loss's scale (1/m), and the G loss's sign (-1 for the minimax loss log(1 - D)).
+  scale: f32,
+}
+
+@group(0) @binding(0) var<storage, read> pred: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<f32>;
+@group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+var<workgroup> sums: array<vec4f, LANES>;
+var<workgroup> losses: array<f32, LANES>;
+
+fn element_loss(p: f32, y: f32) -> f32 {
+  if (LOSS == 0u) { return bce_with_logits(p, y); }
+  let e = y - p;
+  return 0.5 * e * e;
+}
+
+@compute @workgroup_size(LANES)
+fn accumulate(@builtin(local_invocation_index) lid: u32) {
+  var loss = 0.0;
+  // (sum D on real, real rows, sum D on fake, fake rows), labels weighting each row.
+  var acc = vec4f(0.0);
+  for (var i = lid; i < params.n; i += LANES) {
+    let p = pred[i];
+    let y = labels[i];
+    loss += element_loss(p, y);
+    let d = select(p, sigmoid(p), LOSS == 0u);
+    acc += vec4f(y * d, y, (1.0 - y) * d, 1.0 - y);
+  }
+  sums[lid] = acc;
+  losses[lid] = loss;
+  workgroupBarrier();
+  for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      sums[lid] += sums[lid + stride];
+      losses[lid] += losses[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    if (MODE == 0u) {
+      metrics[0] += params.scale * losses[0];
+      metrics[1] += sums[0].x;
+      metrics[2] += sums[0].y;
+      metrics[3] += sums[0].z;
+      metrics[4] += sums[0].w;
+      metrics[5] += 1.0;
+    } else {
+      metrics[6] += params.scale * losses[0];
+      metrics[7] += 1.0;
+    }
+  }
+}
