@@ -1,0 +1,93 @@
+// A GAN training configuration: every field a preset sets and a user may override.
+
+import { dataDim, type DataSpec } from '../data/source.ts';
+import { ShapeError } from '../gpu/errors.ts';
+import { validateMlpSpec, type MlpSpec } from '../nn/mlp.ts';
+import { validateOptimizerSpec, type OptimizerSpec } from '../nn/optimizer.ts';
+
+export interface NoiseSpec {
+  dim: number;
+  distribution: 'normal' | 'uniform';
+  /** The interval of uniform noise (default [-1, 1)). */
+  lo?: number;
+  hi?: number;
+  /**
+   * A fixed bank of this many noise rows, drawn once and reused (the seed experiment's 60,000);
+   * absent: fresh noise for every batch.
+   */
+  bank?: number;
+  /** Rescale each noise row to [0, 1] (MATLAB mapminmax), as the seed experiment does. */
+  minmax?: boolean;
+}
+
+/**
+ * How an iteration is organised:
+ * - `alternating` (Goodfellow et al., Algorithm 1): k D updates, each on a fresh real batch and
+ *   a fresh fake batch, then one G update on fresh noise.
+ * - `epoch` (the seed experiment): draw `epochRows` real rows and as many noise rows; D trains
+ *   k epochs over the 2 * epochRows real and fake rows shuffled into batches, then G trains one
+ *   epoch over the noise rows, shuffled into batches, with D frozen.
+ */
+export type Schedule = { kind: 'alternating' } | { kind: 'epoch'; epochRows: number };
+
+export interface GanConfig {
+  /** The preset this configuration started from. */
+  preset: string;
+  description: string;
+  data: DataSpec;
+  noise: NoiseSpec;
+  generator: MlpSpec;
+  discriminator: MlpSpec;
+  /** `bce`: binary cross-entropy on D's logits; `mse`: squared error through D's sigmoid. */
+  loss: 'bce' | 'mse';
+  /** The G objective with BCE: -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (minimax). */
+  gLoss: 'non-saturating' | 'minimax';
+  optimizerG: OptimizerSpec;
+  optimizerD: OptimizerSpec;
+  batch: number;
+  /** D updates (alternating) or D epochs (epoch) per iteration. */
+  k: number;
+  schedule: Schedule;
+  iterations: number;
+  seed: number;
+  /** Metrics are read back every this many iterations. */
+  logEvery: number;
+}
+
+export function validateConfig(c: GanConfig): void {
+  const bad = (msg: string) => new ShapeError(`config (preset '${c.preset}'): ${msg}`);
+  const positiveInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw bad(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('batch', c.batch);
+  positiveInt('k', c.k);
+  if (!Number.isInteger(c.iterations) || c.iterations < 0) throw bad(`iterations must be an integer >= 0, got ${c.iterations}`);
+  positiveInt('logEvery', c.logEvery);
+  positiveInt('noise.dim', c.noise.dim);
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw bad(`seed must be an integer in [0, 2^53), got ${c.seed}`);
+  if (c.noise.distribution !== 'normal' && c.noise.distribution !== 'uniform') throw bad(`noise.distribution must be normal or uniform`);
+  if (c.noise.bank !== undefined) positiveInt('noise.bank', c.noise.bank);
+  if (c.loss !== 'bce' && c.loss !== 'mse') throw bad(`loss must be bce or mse, got '${c.loss}'`);
+  if (c.gLoss !== 'non-saturating' && c.gLoss !== 'minimax') throw bad(`gLoss must be non-saturating or minimax, got '${c.gLoss}'`);
+  if (c.loss === 'mse' && c.gLoss === 'minimax') throw bad('the minimax G loss is defined for bce only');
+  validateMlpSpec('generator', c.generator);
+  validateMlpSpec('discriminator', c.discriminator);
+  validateOptimizerSpec('generator', c.optimizerG);
+  validateOptimizerSpec('discriminator', c.optimizerD);
+  const dim = dataDim(c.data);
+  if (c.generator.input !== c.noise.dim) throw bad(`generator input ${c.generator.input} != noise.dim ${c.noise.dim}`);
+  const gOut = c.generator.layers[c.generator.layers.length - 1].units;
+  if (gOut !== dim) throw bad(`generator output ${gOut} != data dimension ${dim}`);
+  if (c.discriminator.input !== dim) throw bad(`discriminator input ${c.discriminator.input} != data dimension ${dim}`);
+  const dOut = c.discriminator.layers[c.discriminator.layers.length - 1];
+  if (dOut.units !== 1) throw bad(`discriminator must end in 1 unit, got ${dOut.units}`);
+  if (dOut.activation !== 'sigmoid') throw bad(`discriminator output activation must be sigmoid (D(x) is a probability), got ${dOut.activation}`);
+  if (c.schedule.kind === 'epoch') {
+    const rows = c.schedule.epochRows;
+    positiveInt('schedule.epochRows', rows);
+    if (rows % c.batch) throw bad(`schedule.epochRows ${rows} must be a multiple of batch ${c.batch} (whole minibatches, as nntrain requires)`);
+    if (c.noise.bank !== undefined && c.noise.bank < rows) throw bad(`noise.bank ${c.noise.bank} is smaller than epochRows ${rows}`);
+  } else if (c.schedule.kind !== 'alternating') {
+    throw bad(`schedule must be alternating or epoch`);
+  }
+}

@@ -1,0 +1,128 @@
+// Named, documented configurations. Each preset's iteration count is what it needs to reach the
+// result documented for it (docs/presets.md records the runs behind these choices).
+
+import { ShapeError } from '../gpu/errors.ts';
+import type { GanConfig } from './config.ts';
+
+const adam = (lr: number) => ({ kind: 'adam' as const, lr, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
+
+export const PRESETS = {
+  /**
+   * The tutorial's MATLAB experiment, faithfully: DeepLearnToolbox nets with sigmoid units and
+   * init, MSE through the sigmoid output, SGD lr 2 with momentum 0.5, L2 1e-4 on D's weights,
+   * per-image min-max, a fixed bank of 60,000 noise rows, and per iteration one permutation,
+   * one D epoch over 1,000 real + 1,000 fake rows and one G epoch over the 1,000 noise rows.
+   */
+  seed: (): GanConfig => ({
+    preset: 'seed',
+    description: 'the tutorial experiment: G 100->784, D 784->100->1, sigmoid, MSE, SGD lr 2, 1,500 iterations',
+    data: { kind: 'mnist', minmax: true },
+    noise: { dim: 100, distribution: 'normal', bank: 60_000, minmax: true },
+    generator: { input: 100, layers: [{ units: 784, activation: 'sigmoid' }], init: 'dlt' },
+    discriminator: { input: 784, layers: [{ units: 100, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], init: 'dlt' },
+    loss: 'mse',
+    gLoss: 'non-saturating',
+    optimizerG: { kind: 'sgd', lr: 2, momentum: 0.5, l2: 0 },
+    optimizerD: { kind: 'sgd', lr: 2, momentum: 0.5, l2: 1e-4 },
+    batch: 100,
+    k: 1,
+    schedule: { kind: 'epoch', epochRows: 1000 },
+    iterations: 1500,
+    seed: 0,
+    logEvery: 10,
+  }),
+
+  /** A modern MLP GAN for MNIST: leaky ReLU, Adam 2e-4 with beta1 0.5, non-saturating BCE. */
+  mnist: (): GanConfig => ({
+    preset: 'mnist',
+    description: 'MLP GAN: G 100->256->512->784, D 784->512->256->1, leaky ReLU, Adam 2e-4, batch 64',
+    data: { kind: 'mnist', minmax: false },
+    noise: { dim: 100, distribution: 'normal' },
+    generator: {
+      input: 100,
+      layers: [
+        { units: 256, activation: 'leaky_relu' },
+        { units: 512, activation: 'leaky_relu' },
+        { units: 784, activation: 'sigmoid' },
+      ],
+      init: 'pytorch',
+    },
+    discriminator: {
+      input: 784,
+      layers: [
+        { units: 512, activation: 'leaky_relu' },
+        { units: 256, activation: 'leaky_relu' },
+        { units: 1, activation: 'sigmoid' },
+      ],
+      init: 'pytorch',
+    },
+    loss: 'bce',
+    gLoss: 'non-saturating',
+    optimizerG: adam(2e-4),
+    optimizerD: adam(2e-4),
+    batch: 64,
+    k: 1,
+    schedule: { kind: 'alternating' },
+    iterations: 2000,
+    seed: 0,
+    logEvery: 50,
+  }),
+
+  /** The GAN paper's Figure 1: G maps uniform noise onto N(4, 0.5^2). */
+  'toy-1d': (): GanConfig => ({
+    preset: 'toy-1d',
+    description: "the paper's Figure 1: uniform noise -> N(4, 0.5^2), small MLPs",
+    data: { kind: 'normal', mean: 4, std: 0.5 },
+    noise: { dim: 1, distribution: 'uniform', lo: -1, hi: 1 },
+    generator: { input: 1, layers: [{ units: 32, activation: 'leaky_relu' }, { units: 32, activation: 'leaky_relu' }, { units: 1, activation: 'identity' }], init: 'pytorch' },
+    discriminator: { input: 1, layers: [{ units: 32, activation: 'leaky_relu' }, { units: 32, activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'pytorch' },
+    loss: 'bce',
+    gLoss: 'non-saturating',
+    optimizerG: adam(1e-3),
+    optimizerD: adam(1e-3),
+    batch: 256,
+    k: 1,
+    schedule: { kind: 'alternating' },
+    iterations: 2000,
+    seed: 0,
+    logEvery: 50,
+  }),
+
+  /** 8 Gaussians on the unit circle (std 0.01), the PacGAN / VEEGAN ring. */
+  ring8: (): GanConfig => mixturePreset('ring8', 'a ring of 8 Gaussians (std 0.01) on the unit circle'),
+
+  /** A 5x5 grid of Gaussians at {-4..4}^2 (std 0.05), the PacGAN / VEEGAN grid. */
+  grid25: (): GanConfig => mixturePreset('grid25', 'a 5x5 grid of Gaussians (std 0.05) at {-4,-2,0,2,4}^2'),
+} satisfies Record<string, () => GanConfig>;
+
+function mixturePreset(name: 'ring8' | 'grid25', what: string): GanConfig {
+  const hidden = (n: number) => Array.from({ length: n }, () => ({ units: 128, activation: 'relu' as const }));
+  return {
+    preset: name,
+    description: `${what}; G and D are MLPs with 128-unit ReLU layers, Adam 1e-3`,
+    data: { kind: 'mixture', name },
+    noise: { dim: 2, distribution: 'normal' },
+    generator: { input: 2, layers: [...hidden(3), { units: 2, activation: 'identity' }], init: 'pytorch' },
+    discriminator: { input: 2, layers: [...hidden(2), { units: 1, activation: 'sigmoid' }], init: 'pytorch' },
+    loss: 'bce',
+    gLoss: 'non-saturating',
+    optimizerG: adam(1e-3),
+    optimizerD: adam(1e-3),
+    batch: 256,
+    k: 1,
+    schedule: { kind: 'alternating' },
+    iterations: 3000,
+    seed: 0,
+    logEvery: 100,
+  };
+}
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+export const DEFAULT_PRESET: PresetName = 'mnist';
+
+export function preset(name: string): GanConfig {
+  const make = (PRESETS as Record<string, () => GanConfig>)[name];
+  if (!make) throw new ShapeError(`unknown preset '${name}' (expected one of ${PRESET_NAMES.join(', ')})`);
+  return make();
+}

@@ -1,0 +1,473 @@
+// The GAN scheduler: builds G, D, their optimizers and every buffer once, records one training
+// iteration as a list of dispatches, and replays it. Nothing crosses to the host during
+// training but the metric sums, read back asynchronously once per logging window.
+
+import { createRealSource, type RealSource } from '../data/source.ts';
+import type { Mnist } from '../data/mnist.ts';
+import type { GpuContext, Step } from '../gpu/context.ts';
+import { GpuError, ShapeError } from '../gpu/errors.ts';
+import { fill } from '../kernels/fill.ts';
+import { gatherRows, gatherValues, rowMinMax } from '../kernels/gather.ts';
+import { bceWithLogitsGrad, mseSigmoidGrad } from '../kernels/losses.ts';
+import { accumulateMetrics, METRIC_SLOTS, metricsFromSums, type Metrics } from '../kernels/metrics.ts';
+import { incrementCounter } from '../kernels/optim.ts';
+import { randomNormal, randomPermutation, randomUniform } from '../kernels/random.ts';
+import { Mlp, type MlpWorkspace } from '../nn/mlp.ts';
+import { Optimizer } from '../nn/optimizer.ts';
+import { TensorPool } from '../tensor/pool.ts';
+import { download, upload, type Tensor } from '../tensor/tensor.ts';
+import { validateConfig, type GanConfig } from './config.ts';
+
+export interface MetricsReport extends Metrics {
+  /** The iteration count after the window these metrics cover. */
+  iteration: number;
+  /** Iterations in the window. */
+  iterations: number;
+  /** Iterations per second over the window (wall clock, host side). */
+  itPerSec: number;
+}
+
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  readonly lastGoodIteration: number;
+  constructor(message: string, lastGoodIteration: number) {
+    super(message);
+    this.lastGoodIteration = lastGoodIteration;
+  }
+}
+
+export interface RunOptions {
+  /** Called with each window's metrics, in order. */
+  onMetrics?: (m: MetricsReport) => void;
+  /** Overrides config.logEvery for this run. */
+  logEvery?: number;
+  /** Checked between windows; true stops the run after the windows in flight complete. */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainerOptions {
+  /** The MNIST data, for presets that train on it. */
+  mnist?: Mnist;
+}
+
+/** Windows of metrics in flight at once: the GPU always has the next window queued. */
+const WINDOWS_IN_FLIGHT = 2;
+
+export class GanTrainer {
+  readonly ctx: GpuContext;
+  readonly config: GanConfig;
+  readonly G: Mlp;
+  readonly D: Mlp;
+  readonly optG: Optimizer;
+  readonly optD: Optimizer;
+  /** u32 [4]; element 0 counts iterations, and keys every random draw of the iteration. */
+  readonly clock: Tensor;
+  /** f32 [8]: the metric sums of the current window (kernels/metrics.ts). */
+  readonly metrics: Tensor;
+  /** One training iteration, recorded once. */
+  readonly program: readonly Step[];
+  /** The noise bank, when the config draws noise from a fixed bank. */
+  readonly noiseBank: Tensor | null;
+  private readonly pool: TensorPool;
+  private readonly source: RealSource;
+  private iterationCount = 0;
+  private nextStream = 0;
+  private readonly generators = new Map<number, { ws: MlpWorkspace; input: Tensor }>();
+  private readonly fixedNoiseCache = new Map<number, Tensor>();
+  private readonly discriminators = new Map<number, { ws: MlpWorkspace; input: Tensor }>();
+  private destroyed = false;
+
+  private constructor(ctx: GpuContext, config: GanConfig, options: TrainerOptions) {
+    validateConfig(config);
+    this.ctx = ctx;
+    this.config = config;
+    this.pool = new TensorPool(ctx);
+    const pool = this.pool;
+    this.G = new Mlp(ctx, pool, 'generator', config.generator);
+    this.D = new Mlp(ctx, pool, 'discriminator', config.discriminator);
+    this.optG = new Optimizer(ctx, pool, this.G, config.optimizerG);
+    this.optD = new Optimizer(ctx, pool, this.D, config.optimizerD);
+    this.clock = pool.acquire([4], 'u32', 'clock');
+    this.metrics = pool.acquire([METRIC_SLOTS], 'f32', 'metrics');
+    this.source = createRealSource(ctx, pool, config.data, options.mnist?.train);
+    this.noiseBank = config.noise.bank ? pool.acquire([config.noise.bank, config.noise.dim], 'f32', 'noise bank') : null;
+
+    const init: Step[] = [
+      fill(ctx, this.clock, 0),
+      ...this.G.recordInit(config.seed, this.streams(this.G.initStreams)),
+      ...this.D.recordInit(config.seed, this.streams(this.D.initStreams)),
+      ...this.optG.recordReset(),
+      ...this.optD.recordReset(),
+    ];
+    if (this.noiseBank) init.push(...this.drawNoise(this.noiseBank, this.streams(1), false));
+    ctx.run(init);
+    this.program = config.schedule.kind === 'epoch' ? this.recordEpochIteration(config.schedule.epochRows) : this.recordAlternatingIteration();
+  }
+
+  /** Builds a trainer: every buffer, pipeline and dispatch is created here, none later. */
+  static async create(ctx: GpuContext, config: GanConfig, options: TrainerOptions = {}): Promise<GanTrainer> {
+    if (config.data.kind === 'mnist' && !options.mnist) throw new ShapeError(`preset '${config.preset}' trains on MNIST: pass { mnist }`);
+    const trainer = new GanTrainer(ctx, config, options);
+    await ctx.flush();
+    return trainer;
+  }
+
+  /** Iterations completed so far. */
+  get iteration(): number {
+    return this.iterationCount;
+  }
+
+  /** Bytes of GPU memory the trainer's buffers hold. */
+  get memoryBytes(): number {
+    return this.pool.bytes;
+  }
+
+  /** Dispatches (and copies) encoded per iteration. */
+  get stepsPerIteration(): number {
+    return this.program.length;
+  }
+
+  /** Runs `iterations` iterations, reporting metrics once per window. */
+  async run(iterations: number, options: RunOptions = {}): Promise<MetricsReport | null> {
+    this.expectAlive();
+    if (!Number.isInteger(iterations) || iterations < 0) throw new ShapeError(`run: iterations must be an integer >= 0, got ${iterations}`);
+    const logEvery = options.logEvery ?? this.config.logEvery;
+    if (!Number.isInteger(logEvery) || logEvery < 1) throw new ShapeError(`run: logEvery must be a positive integer, got ${logEvery}`);
+    const end = this.iterationCount + iterations;
+    const inFlight: Promise<MetricsReport>[] = [];
+    let last: MetricsReport | null = null;
+    let failure: TrainingDivergedError | null = null;
+    let lastGood = this.iterationCount;
+    let windowStart = performance.now();
+
+    const settle = async () => {
+      const report = await inFlight.shift()!;
+      last = report;
+      if (failure) return;
+      const bad = (Object.entries(report) as [string, number][]).filter(([, v]) => !Number.isFinite(v)).map(([k]) => k);
+      if (bad.length) {
+        failure = new TrainingDivergedError(
+          `training diverged: ${bad.join(', ')} not finite in iterations ${report.iteration - report.iterations + 1}..${report.iteration}` +
+            ` (last finite metrics at iteration ${lastGood}); lower the learning rate or change the seed`,
+          lastGood,
+        );
+        return;
+      }
+      lastGood = report.iteration;
+      options.onMetrics?.(report);
+    };
+
+    while (this.iterationCount < end && !failure && !options.shouldStop?.()) {
+      // Windows end on multiples of logEvery, so a resumed run reports the same rows.
+      const n = Math.min(logEvery - (this.iterationCount % logEvery), end - this.iterationCount);
+      const encoder = this.ctx.device.createCommandEncoder({ label: `iterations ${this.iterationCount + 1}..${this.iterationCount + n}` });
+      this.ctx.encode(encoder, [fill(this.ctx, this.metrics, 0)]);
+      for (let i = 0; i < n; i++) this.ctx.encode(encoder, this.program);
+      this.ctx.throwIfFailed();
+      this.ctx.device.queue.submit([encoder.finish()]);
+      this.iterationCount += n;
+      const iteration = this.iterationCount;
+      inFlight.push(
+        this.ctx.readBuffer(this.metrics.buffer, this.metrics.byteOffset, METRIC_SLOTS * 4).then((bytes) => {
+          const now = performance.now();
+          const itPerSec = (n * 1000) / Math.max(now - windowStart, 1e-3);
+          windowStart = now;
+          return { ...metricsFromSums(new Float32Array(bytes)), iteration, iterations: n, itPerSec };
+        }),
+      );
+      if (inFlight.length >= WINDOWS_IN_FLIGHT) await settle();
+    }
+    while (inFlight.length) await settle();
+    if (failure) throw failure;
+    return last;
+  }
+
+  /** One iteration, with its metrics read back at once. */
+  async step(): Promise<MetricsReport> {
+    return (await this.run(1, { logEvery: 1 }))!;
+  }
+
+  /** Noise rows for sampling: always the same for a given config and n (bank rows, or a fixed draw). */
+  fixedNoise(n: number): Tensor {
+    const cached = this.fixedNoiseCache.get(n);
+    if (cached) return cached;
+    const t = this.pool.acquire([n, this.config.noise.dim], 'f32', `fixed noise [${n}]`);
+    this.fixedNoiseCache.set(n, t);
+    const stream = 0xfffffff0;
+    if (this.noiseBank) {
+      if (n > this.noiseBank.rows) throw new ShapeError(`fixedNoise: ${n} rows exceed the noise bank's ${this.noiseBank.rows}`);
+      const idx = this.pool.from(Uint32Array.from({ length: n }, (_, i) => i), [n], 'fixed noise rows');
+      this.ctx.run([gatherRows(this.ctx, this.noiseBank, idx, t)]);
+      this.pool.release(idx);
+    } else {
+      this.ctx.run(this.drawNoise(t, stream, false));
+    }
+    return t;
+  }
+
+  /** G(noise) for noise rows [n, noise.dim] (a tensor or host data). */
+  async generate(noise: Tensor | Float32Array): Promise<Float32Array> {
+    this.expectAlive();
+    const dim = this.config.noise.dim;
+    const n = noise instanceof Float32Array ? noise.length / dim : noise.rows;
+    if (!Number.isInteger(n) || n < 1) throw new ShapeError(`generate: noise must be whole rows of ${dim} values`);
+    if (!(noise instanceof Float32Array) && (noise.rank !== 2 || noise.cols !== dim)) {
+      throw new ShapeError(`generate: noise ${noise} must have shape [n, ${dim}]`);
+    }
+    let gen = this.generators.get(n);
+    if (!gen) {
+      gen = { ws: this.G.workspace(n, `generate[${n}]`), input: this.pool.acquire([n, dim], 'f32', `generate[${n}].z`) };
+      this.generators.set(n, gen);
+    }
+    const steps: Step[] = [];
+    if (noise instanceof Float32Array) upload(this.ctx, gen.input, noise);
+    else steps.push(this.ctx.copy(noise.buffer, gen.input.buffer, n * dim * 4, noise.byteOffset, gen.input.byteOffset, 'generate input'));
+    steps.push(...this.G.forward(gen.ws, gen.input));
+    this.ctx.run(steps);
+    return download(this.ctx, gen.ws.outputs[gen.ws.outputs.length - 1]);
+  }
+
+  /** D(x) (probabilities) for rows x [n, data dim] given on the host. */
+  async discriminate(x: Float32Array): Promise<Float32Array> {
+    this.expectAlive();
+    const dim = this.D.inputSize;
+    const n = x.length / dim;
+    if (!Number.isInteger(n) || n < 1) throw new ShapeError(`discriminate: x must be whole rows of ${dim} values`);
+    let d = this.discriminators.get(n);
+    if (!d) {
+      d = { ws: this.D.workspace(n, `discriminate[${n}]`), input: this.pool.acquire([n, dim], 'f32', `discriminate[${n}].x`) };
+      this.discriminators.set(n, d);
+    }
+    upload(this.ctx, d.input, x);
+    this.ctx.run(this.D.forward(d.ws, d.input));
+    return download(this.ctx, d.ws.outputs[d.ws.outputs.length - 1]);
+  }
+
+  /** Sets the iteration count (restoring a checkpoint; the clock tensor is restored with it). */
+  setIteration(iteration: number): void {
+    if (!Number.isInteger(iteration) || iteration < 0) throw new ShapeError(`setIteration: ${iteration} is not an iteration count`);
+    this.iterationCount = iteration;
+  }
+
+  /** Tensors whose contents are the whole training state, by checkpoint name. */
+  stateTensors(): Map<string, Tensor> {
+    const state = new Map<string, Tensor>();
+    for (const [net, opt] of [[this.G, this.optG], [this.D, this.optD]] as const) {
+      const names = opt.spec.kind === 'sgd' ? ['velocity'] : ['adam_m', 'adam_v'];
+      net.params.weights.forEach((w, l) => state.set(`${net.name}.${l}.weight`, w));
+      net.params.biases.forEach((b, l) => state.set(`${net.name}.${l}.bias`, b));
+      opt.state.forEach((s, i) => {
+        s.weights.forEach((w, l) => state.set(`${net.name}.${l}.weight.${names[i]}`, w));
+        s.biases.forEach((b, l) => state.set(`${net.name}.${l}.bias.${names[i]}`, b));
+      });
+      state.set(`${net.name}.optimizer_step`, opt.step);
+    }
+    state.set('clock', this.clock);
+    return state;
+  }
+
+  /** Frees every buffer. The context stays open. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.destroy();
+  }
+
+  // --- recording -------------------------------------------------------------------------
+
+  /** Reserves `n` consecutive random streams. */
+  private streams(n: number): number {
+    const first = this.nextStream;
+    this.nextStream += n;
+    return first;
+  }
+
+  /** Fills `z` [n, noise.dim] with fresh noise (keyed by the clock when `perIteration`). */
+  private drawNoise(z: Tensor, stream: number, perIteration = true): Step[] {
+    const { noise, seed } = this.config;
+    const clock = perIteration ? this.clock : undefined;
+    const steps: Step[] =
+      noise.distribution === 'normal'
+        ? [randomNormal(this.ctx, z, { seed, stream, clock })]
+        : [randomUniform(this.ctx, z, { seed, stream, clock, lo: noise.lo ?? -1, hi: noise.hi ?? 1 })];
+    if (noise.minmax) steps.push(rowMinMax(this.ctx, z));
+    return steps;
+  }
+
+  /** Noise rows for a batch: rows of the bank (by `indices`, or freshly drawn indices), or fresh draws. */
+  private recordNoise(z: Tensor, indices?: Tensor): Step[] {
+    if (!this.noiseBank) return this.drawNoise(z, this.streams(1));
+    const steps: Step[] = [];
+    let rows = indices;
+    if (!rows) {
+      rows = this.pool.acquire([z.rows], 'u32', 'noise rows');
+      steps.push(randomPermutation(this.ctx, rows, { domain: this.noiseBank.rows, seed: this.config.seed, stream: this.streams(1), clock: this.clock }));
+    }
+    steps.push(gatherRows(this.ctx, this.noiseBank, rows, z));
+    return steps;
+  }
+
+  /** Real rows into `dst`: dataset rows by `indices` (drawn here if not given), or fresh draws. */
+  private recordReal(dst: Tensor, indices?: Tensor): Step[] {
+    const draw = { seed: this.config.seed, stream: this.streams(1), clock: this.clock };
+    if (this.source.rows === null) return this.source.record(dst, draw);
+    const steps: Step[] = [];
+    let rows = indices;
+    if (!rows) {
+      rows = this.pool.acquire([dst.rows], 'u32', 'real rows');
+      steps.push(randomPermutation(this.ctx, rows, { domain: this.source.rows, ...draw }));
+    }
+    steps.push(...this.source.record(dst, { ...draw, indices: rows }));
+    return steps;
+  }
+
+  private get logitsOut(): boolean {
+    return this.config.loss === 'bce';
+  }
+
+  /** D's loss gradient (into ws's last delta) and metrics for a batch with labels. */
+  private recordDLoss(ws: MlpWorkspace, labels: Tensor): Step[] {
+    const out = ws.outputs[ws.outputs.length - 1];
+    const delta = ws.deltas[ws.deltas.length - 1];
+    // BCE: mean over the real rows plus mean over the fake rows (the minibatch holds both);
+    // MSE: DeepLearnToolbox's mean over the minibatch's rows.
+    const bce = this.config.loss === 'bce';
+    const scale = bce && this.config.schedule.kind === 'alternating' ? 2 / ws.rows : 1 / ws.rows;
+    return [
+      bce ? bceWithLogitsGrad(this.ctx, out, labels, delta, { scale }) : mseSigmoidGrad(this.ctx, out, labels, delta, { scale }),
+      accumulateMetrics(this.ctx, out, labels, this.metrics, { output: bce ? 'logits' : 'probabilities', update: 'D', scale }),
+    ];
+  }
+
+  /** The G step's loss gradient at D's output, and its metric. */
+  private recordGLoss(ws: MlpWorkspace, ones: Tensor, zeros: Tensor): Step[] {
+    const out = ws.outputs[ws.outputs.length - 1];
+    const delta = ws.deltas[ws.deltas.length - 1];
+    const m = ws.rows;
+    if (this.config.loss === 'mse') {
+      return [
+        mseSigmoidGrad(this.ctx, out, ones, delta, { scale: 1 / m }),
+        accumulateMetrics(this.ctx, out, ones, this.metrics, { output: 'probabilities', update: 'G', scale: 1 / m }),
+      ];
+    }
+    // Non-saturating: minimise -log D(G(z)) = BCE(x, 1). Minimax: minimise log(1 - D(G(z))) =
+    // -BCE(x, 0), whose gradient is -(sigmoid(x) - 0) / m.
+    const [labels, scale] = this.config.gLoss === 'minimax' ? [zeros, -1 / m] : [ones, 1 / m];
+    return [
+      bceWithLogitsGrad(this.ctx, out, labels, delta, { scale }),
+      accumulateMetrics(this.ctx, out, labels, this.metrics, { output: 'logits', update: 'G', scale }),
+    ];
+  }
+
+  /** G forward, D forward (frozen), loss, D backward into G, G backward, G update. */
+  private recordGUpdate(z: Tensor, gws: MlpWorkspace, dws: MlpWorkspace, ones: Tensor, zeros: Tensor): Step[] {
+    const fake = gws.outputs[gws.outputs.length - 1];
+    return [
+      ...this.G.forward(gws, z),
+      ...this.D.forward(dws, fake, { logits: this.logitsOut }),
+      ...this.recordGLoss(dws, ones, zeros),
+      ...this.D.backward(dws, fake, {
+        paramGrads: false,
+        inputGrad: { tensor: gws.deltas[gws.deltas.length - 1], gradOf: { output: fake, activation: this.G.outputActivation, leak: this.config.generator.leak } },
+      }),
+      ...this.G.backward(gws, z, { paramGrads: true }),
+      ...this.optG.recordUpdate(),
+    ];
+  }
+
+  private constant(rows: number, value: number, label: string): Tensor {
+    return this.pool.from(new Float32Array(rows).fill(value), [rows, 1], label);
+  }
+
+  /** Goodfellow et al.'s Algorithm 1: k D updates on fresh real and fake batches, one G update. */
+  private recordAlternatingIteration(): Step[] {
+    const { batch: b, k } = this.config;
+    const dim = this.source.dim;
+    const xD = this.pool.acquire([2 * b, dim], 'f32', 'D batch');
+    const labelsD = this.pool.from(Float32Array.from({ length: 2 * b }, (_, i) => (i < b ? 1 : 0)), [2 * b, 1], 'D labels');
+    const ones = this.constant(b, 1, 'ones');
+    const zeros = this.constant(b, 0, 'zeros');
+    const z = this.pool.acquire([b, this.config.noise.dim], 'f32', 'z');
+    const gws = this.G.workspace(b, 'G');
+    const dwsD = this.D.workspace(2 * b, 'D[real+fake]');
+    const dwsG = this.D.workspace(b, 'D[fake]');
+    const fake = gws.outputs[gws.outputs.length - 1];
+    const steps: Step[] = [];
+    for (let j = 0; j < k; j++) {
+      steps.push(
+        ...this.recordReal(xD.rowsView(0, b)),
+        ...this.recordNoise(z),
+        ...this.G.forward(gws, z),
+        this.ctx.copy(fake.buffer, xD.buffer, b * dim * 4, fake.byteOffset, xD.byteOffset + b * dim * 4, 'fake rows into the D batch'),
+        ...this.D.forward(dwsD, xD, { logits: this.logitsOut }),
+        ...this.recordDLoss(dwsD, labelsD),
+        ...this.D.backward(dwsD, xD, { paramGrads: true }),
+        ...this.optD.recordUpdate(),
+      );
+    }
+    steps.push(...this.recordNoise(z), ...this.recordGUpdate(z, gws, dwsG, ones, zeros), incrementCounter(this.ctx, this.clock));
+    return steps;
+  }
+
+  /** The seed experiment's iteration (see Schedule). */
+  private recordEpochIteration(rows: number): Step[] {
+    const { batch: b, k } = this.config;
+    const dim = this.source.dim;
+    const nz = this.config.noise.dim;
+    const seed = this.config.seed;
+    const perm = this.pool.acquire([rows], 'u32', 'iteration rows');
+    const pool = this.pool.acquire([2 * rows, dim], 'f32', 'D rows (real, fake)');
+    const poolLabels = this.pool.from(Float32Array.from({ length: 2 * rows }, (_, i) => (i < rows ? 1 : 0)), [2 * rows], 'D row labels');
+    const zRows = this.pool.acquire([rows, nz], 'f32', 'iteration noise');
+    const gwsAll = this.G.workspace(rows, 'G[all rows]');
+    const generated = gwsAll.outputs[gwsAll.outputs.length - 1];
+    const shuffle = this.pool.acquire([2 * rows], 'u32', 'D shuffle');
+    const gShuffle = this.pool.acquire([rows], 'u32', 'G shuffle');
+    const xb = this.pool.acquire([b, dim], 'f32', 'D minibatch');
+    const yb = this.pool.acquire([b], 'f32', 'D minibatch labels');
+    const zb = this.pool.acquire([b, nz], 'f32', 'G minibatch noise');
+    const ones = this.constant(b, 1, 'ones');
+    const zeros = this.constant(b, 0, 'zeros');
+    const gws = this.G.workspace(b, 'G');
+    const dws = this.D.workspace(b, 'D');
+    const clock = this.clock;
+
+    const steps: Step[] = [];
+    // index = randperm(rows of the data); the same rows of the data and of the noise bank.
+    const domain = this.source.rows ?? this.noiseBank?.rows;
+    if (domain !== undefined && domain !== null) {
+      if (domain < rows) throw new ShapeError(`epoch schedule: ${rows} rows per iteration exceed the ${domain} available`);
+      steps.push(randomPermutation(this.ctx, perm, { domain, seed, stream: this.streams(1), clock }));
+    }
+    const sharedRows = this.noiseBank && this.source.rows === this.noiseBank.rows ? perm : undefined;
+    steps.push(
+      ...this.recordReal(pool.rowsView(0, rows), this.source.rows === null ? undefined : perm),
+      ...this.recordNoise(zRows, sharedRows),
+      ...this.G.forward(gwsAll, zRows),
+      this.ctx.copy(generated.buffer, pool.buffer, rows * dim * 4, generated.byteOffset, pool.byteOffset + rows * dim * 4, 'fake rows into the D rows'),
+    );
+    for (let epoch = 0; epoch < k; epoch++) {
+      steps.push(randomPermutation(this.ctx, shuffle, { domain: 2 * rows, seed, stream: this.streams(1), clock }));
+      for (let j = 0; j < (2 * rows) / b; j++) {
+        steps.push(
+          gatherRows(this.ctx, pool, shuffle, xb, { indexOffset: j * b }),
+          gatherValues(this.ctx, poolLabels, shuffle, yb, { indexOffset: j * b }),
+          ...this.D.forward(dws, xb, { logits: this.logitsOut }),
+          ...this.recordDLoss(dws, yb),
+          ...this.D.backward(dws, xb, { paramGrads: true }),
+          ...this.optD.recordUpdate(),
+        );
+      }
+    }
+    steps.push(randomPermutation(this.ctx, gShuffle, { domain: rows, seed, stream: this.streams(1), clock }));
+    for (let j = 0; j < rows / b; j++) {
+      steps.push(gatherRows(this.ctx, zRows, gShuffle, zb, { indexOffset: j * b }), ...this.recordGUpdate(zb, gws, dws, ones, zeros));
+    }
+    steps.push(incrementCounter(this.ctx, clock));
+    return steps;
+  }
+
+  private expectAlive(): void {
+    if (this.destroyed) throw new GpuError('the trainer was destroyed');
+  }
+}

@@ -1,0 +1,47 @@
+// The picture of a preset's samples: a digit grid, a 1-D histogram, or a 2-D scatter.
+
+import { MNIST_SIDE } from '../data/mnist.ts';
+import type { DataSpec } from '../data/source.ts';
+import { MIXTURES } from '../data/toy.ts';
+import type { GanTrainer } from '../gan/trainer.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { histogramPlot, imageGrid, scatterPlot, upscale, type Rgba } from './image.ts';
+
+export function renderSamples(data: DataSpec, samples: Float32Array, discriminator?: (x: number) => number): Rgba {
+  switch (data.kind) {
+    case 'mnist': {
+      const count = Math.min(100, Math.floor(samples.length / (MNIST_SIDE * MNIST_SIDE)));
+      return upscale(imageGrid(samples, count, MNIST_SIDE), 2);
+    }
+    case 'normal': {
+      const { mean, std } = data;
+      const density = (x: number) => Math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * Math.sqrt(2 * Math.PI));
+      return histogramPlot(samples, density, [mean - 6 * std - 1, mean + 6 * std + 1], { discriminator });
+    }
+    case 'mixture': {
+      const m = MIXTURES[data.name];
+      const extent = Math.max(...m.centers.flat().map(Math.abs)) * 1.5;
+      return scatterPlot(samples, m.centers, m.std, extent);
+    }
+  }
+}
+
+/** How many samples the preview of a data kind shows (a 10x10 grid, or enough points to see a density). */
+export function previewCount(data: DataSpec): number {
+  return data.kind === 'mnist' ? 100 : data.kind === 'normal' ? 5000 : 2500;
+}
+
+/** The preview picture of a trainer's samples for fixed noise (the same noise every call). */
+export async function previewSamples(trainer: GanTrainer, noise?: Tensor): Promise<{ image: Rgba; samples: Float32Array }> {
+  const data = trainer.config.data;
+  const samples = await trainer.generate(noise ?? trainer.fixedNoise(previewCount(data)));
+  let discriminator: ((x: number) => number) | undefined;
+  if (data.kind === 'normal') {
+    const lo = data.mean - 6 * data.std - 1;
+    const hi = data.mean + 6 * data.std + 1;
+    const grid = Float32Array.from({ length: 241 }, (_, i) => lo + ((hi - lo) * i) / 240);
+    const d = await trainer.discriminate(grid);
+    discriminator = (x) => d[Math.min(240, Math.max(0, Math.round(((x - lo) / (hi - lo)) * 240)))];
+  }
+  return { image: renderSamples(data, samples, discriminator), samples };
+}
