@@ -7,16 +7,17 @@ import type { Mnist } from '../data/mnist.ts';
 import type { GpuContext, Step } from '../gpu/context.ts';
 import { GpuError, ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
-import { gatherRows, gatherValues, rowMinMax } from '../kernels/gather.ts';
+import { gatherRows, gatherValues } from '../kernels/gather.ts';
 import { bceWithLogitsGrad, mseSigmoidGrad } from '../kernels/losses.ts';
 import { accumulateMetrics, METRIC_SLOTS, metricsFromSums, type Metrics } from '../kernels/metrics.ts';
 import { incrementCounter } from '../kernels/optim.ts';
-import { randomNormal, randomPermutation, randomUniform } from '../kernels/random.ts';
+import { randomPermutation } from '../kernels/random.ts';
 import { Mlp, type MlpWorkspace } from '../nn/mlp.ts';
 import { Optimizer } from '../nn/optimizer.ts';
 import { TensorPool } from '../tensor/pool.ts';
 import { download, upload, type Tensor } from '../tensor/tensor.ts';
 import { validateConfig, type GanConfig } from './config.ts';
+import { recordNoiseDraw } from './noise.ts';
 
 export interface MetricsReport extends Metrics {
   /** The iteration count after the window these metrics cover. */
@@ -74,6 +75,7 @@ export class GanTrainer {
   private nextStream = 0;
   private readonly generators = new Map<number, { ws: MlpWorkspace; input: Tensor }>();
   private readonly fixedNoiseCache = new Map<number, Tensor>();
+  private readonly drawTensors = new Map<string, Tensor>();
   private readonly discriminators = new Map<number, { ws: MlpWorkspace; input: Tensor }>();
   private destroyed = false;
 
@@ -110,6 +112,15 @@ export class GanTrainer {
     const trainer = new GanTrainer(ctx, config, options);
     await ctx.flush();
     return trainer;
+  }
+
+  /**
+   * The last iteration's random draws, by name: alternating schedule `D<j>.x` (real rows, then
+   * the fake rows D saw), `D<j>.z`, `G.z`; epoch schedule `rows`, `real`, `noise`, `D<e>.shuffle`,
+   * `G.shuffle`. For inspection and for the float64 reference of an iteration.
+   */
+  get draws(): ReadonlyMap<string, Tensor> {
+    return this.drawTensors;
   }
 
   /** Iterations completed so far. */
@@ -284,14 +295,7 @@ export class GanTrainer {
 
   /** Fills `z` [n, noise.dim] with fresh noise (keyed by the clock when `perIteration`). */
   private drawNoise(z: Tensor, stream: number, perIteration = true): Step[] {
-    const { noise, seed } = this.config;
-    const clock = perIteration ? this.clock : undefined;
-    const steps: Step[] =
-      noise.distribution === 'normal'
-        ? [randomNormal(this.ctx, z, { seed, stream, clock })]
-        : [randomUniform(this.ctx, z, { seed, stream, clock, lo: noise.lo ?? -1, hi: noise.hi ?? 1 })];
-    if (noise.minmax) steps.push(rowMinMax(this.ctx, z));
-    return steps;
+    return recordNoiseDraw(this.ctx, z, this.config.noise, this.config.seed, stream, perIteration ? this.clock : undefined);
   }
 
   /** Noise rows for a batch: rows of the bank (by `indices`, or freshly drawn indices), or fresh draws. */
@@ -383,17 +387,19 @@ export class GanTrainer {
   private recordAlternatingIteration(): Step[] {
     const { batch: b, k } = this.config;
     const dim = this.source.dim;
-    const xD = this.pool.acquire([2 * b, dim], 'f32', 'D batch');
+    const nz = this.config.noise.dim;
     const labelsD = this.pool.from(Float32Array.from({ length: 2 * b }, (_, i) => (i < b ? 1 : 0)), [2 * b, 1], 'D labels');
     const ones = this.constant(b, 1, 'ones');
     const zeros = this.constant(b, 0, 'zeros');
-    const z = this.pool.acquire([b, this.config.noise.dim], 'f32', 'z');
     const gws = this.G.workspace(b, 'G');
     const dwsD = this.D.workspace(2 * b, 'D[real+fake]');
     const dwsG = this.D.workspace(b, 'D[fake]');
     const fake = gws.outputs[gws.outputs.length - 1];
     const steps: Step[] = [];
-    for (let j = 0; j < k; j++) {
+    for (let j = 1; j <= k; j++) {
+      // Each update draws into its own buffers, so all of an iteration's draws can be inspected.
+      const xD = this.drawBuffer(`D${j}.x`, [2 * b, dim]);
+      const z = this.drawBuffer(`D${j}.z`, [b, nz]);
       steps.push(
         ...this.recordReal(xD.rowsView(0, b)),
         ...this.recordNoise(z),
@@ -405,8 +411,16 @@ export class GanTrainer {
         ...this.optD.recordUpdate(),
       );
     }
+    const z = this.drawBuffer('G.z', [b, nz]);
     steps.push(...this.recordNoise(z), ...this.recordGUpdate(z, gws, dwsG, ones, zeros), incrementCounter(this.ctx, this.clock));
     return steps;
+  }
+
+  /** A buffer holding one of the iteration's random draws, inspectable through `draws`. */
+  private drawBuffer(name: string, shape: number[], dtype: 'f32' | 'u32' = 'f32'): Tensor {
+    const t = this.pool.acquire(shape, dtype, name);
+    this.drawTensors.set(name, t);
+    return t;
   }
 
   /** The seed experiment's iteration (see Schedule). */
@@ -415,14 +429,14 @@ export class GanTrainer {
     const dim = this.source.dim;
     const nz = this.config.noise.dim;
     const seed = this.config.seed;
-    const perm = this.pool.acquire([rows], 'u32', 'iteration rows');
+    const perm = this.drawBuffer('rows', [rows], 'u32');
     const pool = this.pool.acquire([2 * rows, dim], 'f32', 'D rows (real, fake)');
+    this.drawTensors.set('real', pool.rowsView(0, rows, 'real'));
     const poolLabels = this.pool.from(Float32Array.from({ length: 2 * rows }, (_, i) => (i < rows ? 1 : 0)), [2 * rows], 'D row labels');
-    const zRows = this.pool.acquire([rows, nz], 'f32', 'iteration noise');
+    const zRows = this.drawBuffer('noise', [rows, nz]);
     const gwsAll = this.G.workspace(rows, 'G[all rows]');
     const generated = gwsAll.outputs[gwsAll.outputs.length - 1];
-    const shuffle = this.pool.acquire([2 * rows], 'u32', 'D shuffle');
-    const gShuffle = this.pool.acquire([rows], 'u32', 'G shuffle');
+    const gShuffle = this.drawBuffer('G.shuffle', [rows], 'u32');
     const xb = this.pool.acquire([b, dim], 'f32', 'D minibatch');
     const yb = this.pool.acquire([b], 'f32', 'D minibatch labels');
     const zb = this.pool.acquire([b, nz], 'f32', 'G minibatch noise');
@@ -446,7 +460,8 @@ export class GanTrainer {
       ...this.G.forward(gwsAll, zRows),
       this.ctx.copy(generated.buffer, pool.buffer, rows * dim * 4, generated.byteOffset, pool.byteOffset + rows * dim * 4, 'fake rows into the D rows'),
     );
-    for (let epoch = 0; epoch < k; epoch++) {
+    for (let epoch = 1; epoch <= k; epoch++) {
+      const shuffle = this.drawBuffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
       steps.push(randomPermutation(this.ctx, shuffle, { domain: 2 * rows, seed, stream: this.streams(1), clock }));
       for (let j = 0; j < (2 * rows) / b; j++) {
         steps.push(

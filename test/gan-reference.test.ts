@@ -1,0 +1,121 @@
+// Whole training iterations against the float64 reference (src/reference/gan.ts): the same
+// initial weights and the same random draws, read back from the GPU run each iteration.
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadMnist } from '../src/data/mnist-node.ts';
+import type { Mnist } from '../src/data/mnist.ts';
+import type { GanConfig } from '../src/gan/config.ts';
+import { preset } from '../src/gan/presets.ts';
+import { GanTrainer } from '../src/gan/trainer.ts';
+import type { GpuContext } from '../src/gpu/context.ts';
+import type { Mlp } from '../src/nn/mlp.ts';
+import { refAlternatingIteration, refEpochIteration, refOptimizer, type RefGan } from '../src/reference/gan.ts';
+import type { RefMlp } from '../src/reference/mlp.ts';
+import { download, downloadU32 } from '../src/tensor/tensor.ts';
+import { openTestContext } from './gpu.ts';
+
+let ctx: GpuContext;
+let mnist: Mnist;
+beforeAll(async () => {
+  ctx = await openTestContext();
+  mnist = await loadMnist();
+});
+afterAll(async () => {
+  await ctx?.destroy();
+});
+
+async function refNet(net: Mlp): Promise<RefMlp> {
+  const layers = await Promise.all(
+    net.spec.layers.map(async (l, i) => ({
+      w: Float64Array.from(await download(ctx, net.params.weights[i])),
+      b: Float64Array.from(await download(ctx, net.params.biases[i])),
+      fanIn: net.params.weights[i].shape[0],
+      units: l.units,
+      activation: l.activation,
+    })),
+  );
+  return { layers, leak: net.spec.leak ?? 0.2 };
+}
+
+async function draw(trainer: GanTrainer, name: string): Promise<Float64Array> {
+  const t = trainer.draws.get(name);
+  if (!t) throw new Error(`no draw '${name}'`);
+  return Float64Array.from(t.dtype === 'u32' ? await downloadU32(ctx, t) : await download(ctx, t));
+}
+
+/** Largest |gpu - ref| / (abs + rel * |ref|) over every parameter of a network: <= 1 passes. */
+async function worstRatio(net: Mlp, ref: RefMlp, abs: number, rel: number): Promise<{ ratio: number; maxAbs: number }> {
+  let ratio = 0;
+  let maxAbs = 0;
+  for (let l = 0; l < ref.layers.length; l++) {
+    for (const [gpu, want] of [[await download(ctx, net.params.weights[l]), ref.layers[l].w], [await download(ctx, net.params.biases[l]), ref.layers[l].b]] as const) {
+      for (let i = 0; i < want.length; i++) {
+        const err = Math.abs(gpu[i] - want[i]);
+        maxAbs = Math.max(maxAbs, err);
+        ratio = Math.max(ratio, err / (abs + rel * Math.abs(want[i])));
+      }
+    }
+  }
+  return { ratio, maxAbs };
+}
+
+async function runAgainstReference(config: GanConfig, iterations: number) {
+  const trainer = await GanTrainer.create(ctx, config, { mnist });
+  const ref: RefGan = { G: await refNet(trainer.G), D: await refNet(trainer.D), optG: refOptimizer(config.optimizerG, await refNet(trainer.G)), optD: refOptimizer(config.optimizerD, await refNet(trainer.D)) };
+  for (let it = 0; it < iterations; it++) {
+    await trainer.run(1);
+    if (config.schedule.kind === 'epoch') {
+      const dShuffle = [];
+      for (let e = 1; e <= config.k; e++) dShuffle.push(await draw(trainer, `D${e}.shuffle`));
+      refEpochIteration(ref, config, { real: await draw(trainer, 'real'), noise: await draw(trainer, 'noise'), dShuffle, gShuffle: await draw(trainer, 'G.shuffle') });
+    } else {
+      const realRows = [];
+      const zD = [];
+      for (let j = 1; j <= config.k; j++) {
+        const x = await draw(trainer, `D${j}.x`);
+        realRows.push(x.subarray(0, x.length / 2));
+        zD.push(await draw(trainer, `D${j}.z`));
+      }
+      refAlternatingIteration(ref, config, { realRows, zD, zG: await draw(trainer, 'G.z') });
+    }
+  }
+  return { trainer, ref };
+}
+
+describe('whole iterations match the float64 reference', () => {
+  // f32 rounding (~6e-8 relative per operation) enters every product and sum, and five
+  // iterations of 30 SGD steps at lr 2 carry it forward: measured 5e-7 at most on lavapipe;
+  // the bound leaves 20x for other adapters' summation orders. A wrong index, scale or
+  // update order moves weights by O(lr * grad) = O(1e-3..1) after one step.
+  test('seed preset, 5 iterations', async () => {
+    const config = preset('seed');
+    const { trainer, ref } = await runAgainstReference(config, 5);
+    const g = await worstRatio(trainer.G, ref.G, 1e-5, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 1e-5, 1e-4);
+    console.log(`seed: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
+
+  // Adam normalises each step to ~lr = 2e-4 whatever the gradient's size, so the parameters
+  // differ from the reference by rounding of the moment ratios: measured 1e-7 at most; the
+  // bound (2e-6, 1% of a step) leaves 20x. One step with a wrong sign or scale is 2e-4 off.
+  test('small MNIST-style net: BCE, Adam, leaky ReLU, k = 2, 5 iterations', async () => {
+    const config: GanConfig = {
+      ...preset('mnist'),
+      generator: { input: 16, layers: [{ units: 64, activation: 'leaky_relu' }, { units: 784, activation: 'sigmoid' }], init: 'pytorch' },
+      discriminator: { input: 784, layers: [{ units: 64, activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'pytorch' },
+      noise: { dim: 16, distribution: 'normal' },
+      batch: 32,
+      k: 2,
+    };
+    const { trainer, ref } = await runAgainstReference(config, 5);
+    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
+    console.log(`mnist-style: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
+});
