@@ -65,8 +65,10 @@ export class GanTrainer {
   readonly clock: Tensor;
   /** f32 [8]: the metric sums of the current window (kernels/metrics.ts). */
   readonly metrics: Tensor;
-  /** One training iteration, recorded once. */
+  /** One training iteration, recorded once: the D phase, the G phase, the clock tick. */
   readonly program: readonly Step[];
+  /** The iteration's phases (their concatenation is `program`), for tests and profiling. */
+  readonly phases: { readonly d: readonly Step[]; readonly g: readonly Step[]; readonly tick: readonly Step[] };
   /** The noise bank, when the config draws noise from a fixed bank. */
   readonly noiseBank: Tensor | null;
   private readonly pool: TensorPool;
@@ -103,7 +105,9 @@ export class GanTrainer {
     ];
     if (this.noiseBank) init.push(...this.drawNoise(this.noiseBank, this.streams(1), false));
     ctx.run(init);
-    this.program = config.schedule.kind === 'epoch' ? this.recordEpochIteration(config.schedule.epochRows) : this.recordAlternatingIteration();
+    const { d, g } = config.schedule.kind === 'epoch' ? this.recordEpochIteration(config.schedule.epochRows) : this.recordAlternatingIteration();
+    this.phases = { d, g, tick: [incrementCounter(ctx, this.clock)] };
+    this.program = [...d, ...g, ...this.phases.tick];
   }
 
   /** Builds a trainer: every buffer, pipeline and dispatch is created here, none later. */
@@ -384,7 +388,7 @@ export class GanTrainer {
   }
 
   /** Goodfellow et al.'s Algorithm 1: k D updates on fresh real and fake batches, one G update. */
-  private recordAlternatingIteration(): Step[] {
+  private recordAlternatingIteration(): { d: Step[]; g: Step[] } {
     const { batch: b, k } = this.config;
     const dim = this.source.dim;
     const nz = this.config.noise.dim;
@@ -395,12 +399,12 @@ export class GanTrainer {
     const dwsD = this.D.workspace(2 * b, 'D[real+fake]');
     const dwsG = this.D.workspace(b, 'D[fake]');
     const fake = gws.outputs[gws.outputs.length - 1];
-    const steps: Step[] = [];
+    const d: Step[] = [];
     for (let j = 1; j <= k; j++) {
       // Each update draws into its own buffers, so all of an iteration's draws can be inspected.
       const xD = this.drawBuffer(`D${j}.x`, [2 * b, dim]);
       const z = this.drawBuffer(`D${j}.z`, [b, nz]);
-      steps.push(
+      d.push(
         ...this.recordReal(xD.rowsView(0, b)),
         ...this.recordNoise(z),
         ...this.G.forward(gws, z),
@@ -412,8 +416,7 @@ export class GanTrainer {
       );
     }
     const z = this.drawBuffer('G.z', [b, nz]);
-    steps.push(...this.recordNoise(z), ...this.recordGUpdate(z, gws, dwsG, ones, zeros), incrementCounter(this.ctx, this.clock));
-    return steps;
+    return { d, g: [...this.recordNoise(z), ...this.recordGUpdate(z, gws, dwsG, ones, zeros)] };
   }
 
   /** A buffer holding one of the iteration's random draws, inspectable through `draws`. */
@@ -424,7 +427,7 @@ export class GanTrainer {
   }
 
   /** The seed experiment's iteration (see Schedule). */
-  private recordEpochIteration(rows: number): Step[] {
+  private recordEpochIteration(rows: number): { d: Step[]; g: Step[] } {
     const { batch: b, k } = this.config;
     const dim = this.source.dim;
     const nz = this.config.noise.dim;
@@ -446,15 +449,15 @@ export class GanTrainer {
     const dws = this.D.workspace(b, 'D');
     const clock = this.clock;
 
-    const steps: Step[] = [];
+    const d: Step[] = [];
     // index = randperm(rows of the data); the same rows of the data and of the noise bank.
     const domain = this.source.rows ?? this.noiseBank?.rows;
     if (domain !== undefined && domain !== null) {
       if (domain < rows) throw new ShapeError(`epoch schedule: ${rows} rows per iteration exceed the ${domain} available`);
-      steps.push(randomPermutation(this.ctx, perm, { domain, seed, stream: this.streams(1), clock }));
+      d.push(randomPermutation(this.ctx, perm, { domain, seed, stream: this.streams(1), clock }));
     }
     const sharedRows = this.noiseBank && this.source.rows === this.noiseBank.rows ? perm : undefined;
-    steps.push(
+    d.push(
       ...this.recordReal(pool.rowsView(0, rows), this.source.rows === null ? undefined : perm),
       ...this.recordNoise(zRows, sharedRows),
       ...this.G.forward(gwsAll, zRows),
@@ -462,9 +465,9 @@ export class GanTrainer {
     );
     for (let epoch = 1; epoch <= k; epoch++) {
       const shuffle = this.drawBuffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
-      steps.push(randomPermutation(this.ctx, shuffle, { domain: 2 * rows, seed, stream: this.streams(1), clock }));
+      d.push(randomPermutation(this.ctx, shuffle, { domain: 2 * rows, seed, stream: this.streams(1), clock }));
       for (let j = 0; j < (2 * rows) / b; j++) {
-        steps.push(
+        d.push(
           gatherRows(this.ctx, pool, shuffle, xb, { indexOffset: j * b }),
           gatherValues(this.ctx, poolLabels, shuffle, yb, { indexOffset: j * b }),
           ...this.D.forward(dws, xb, { logits: this.logitsOut }),
@@ -474,12 +477,11 @@ export class GanTrainer {
         );
       }
     }
-    steps.push(randomPermutation(this.ctx, gShuffle, { domain: rows, seed, stream: this.streams(1), clock }));
+    const g: Step[] = [randomPermutation(this.ctx, gShuffle, { domain: rows, seed, stream: this.streams(1), clock })];
     for (let j = 0; j < rows / b; j++) {
-      steps.push(gatherRows(this.ctx, zRows, gShuffle, zb, { indexOffset: j * b }), ...this.recordGUpdate(zb, gws, dws, ones, zeros));
+      g.push(gatherRows(this.ctx, zRows, gShuffle, zb, { indexOffset: j * b }), ...this.recordGUpdate(zb, gws, dws, ones, zeros));
     }
-    steps.push(incrementCounter(this.ctx, clock));
-    return steps;
+    return { d, g };
   }
 
   private expectAlive(): void {
