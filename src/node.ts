@@ -1,0 +1,5 @@
+// The public API for Node: everything in index.ts, plus a Dawn device and MNIST from disk.
+
+export * from './index.ts';
+export { openNodeContext, type NodeGpuOptions } from './gpu/node.ts';
+export { loadMnist } from './data/mnist-node.ts';
