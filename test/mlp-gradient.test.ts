@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hostRandom, randomF32 } from '../src/checks/check.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
+import { copyColumns, oneHot } from '../src/kernels/columns.ts';
 import { bceWithLogitsGrad } from '../src/kernels/losses.ts';
 import { Mlp, type MlpSpec } from '../src/nn/mlp.ts';
 import { refBceMean, refForward, type RefMlp } from '../src/reference/mlp.ts';
@@ -124,6 +125,45 @@ describe('MLP backward against finite differences (float64)', () => {
       expectClose(`G dW${l + 1}`, await download(ctx, g.grads.weights[l]), finiteDifferences(gRef.layers[l].w, loss));
       expectClose(`G db${l + 1}`, await download(ctx, g.grads.biases[l]), finiteDifferences(gRef.layers[l].b, loss));
     }
+  });
+
+  test('conditional D: the gradient reaches G through the image columns of [G(z) | one-hot]', async () => {
+    const rows = 4;
+    const classes = 3;
+    const g = new Mlp(ctx, pool, 'G', { input: 5, layers: [{ units: 6, activation: 'sigmoid' }], init: 'xavier' });
+    const d = new Mlp(ctx, pool, 'D', { input: 6 + classes, layers: [{ units: 5, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' });
+    const gws = g.workspace(rows);
+    const dws = d.workspace(rows);
+    const zs = randomF32(rows * 5, 21, -1, 1);
+    const z = pool.from(zs, [rows, 5], 'z');
+    const labels = Uint32Array.from([0, 2, 1, 2]);
+    const dInput = pool.acquire([rows, 6 + classes], 'f32', 'D input');
+    const ones = pool.from(new Float32Array(rows).fill(1), [rows, 1], 'ones');
+    const fake = gws.outputs[0];
+    ctx.run([
+      ...g.recordInit(3, 0),
+      ...d.recordInit(4, 0),
+      ...g.forward(gws, z),
+      copyColumns(ctx, fake, dInput),
+      oneHot(ctx, pool.from(labels, [rows], 'labels'), dInput, { classes, column: 6 }),
+      ...d.forward(dws, dInput, { logits: true }),
+      bceWithLogitsGrad(ctx, dws.outputs[1], ones, dws.deltas[1], { scale: 1 / rows }),
+      ...d.backward(dws, dInput, { paramGrads: false, inputGrad: { tensor: gws.deltas[0], gradOf: { output: fake, activation: 'sigmoid' }, columns: 6 } }),
+      ...g.backward(gws, z, { paramGrads: true }),
+    ]);
+    const [gRef, dRef] = [await toReference(g), await toReference(d)];
+    const z64 = Float64Array.from(zs);
+    const loss = () => {
+      const out = refForward(gRef, z64, rows).at(-1)!;
+      const x = new Float64Array(rows * (6 + classes));
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < 6; j++) x[i * (6 + classes) + j] = out[i * 6 + j];
+        x[i * (6 + classes) + 6 + labels[i]] = 1;
+      }
+      return refBceMean(refForward(dRef, x, rows, true).at(-1)!, new Array(rows).fill(1));
+    };
+    expectClose('G dW1', await download(ctx, g.grads.weights[0]), finiteDifferences(gRef.layers[0].w, loss));
+    expectClose('G db1', await download(ctx, g.grads.biases[0]), finiteDifferences(gRef.layers[0].b, loss));
   });
 });
 

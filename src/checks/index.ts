@@ -7,12 +7,13 @@ import { lossChecks } from './losses.ts';
 import { optimChecks } from './optim.ts';
 import { reduceChecks } from './reduce.ts';
 import { matmulChecks } from './matmul.ts';
+import { columnsChecks } from './columns.ts';
 import { metricsChecks } from './metrics.ts';
 import { mixtureChecks } from './mixture.ts';
 import { crossEntropyChecks } from './crossentropy.ts';
 import { rowReduceChecks } from './rowreduce.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...metricsChecks, ...matmulChecks, ...rowReduceChecks, ...crossEntropyChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...matmulChecks, ...rowReduceChecks, ...crossEntropyChecks];
 
 export type { Check, CheckResult } from './check.ts';

@@ -52,6 +52,11 @@ export interface GanConfig {
   seed: number;
   /** Metrics are read back every this many iterations. */
   logEvery: number;
+  /**
+   * A conditional GAN (Mirza & Osindero 2014): the class label, one-hot over `classes`, is
+   * appended to G's noise and to D's input, so G learns p(x | label).
+   */
+  conditional?: { classes: number };
 }
 
 export function validateConfig(c: GanConfig): void {
@@ -75,10 +80,18 @@ export function validateConfig(c: GanConfig): void {
   validateOptimizerSpec('generator', c.optimizerG);
   validateOptimizerSpec('discriminator', c.optimizerD);
   const dim = dataDim(c.data);
-  if (c.generator.input !== c.noise.dim) throw bad(`generator input ${c.generator.input} != noise.dim ${c.noise.dim}`);
+  const classes = c.conditional?.classes ?? 0;
+  if (c.conditional) {
+    positiveInt('conditional.classes', classes);
+    if (c.data.kind !== 'mnist') throw bad('a conditional GAN needs labelled data (mnist)');
+    if (c.schedule.kind !== 'alternating') throw bad('a conditional GAN uses the alternating schedule');
+    if (classes !== 10) throw bad(`MNIST has 10 classes, conditional.classes is ${classes}`);
+  }
+  const plus = classes ? ` + ${classes} classes` : '';
+  if (c.generator.input !== c.noise.dim + classes) throw bad(`generator input ${c.generator.input} != noise.dim ${c.noise.dim}${plus}`);
   const gOut = c.generator.layers[c.generator.layers.length - 1].units;
   if (gOut !== dim) throw bad(`generator output ${gOut} != data dimension ${dim}`);
-  if (c.discriminator.input !== dim) throw bad(`discriminator input ${c.discriminator.input} != data dimension ${dim}`);
+  if (c.discriminator.input !== dim + classes) throw bad(`discriminator input ${c.discriminator.input} != data dimension ${dim}${plus}`);
   const dOut = c.discriminator.layers[c.discriminator.layers.length - 1];
   if (dOut.units !== 1) throw bad(`discriminator must end in 1 unit, got ${dOut.units}`);
   if (dOut.activation !== 'sigmoid') throw bad(`discriminator output activation must be sigmoid (D(x) is a probability), got ${dOut.activation}`);

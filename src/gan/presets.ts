@@ -68,6 +68,22 @@ export const PRESETS = {
     logEvery: 50,
   }),
 
+  /**
+   * The conditional GAN (Mirza & Osindero 2014) on MNIST: the mnist preset's networks with the
+   * one-hot digit appended to G's noise and to D's input, so a sample's digit can be chosen.
+   */
+  cgan: (): GanConfig => {
+    const base = PRESETS.mnist();
+    return {
+      ...base,
+      preset: 'cgan',
+      description: 'conditional MLP GAN: G (100+10)->256->512->784, D (784+10)->512->256->1, leaky ReLU, Adam 2e-4, batch 64',
+      generator: { ...base.generator, input: 110 },
+      discriminator: { ...base.discriminator, input: 794 },
+      conditional: { classes: 10 },
+    };
+  },
+
   /** The GAN paper's Figure 1: G maps uniform noise onto N(4, 0.5^2). */
   'toy-1d': (): GanConfig => ({
     preset: 'toy-1d',

@@ -9,6 +9,10 @@ import { download, upload, type Tensor } from '../tensor/tensor.ts';
 import type { CheckpointContents } from './checkpoint.ts';
 import type { GanConfig } from './config.ts';
 import { recordNoiseDraw } from './noise.ts';
+import { copyColumns, oneHot } from '../kernels/columns.ts';
+
+/** The sampler's noise stream (any fixed value: the seed tells draws apart). */
+const SAMPLER_STREAM = 0xfffffff1;
 
 export class Sampler {
   readonly config: GanConfig;
@@ -16,7 +20,7 @@ export class Sampler {
   private readonly ctx: GpuContext;
   private readonly pool: TensorPool;
   private readonly G: Mlp;
-  private readonly batches = new Map<number, { z: Tensor; ws: MlpWorkspace }>();
+  private readonly batches = new Map<number, { z: Tensor; input: Tensor; labels: Tensor | null; ws: MlpWorkspace }>();
 
   constructor(ctx: GpuContext, ckpt: CheckpointContents) {
     this.ctx = ctx;
@@ -36,15 +40,34 @@ export class Sampler {
     return this.G.outputSize;
   }
 
-  /** n samples of G(z) for noise drawn as the config describes, keyed by `seed`. */
-  async sample(n: number, seed = 0): Promise<Float32Array> {
+  /** Classes of a conditional generator, 0 otherwise. */
+  get classes(): number {
+    return this.config.conditional?.classes ?? 0;
+  }
+
+  /**
+   * n samples of G(z) for noise drawn as the config describes, keyed by `seed`. A conditional
+   * generator draws `label` for every sample, or by default label floor(i * classes / n) for
+   * sample i (one class per row of a 10-column grid).
+   */
+  async sample(n: number, seed = 0, label?: number): Promise<Float32Array> {
     if (!Number.isInteger(n) || n < 1) throw new ShapeError(`sample: n must be a positive integer, got ${n}`);
+    const c = this.classes;
+    if (label !== undefined && (!c || !Number.isInteger(label) || label < 0 || label >= c)) {
+      throw new ShapeError(c ? `sample: label must be an integer in [0, ${c}), got ${label}` : `sample: preset '${this.config.preset}' is not conditional; it takes no label`);
+    }
     let batch = this.batches.get(n);
     if (!batch) {
-      batch = { z: this.pool.acquire([n, this.config.noise.dim], 'f32', 'z'), ws: this.G.workspace(n) };
+      const z = this.pool.acquire([n, this.config.noise.dim], 'f32', 'z');
+      batch = { z, input: c ? this.pool.acquire([n, this.config.noise.dim + c], 'f32', 'G input') : z, labels: c ? this.pool.acquire([n], 'u32', 'labels') : null, ws: this.G.workspace(n) };
       this.batches.set(n, batch);
     }
-    this.ctx.run([...recordNoiseDraw(this.ctx, batch.z, this.config.noise, seed, 0xfffffff1), ...this.G.forward(batch.ws, batch.z)]);
+    const steps = recordNoiseDraw(this.ctx, batch.z, this.config.noise, seed, SAMPLER_STREAM);
+    if (batch.labels) {
+      upload(this.ctx, batch.labels, Uint32Array.from({ length: n }, (_, i) => label ?? Math.floor((i * c) / n)));
+      steps.push(copyColumns(this.ctx, batch.z, batch.input), oneHot(this.ctx, batch.labels, batch.input, { classes: c, column: this.config.noise.dim }));
+    }
+    this.ctx.run([...steps, ...this.G.forward(batch.ws, batch.input)]);
     return download(this.ctx, batch.ws.outputs[batch.ws.outputs.length - 1]);
   }
 

@@ -11,7 +11,8 @@ import { gatherRows, gatherValues } from '../kernels/gather.ts';
 import { bceWithLogitsGrad, mseSigmoidGrad } from '../kernels/losses.ts';
 import { accumulateMetrics, METRIC_SLOTS, metricsFromSums, type Metrics } from '../kernels/metrics.ts';
 import { incrementCounter } from '../kernels/optim.ts';
-import { randomPermutation } from '../kernels/random.ts';
+import { randomIntegers, randomPermutation } from '../kernels/random.ts';
+import { copyColumns, oneHot } from '../kernels/columns.ts';
 import { Mlp, type MlpWorkspace } from '../nn/mlp.ts';
 import { Optimizer } from '../nn/optimizer.ts';
 import { TensorPool } from '../tensor/pool.ts';
@@ -50,6 +51,9 @@ export interface TrainerOptions {
   /** The MNIST data, for presets that train on it. */
   mnist?: Mnist;
 }
+
+/** The stream of fixed (clock-independent) noise, far from the streams a program uses. */
+const FIXED_NOISE_STREAM = 0xfffffff0;
 
 /** Windows of metrics in flight at once: the GPU always has the next window queued. */
 const WINDOWS_IN_FLIGHT = 2;
@@ -202,28 +206,38 @@ export class GanTrainer {
     return (await this.run(1, { logEvery: 1 }))!;
   }
 
-  /** Noise rows for sampling: always the same for a given config and n (bank rows, or a fixed draw). */
+  /**
+   * G inputs for sampling, the same for a given config and n: bank rows or a fixed draw; for
+   * the conditional GAN followed by one-hot labels floor(i * classes / n), so a 10x10 grid
+   * shows one class per row.
+   */
   fixedNoise(n: number): Tensor {
     const cached = this.fixedNoiseCache.get(n);
     if (cached) return cached;
-    const t = this.pool.acquire([n, this.config.noise.dim], 'f32', `fixed noise [${n}]`);
-    this.fixedNoiseCache.set(n, t);
-    const stream = 0xfffffff0;
+    const c = this.classes;
+    const z = this.pool.acquire([n, this.config.noise.dim], 'f32', `fixed noise [${n}]`);
     if (this.noiseBank) {
       if (n > this.noiseBank.rows) throw new ShapeError(`fixedNoise: ${n} rows exceed the noise bank's ${this.noiseBank.rows}`);
       const idx = this.pool.from(Uint32Array.from({ length: n }, (_, i) => i), [n], 'fixed noise rows');
-      this.ctx.run([gatherRows(this.ctx, this.noiseBank, idx, t)]);
+      this.ctx.run([gatherRows(this.ctx, this.noiseBank, idx, z)]);
       this.pool.release(idx);
     } else {
-      this.ctx.run(this.drawNoise(t, stream, false));
+      this.ctx.run(this.drawNoise(z, FIXED_NOISE_STREAM, false));
     }
-    return t;
+    let input = z;
+    if (c) {
+      input = this.pool.acquire([n, this.config.noise.dim + c], 'f32', `fixed G input [${n}]`);
+      const labels = this.pool.from(Uint32Array.from({ length: n }, (_, i) => Math.floor((i * c) / n)), [n], 'fixed labels');
+      this.ctx.run(this.recordConditioned(z, labels, input));
+    }
+    this.fixedNoiseCache.set(n, input);
+    return input;
   }
 
   /** G(noise) for noise rows [n, noise.dim] (a tensor or host data). */
   async generate(noise: Tensor | Float32Array): Promise<Float32Array> {
     this.expectAlive();
-    const dim = this.config.noise.dim;
+    const dim = this.G.inputSize;
     const n = noise instanceof Float32Array ? noise.length / dim : noise.rows;
     if (!Number.isInteger(n) || n < 1) throw new ShapeError(`generate: noise must be whole rows of ${dim} values`);
     if (!(noise instanceof Float32Array) && (noise.rank !== 2 || noise.cols !== dim)) {
@@ -315,18 +329,38 @@ export class GanTrainer {
     return steps;
   }
 
-  /** Real rows into `dst`: dataset rows by `indices` (drawn here if not given), or fresh draws. */
-  private recordReal(dst: Tensor, indices?: Tensor): Step[] {
+  /**
+   * Real rows into `dst`: dataset rows by `indices` (drawn here if not given), or fresh draws.
+   * Returns the row indices used (null for a generated distribution), for the rows' labels.
+   */
+  private recordReal(dst: Tensor, steps: Step[], indices?: Tensor): Tensor | null {
     const draw = { seed: this.config.seed, stream: this.streams(1), clock: this.clock };
-    if (this.source.rows === null) return this.source.record(dst, draw);
-    const steps: Step[] = [];
+    if (this.source.rows === null) {
+      steps.push(...this.source.record(dst, draw));
+      return null;
+    }
     let rows = indices;
     if (!rows) {
       rows = this.pool.acquire([dst.rows], 'u32', 'real rows');
       steps.push(randomPermutation(this.ctx, rows, { domain: this.source.rows, ...draw }));
     }
     steps.push(...this.source.record(dst, { ...draw, indices: rows }));
-    return steps;
+    return rows;
+  }
+
+  /** Classes of the conditional GAN (0 when unconditional). */
+  private get classes(): number {
+    return this.config.conditional?.classes ?? 0;
+  }
+
+  /** Labels for generated rows: uniform over the classes, drawn on the GPU. */
+  private recordFakeLabels(labels: Tensor): Step[] {
+    return [randomIntegers(this.ctx, labels, { bound: this.classes, seed: this.config.seed, stream: this.streams(1), clock: this.clock })];
+  }
+
+  /** dst = [x | one-hot(labels)] from row `row` on. */
+  private recordConditioned(x: Tensor, labels: Tensor, dst: Tensor, row = 0): Step[] {
+    return [copyColumns(this.ctx, x, dst, { row }), oneHot(this.ctx, labels, dst, { classes: this.classes, column: x.cols, row })];
   }
 
   private get logitsOut(): boolean {
@@ -367,16 +401,27 @@ export class GanTrainer {
     ];
   }
 
-  /** G forward, D forward (frozen), loss, D backward into G, G backward, G update. */
-  private recordGUpdate(z: Tensor, gws: MlpWorkspace, dws: MlpWorkspace, ones: Tensor, zeros: Tensor): Step[] {
+  /**
+   * G forward, D forward (frozen), loss, D backward into G, G backward, G update. `z` is G's
+   * whole input; for the conditional GAN, `condition` gives the labels and the buffer that
+   * holds D's input [G(z) | one-hot(labels)], and the gradient flows back through the image
+   * columns only.
+   */
+  private recordGUpdate(z: Tensor, gws: MlpWorkspace, dws: MlpWorkspace, ones: Tensor, zeros: Tensor, condition?: { labels: Tensor; dInput: Tensor }): Step[] {
     const fake = gws.outputs[gws.outputs.length - 1];
+    const dInput = condition?.dInput ?? fake;
     return [
       ...this.G.forward(gws, z),
-      ...this.D.forward(dws, fake, { logits: this.logitsOut }),
+      ...(condition ? this.recordConditioned(fake, condition.labels, condition.dInput) : []),
+      ...this.D.forward(dws, dInput, { logits: this.logitsOut }),
       ...this.recordGLoss(dws, ones, zeros),
-      ...this.D.backward(dws, fake, {
+      ...this.D.backward(dws, dInput, {
         paramGrads: false,
-        inputGrad: { tensor: gws.deltas[gws.deltas.length - 1], gradOf: { output: fake, activation: this.G.outputActivation, leak: this.config.generator.leak } },
+        inputGrad: {
+          tensor: gws.deltas[gws.deltas.length - 1],
+          gradOf: { output: fake, activation: this.G.outputActivation, leak: this.config.generator.leak },
+          columns: condition ? fake.cols : undefined,
+        },
       }),
       ...this.G.backward(gws, z, { paramGrads: true }),
       ...this.optG.recordUpdate(),
@@ -392,6 +437,7 @@ export class GanTrainer {
     const { batch: b, k } = this.config;
     const dim = this.source.dim;
     const nz = this.config.noise.dim;
+    const c = this.classes;
     const labelsD = this.pool.from(Float32Array.from({ length: 2 * b }, (_, i) => (i < b ? 1 : 0)), [2 * b, 1], 'D labels');
     const ones = this.constant(b, 1, 'ones');
     const zeros = this.constant(b, 0, 'zeros');
@@ -399,16 +445,36 @@ export class GanTrainer {
     const dwsD = this.D.workspace(2 * b, 'D[real+fake]');
     const dwsG = this.D.workspace(b, 'D[fake]');
     const fake = gws.outputs[gws.outputs.length - 1];
+    // The conditional GAN assembles [z | one-hot] for G and [x | one-hot] for D from parts.
+    const gInput = c ? this.pool.acquire([b, nz + c], 'f32', 'G input') : null;
+    const real = c ? this.pool.acquire([b, dim], 'f32', 'real rows') : null;
     const d: Step[] = [];
     for (let j = 1; j <= k; j++) {
       // Each update draws into its own buffers, so all of an iteration's draws can be inspected.
-      const xD = this.drawBuffer(`D${j}.x`, [2 * b, dim]);
+      const xD = this.drawBuffer(`D${j}.x`, [2 * b, dim + c]);
       const z = this.drawBuffer(`D${j}.z`, [b, nz]);
+      if (!c) {
+        this.recordReal(xD.rowsView(0, b), d);
+        d.push(
+          ...this.recordNoise(z),
+          ...this.G.forward(gws, z),
+          this.ctx.copy(fake.buffer, xD.buffer, b * dim * 4, fake.byteOffset, xD.byteOffset + b * dim * 4, 'fake rows into the D batch'),
+        );
+      } else {
+        const realLabels = this.drawBuffer(`D${j}.real labels`, [b], 'u32');
+        const fakeLabels = this.drawBuffer(`D${j}.fake labels`, [b], 'u32');
+        const rows = this.recordReal(real!, d)!;
+        d.push(
+          ...this.source.recordLabels!(realLabels, rows),
+          ...this.recordNoise(z),
+          ...this.recordFakeLabels(fakeLabels),
+          ...this.recordConditioned(z, fakeLabels, gInput!),
+          ...this.G.forward(gws, gInput!),
+          ...this.recordConditioned(real!, realLabels, xD),
+          ...this.recordConditioned(fake, fakeLabels, xD, b),
+        );
+      }
       d.push(
-        ...this.recordReal(xD.rowsView(0, b)),
-        ...this.recordNoise(z),
-        ...this.G.forward(gws, z),
-        this.ctx.copy(fake.buffer, xD.buffer, b * dim * 4, fake.byteOffset, xD.byteOffset + b * dim * 4, 'fake rows into the D batch'),
         ...this.D.forward(dwsD, xD, { logits: this.logitsOut }),
         ...this.recordDLoss(dwsD, labelsD),
         ...this.D.backward(dwsD, xD, { paramGrads: true }),
@@ -416,7 +482,18 @@ export class GanTrainer {
       );
     }
     const z = this.drawBuffer('G.z', [b, nz]);
-    return { d, g: [...this.recordNoise(z), ...this.recordGUpdate(z, gws, dwsG, ones, zeros)] };
+    const g = this.recordNoise(z);
+    if (!c) {
+      g.push(...this.recordGUpdate(z, gws, dwsG, ones, zeros));
+    } else {
+      const labels = this.drawBuffer('G.labels', [b], 'u32');
+      g.push(
+        ...this.recordFakeLabels(labels),
+        ...this.recordConditioned(z, labels, gInput!),
+        ...this.recordGUpdate(gInput!, gws, dwsG, ones, zeros, { labels, dInput: this.pool.acquire([b, dim + c], 'f32', 'D input (G step)') }),
+      );
+    }
+    return { d, g };
   }
 
   /** A buffer holding one of the iteration's random draws, inspectable through `draws`. */
@@ -457,8 +534,8 @@ export class GanTrainer {
       d.push(randomPermutation(this.ctx, perm, { domain, seed, stream: this.streams(1), clock }));
     }
     const sharedRows = this.noiseBank && this.source.rows === this.noiseBank.rows ? perm : undefined;
+    this.recordReal(pool.rowsView(0, rows), d, this.source.rows === null ? undefined : perm);
     d.push(
-      ...this.recordReal(pool.rowsView(0, rows), this.source.rows === null ? undefined : perm),
       ...this.recordNoise(zRows, sharedRows),
       ...this.G.forward(gwsAll, zRows),
       this.ctx.copy(generated.buffer, pool.buffer, rows * dim * 4, generated.byteOffset, pool.byteOffset + rows * dim * 4, 'fake rows into the D rows'),

@@ -131,7 +131,12 @@ export interface BackwardOptions {
    * Write the gradient with respect to the input here, multiplied by act'(output) of the
    * network that produced the input (chaining D's backward into G's: G's last delta).
    */
-  inputGrad?: { tensor: Tensor; gradOf?: { output: Tensor; activation: Activation; leak?: number } };
+  inputGrad?: {
+    tensor: Tensor;
+    gradOf?: { output: Tensor; activation: Activation; leak?: number };
+    /** Only the first `columns` input columns (the image part of a conditional D's [x | one-hot]). */
+    columns?: number;
+  };
 }
 
 export class Mlp {
@@ -255,9 +260,11 @@ export class Mlp {
           }),
         );
       } else if (opts.inputGrad) {
-        const { tensor, gradOf } = opts.inputGrad;
+        const { tensor, gradOf, columns } = opts.inputGrad;
+        // Input column c meets row c of W1, so the first rows of W1 give those columns' gradient.
+        const w = columns === undefined ? this.params.weights[0] : this.params.weights[0].rowsView(0, columns);
         steps.push(
-          matmul(this.ctx, delta, this.params.weights[0], tensor, {
+          matmul(this.ctx, delta, w, tensor, {
             transB: true,
             gradOf,
             label: `${this.name}.dInput`,
