@@ -1,5 +1,6 @@
-// Matmul against the float64 reference: the three forms backprop uses (A·B, A·Bᵀ, Aᵀ·B) with both
-// strategies on every shape, then each fused epilogue with both strategies.
+// Matmul against the float64 reference: the three forms backprop uses (A·B, A·Bᵀ, Aᵀ·B) with every
+// kernel on every shape, then each fused epilogue with every kernel. Kernels: both strategies, and
+// the register strategy's kernel without subgroups (what adapters without them run).
 //
 // Tolerance. An f32 dot product of length K carries a rounding error of at most about
 // K eps |a||b| (eps = 2^-24, |a||b| = sum_k |a_ik||b_kj|, the per-element scale); rounding errors
@@ -12,13 +13,25 @@
 
 import type { GpuContext } from '../gpu/context.ts';
 import { ACTIVATIONS, DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
-import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulStrategy } from '../kernels/matmul.ts';
+import { matmul, type MatmulOptions } from '../kernels/matmul.ts';
 import { activate } from '../reference/activations.ts';
 import { matmulReference, type MatmulReference } from '../reference/matmul.ts';
 import { download, tensorFrom, type Tensor } from '../tensor/tensor.ts';
 import { compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
 
 const C0 = 2;
+
+/** The kernels to check: both strategies, and the register strategy's kernel without subgroups. */
+interface Kernel {
+  name: string;
+  options: MatmulOptions;
+}
+
+const KERNELS: readonly Kernel[] = [
+  { name: 'register', options: { strategy: 'register' } },
+  { name: 'register plain', options: { strategy: 'register', subgroups: false } },
+  { name: 'tiled', options: { strategy: 'tiled' } },
+];
 
 interface Form {
   name: string;
@@ -95,10 +108,10 @@ function upload(ctx: GpuContext, form: Form, m: number, k: number, n: number, a:
   ];
 }
 
-function productCheck(form: Form, size: Size, strategy: MatmulStrategy, slow: boolean): Check {
+function productCheck(form: Form, size: Size, kernel: Kernel, slow: boolean): Check {
   const [m, k, n] = size;
   return {
-    kernel: `matmul ${form.name} ${strategy}`,
+    kernel: `matmul ${form.name} ${kernel.name}`,
     case: `${m}x${k}x${n}`,
     slow,
     async run(ctx: GpuContext) {
@@ -106,7 +119,7 @@ function productCheck(form: Form, size: Size, strategy: MatmulStrategy, slow: bo
       const [ta, tb] = upload(ctx, form, m, k, n, a, b);
       // C starts as NaN: an element the kernel fails to write cannot pass.
       const tc = tensorFrom(ctx, new Float32Array(m * n).fill(NaN), [m, n], 'c');
-      ctx.run([matmul(ctx, ta, tb, tc, { transA: form.transA, transB: form.transB, strategy })]);
+      ctx.run([matmul(ctx, ta, tb, tc, { ...kernel.options, transA: form.transA, transB: form.transB })]);
       const got = await download(ctx, tc);
       for (const t of [ta, tb, tc]) t.buffer.destroy();
       const sqrtK = Math.sqrt(k);
@@ -153,10 +166,10 @@ function epilogueTolerance(e: Epilogue): Tolerance {
   };
 }
 
-function epilogueCheck(form: Form, size: Size, strategy: MatmulStrategy, e: Epilogue): Check {
+function epilogueCheck(form: Form, size: Size, kernel: Kernel, e: Epilogue): Check {
   const [m, k, n] = size;
   return {
-    kernel: `matmul epilogue ${strategy}`,
+    kernel: `matmul epilogue ${kernel.name}`,
     case: `${form.name} ${m}x${k}x${n} ${epilogueName(e)}`,
     async run(ctx: GpuContext) {
       const { a, b } = inputs(m, k, n);
@@ -167,7 +180,7 @@ function epilogueCheck(form: Form, size: Size, strategy: MatmulStrategy, e: Epil
       const y = e.kind === 'grad' ? savedOutput(m * n, e.activation, seed + 2) : null;
       const tc = tensorFrom(ctx, c0, [m, n], 'c');
       const created = [ta, tb, tc];
-      const opts: MatmulOptions = { transA: form.transA, transB: form.transB, strategy };
+      const opts: MatmulOptions = { ...kernel.options, transA: form.transA, transB: form.transB };
       const useBias = e.kind === 'bias' || (e.kind === 'accumulate' && e.bias);
       if (useBias) created.push((opts.bias = tensorFrom(ctx, biasData, [n], 'bias')));
       if (e.kind === 'grad') {
@@ -215,9 +228,7 @@ const EPILOGUES: readonly { form: Form; e: Epilogue }[] = [
 
 export const matmulChecks: Check[] = [
   ...FORMS.flatMap((form) =>
-    MATMUL_STRATEGIES.flatMap((strategy) => SIZES.map(({ size, slow }) => productCheck(form, size, strategy, slow ?? false))),
+    KERNELS.flatMap((kernel) => SIZES.map(({ size, slow }) => productCheck(form, size, kernel, slow ?? false))),
   ),
-  ...MATMUL_STRATEGIES.flatMap((strategy) =>
-    EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, strategy, e))),
-  ),
+  ...KERNELS.flatMap((kernel) => EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, kernel, e)))),
 ];

@@ -15,6 +15,9 @@ export interface AdapterSummary {
   isFallback: boolean;
   /** A software adapter running on the CPU (lavapipe, SwiftShader, WARP). */
   isCpu: boolean;
+  /** The subgroup sizes kernels may see; absent or 0 when the device lacks `subgroups`. */
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
 }
 
 /** One line naming the adapter, for logs, benchmark tables and error reports. */

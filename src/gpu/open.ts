@@ -46,7 +46,7 @@ export async function openContext(gpu: GPU, options: OpenOptions): Promise<GpuCo
 
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name] as number;
-  const requiredFeatures = (['timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'webgpu-gan' });
 
   const info = adapter.info;
@@ -59,6 +59,8 @@ export async function openContext(gpu: GPU, options: OpenOptions): Promise<GpuCo
     backend: options.backend,
     isFallback: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
     isCpu: CPU_ADAPTER.test(text) || Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    subgroupMinSize: device.features.has('subgroups') ? (info.subgroupMinSize ?? 0) : 0,
+    subgroupMaxSize: device.features.has('subgroups') ? (info.subgroupMaxSize ?? 0) : 0,
   };
   return new GpuContext(gpu, adapter, device, summary);
 }

@@ -1,8 +1,13 @@
 // Matrix products with a fused epilogue: C = op(A) op(B), then bias, activation or activation
-// gradient, or accumulation into C. Two strategies (shaders/matmul.wgsl): `register` for CPU
-// adapters, `tiled` (workgroup memory) for GPUs; autotune.ts picks one per adapter and shape class.
+// gradient, or accumulation into C. Two strategies: `register` for CPU adapters (no workgroup
+// memory; shaders/matmul_subgroups.wgsl where the device has subgroups, else the plain kernel in
+// shaders/matmul.wgsl) and `tiled` (workgroup memory, shaders/matmul.wgsl) for GPUs. autotune.ts
+// picks one per adapter and shape class.
 
+import enableSubgroups from '../../shaders/lib/enable_subgroups.wgsl?raw';
+import libSource from '../../shaders/lib/matmul.wgsl?raw';
 import source from '../../shaders/matmul.wgsl?raw';
+import subgroupSource from '../../shaders/matmul_subgroups.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
@@ -32,6 +37,8 @@ export interface MatmulOptions {
   accumulate?: boolean;
   /** Force a strategy (benchmarks, tests); default: the one chosen for this adapter. */
   strategy?: MatmulStrategy;
+  /** Register strategy: use subgroup shuffles where the device has them (default true); false forces the plain kernel (checks, benchmarks). */
+  subgroups?: boolean;
   label?: string;
 }
 
@@ -44,27 +51,38 @@ export interface MatmulShape {
   transB?: boolean;
 }
 
-/** Register-kernel tile: TM rows by 4 TN4 columns per invocation, WG invocations along N. */
-export interface RegisterTile {
-  tm: number;
-  tn4: number;
-  wg: number;
-}
-
-const shader = defineShader('matmul.wgsl', source, [activationShader]);
+const lib = defineShader('lib/matmul.wgsl', libSource);
+const plainShader = defineShader('matmul.wgsl', source, [activationShader, lib]);
+const subgroupShader = defineShader('matmul_subgroups.wgsl', subgroupSource, [defineShader('lib/enable_subgroups.wgsl', enableSubgroups), activationShader, lib]);
 const BINDINGS = ['read', 'read', 'write', 'read', 'read', 'uniform'] as const;
-const REGISTER: KernelSpec = { shader, entry: 'register_tiled', bindings: BINDINGS };
-const TILED: KernelSpec = { shader, entry: 'workgroup_tiled', bindings: BINDINGS };
+const REGISTER: KernelSpec = { shader: plainShader, entry: 'register_tiled', bindings: BINDINGS };
+const REGISTER_SUBGROUPS: KernelSpec = { shader: subgroupShader, entry: 'register_subgroups', bindings: BINDINGS };
+const TILED: KernelSpec = { shader: plainShader, entry: 'workgroup_tiled', bindings: BINDINGS };
 /** C per workgroup of the tiled kernel (BM x BN in the shader). */
 const TILED_BLOCK = 64;
 
+/** Whether the register strategy can use subgroup shuffles here: the k block it shuffles (4 or 8), or 0. */
+function subgroupBlock(ctx: GpuContext): number {
+  const min = ctx.adapter.subgroupMinSize ?? 0;
+  if (!ctx.features.has('subgroups') || min < 4) return 0;
+  return min >= 8 ? 8 : 4;
+}
+
 /**
- * The register tile for a shape on this adapter. On a CPU adapter one SIMD chunk of 8 lanes per
- * workgroup keeps partial workgroups cheap for narrow products; GPUs want wider workgroups.
+ * The register kernel, its override constants and its grid for a product. Columns per lane
+ * shrink for narrow products (N <= 12) so lanes are not spent on columns that do not exist.
  */
-export function registerTile(ctx: GpuContext, shape: MatmulShape): RegisterTile {
-  void shape;
-  return { tm: 8, tn4: 2, wg: ctx.adapter.isCpu ? 8 : 64 };
+function registerLaunch(ctx: GpuContext, m: number, n: number, useSubgroups: boolean): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } {
+  const tn4 = Math.min(4, Math.ceil(n / 4));
+  const kb = useSubgroups ? subgroupBlock(ctx) : 0;
+  if (kb) {
+    // A workgroup covers whole subgroups, so every shuffle's lanes exist.
+    const wg = Math.max(8, ctx.adapter.subgroupMaxSize ?? 0);
+    return { spec: REGISTER_SUBGROUPS, constants: { TN4: tn4, KB: kb, WG: wg }, workgroups: [Math.ceil(m / (4 * wg)), Math.ceil(n / (4 * tn4)), 1] };
+  }
+  // One SIMD chunk (8 lanes) per workgroup on a CPU keeps partial workgroups cheap.
+  const wg = ctx.adapter.isCpu ? 8 : 64;
+  return { spec: REGISTER, constants: { TM: 4, TN4: tn4, WG: wg }, workgroups: [Math.ceil(n / (4 * tn4 * wg)), Math.ceil(m / 4), 1] };
 }
 
 /** C[M,N] = op(A) op(B) (+ bias, activation / gradOf, accumulate). Validates every shape; returns a recorded Dispatch. */
@@ -112,27 +130,30 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
     if (v > 0xffffffff / 4) throw new ShapeError(`${op}: ${name} = ${v} is too large`);
   }
 
+  // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, an
+  // unused leak) share one pipeline: each costs seconds to compile on a CPU adapter.
+  const leaky = (code: number) => code === activationCode('leaky_relu');
   const constants: Record<string, number> = {
     TRANS_A: Number(transA),
     TRANS_B: Number(transB),
-    VEC_M: Number(M % 4 === 0),
     VEC_N: Number(N % 4 === 0),
-    VEC_K: Number(K % 4 === 0),
     HAS_BIAS: Number(Boolean(opts.bias)),
     ACT: act,
-    LEAK: leak,
+    LEAK: leaky(act) ? leak : DEFAULT_LEAK,
     ACCUMULATE: Number(Boolean(opts.accumulate)),
     HAS_GRAD: Number(Boolean(grad)),
     GRAD_ACT: gradAct,
-    GRAD_LEAK: gradLeak,
+    GRAD_LEAK: leaky(gradAct) ? gradLeak : DEFAULT_LEAK,
   };
-  let workgroups: [number, number, number];
+  let spec = TILED;
+  let workgroups: [number, number, number] = [Math.ceil(N / TILED_BLOCK), Math.ceil(M / TILED_BLOCK), 1];
   if (strategy === 'register') {
-    const tile = registerTile(ctx, { m: M, n: N, k: K, transA, transB });
-    Object.assign(constants, { TM: tile.tm, TN4: tile.tn4, WG: tile.wg });
-    workgroups = [Math.ceil(N / (4 * tile.tn4 * tile.wg)), Math.ceil(M / tile.tm), 1];
-  } else {
-    workgroups = [Math.ceil(N / TILED_BLOCK), Math.ceil(M / TILED_BLOCK), 1];
+    // Whole vec4 rows matter where a register kernel reads along M (A stored [K, M]) or K.
+    Object.assign(constants, { VEC_M: Number(transA && M % 4 === 0), VEC_K: Number((!transA || transB) && K % 4 === 0) });
+    const launch = registerLaunch(ctx, M, N, opts.subgroups ?? true);
+    spec = launch.spec;
+    workgroups = launch.workgroups;
+    Object.assign(constants, launch.constants);
   }
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups[0] > max || workgroups[1] > max) {
@@ -140,7 +161,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   }
   // Unused optional operands bind A in their place (read-only twice is allowed; never read).
   const spare = a.binding();
-  return ctx.dispatch(strategy === 'register' ? REGISTER : TILED, {
+  return ctx.dispatch(spec, {
     label: opts.label ?? `matmul ${form} [${M}x${K}x${N}] ${strategy}`,
     constants,
     resources: [a.binding(), b.binding(), c.binding(), opts.bias?.binding() ?? spare, grad?.output.binding() ?? spare, uniforms([['u32', M], ['u32', N], ['u32', K]])],

@@ -1,0 +1,159 @@
+// What every matmul kernel shares: the layout and epilogue overrides, the bindings, operand
+// access and the epilogue. Kernels: shaders/matmul.wgsl (register, workgroup-tiled) and
+// shaders/matmul_subgroups.wgsl (register with subgroup shuffles).
+//
+// Operands are bound as arrays of vec4 (tensors are padded to 16 bytes); where a row is not a
+// whole number of vec4s, elements are read one component at a time. Reads past the end of K
+// give zero; reads past the ends of M and N are clamped to valid elements whose results are
+// never stored, so the inner loops need no bounds branches.
+
+// The operand layout: A is stored [K, M] (TRANS_A) or [M, K]; B is stored [N, K] (TRANS_B) or [K, N].
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+// Whole-vec4 rows along each dimension: M % 4, N % 4, K % 4 == 0.
+override VEC_M: bool = false;
+override VEC_N: bool = false;
+override VEC_K: bool = false;
+// Epilogue: C = act(A B + bias (+ C)), or C = (A B) * act'(Y) with Y the saved forward output.
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0u;
+override LEAK: f32 = 0.2;
+override ACCUMULATE: bool = false;
+override HAS_GRAD: bool = false;
+override GRAD_ACT: u32 = 0u;
+override GRAD_LEAK: f32 = 0.2;
+
+struct Params { M: u32, N: u32, K: u32 }
+
+@group(0) @binding(0) var<storage, read> a: array<vec4f>;
+@group(0) @binding(1) var<storage, read> b: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> c: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+// The saved forward output Y for HAS_GRAD (another operand stands in when unused).
+@group(0) @binding(4) var<storage, read> saved: array<vec4f>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+fn a_scalar(i: u32) -> f32 { return a[i >> 2u][i & 3u]; }
+fn b_scalar(i: u32) -> f32 { return b[i >> 2u][i & 3u]; }
+
+// Four consecutive elements of a stored row, from element `start` of the row whose first element
+// has index `first` and which holds `len` elements; elements at or past `len` read as zero, and
+// every load stays inside the row. `vec` promises `first`, `start` and `len` are multiples of 4:
+// then it is one vec4 load.
+fn row4_a(first: u32, start: u32, len: u32, vec: bool) -> vec4f {
+  if (vec) {
+    return select(vec4f(0.0), a[(first + min(start, len - 4u)) >> 2u], start < len);
+  }
+  var v: vec4f;
+  for (var q = 0u; q < 4u; q++) {
+    v[q] = select(0.0, a_scalar(first + min(start + q, len - 1u)), start + q < len);
+  }
+  return v;
+}
+
+fn row4_b(first: u32, start: u32, len: u32, vec: bool) -> vec4f {
+  if (vec) {
+    return select(vec4f(0.0), b[(first + min(start, len - 4u)) >> 2u], start < len);
+  }
+  var v: vec4f;
+  for (var q = 0u; q < 4u; q++) {
+    v[q] = select(0.0, b_scalar(first + min(start + q, len - 1u)), start + q < len);
+  }
+  return v;
+}
+
+// op(A)[m, k..k+3] (m clamped to M - 1). Like every accessor here, zero for k >= K.
+fn a_row4(m: u32, k: u32) -> vec4f {
+  let M = params.M;
+  let K = params.K;
+  if (TRANS_A) {
+    var v: vec4f;
+    let mm = min(m, M - 1u);
+    for (var q = 0u; q < 4u; q++) {
+      v[q] = select(0.0, a_scalar(min(k + q, K - 1u) * M + mm), k + q < K);
+    }
+    return v;
+  }
+  return row4_a(min(m, M - 1u) * K, k, K, VEC_K);
+}
+
+// op(A)[m..m+3, k] (rows past M read as zero).
+fn a_col4(m: u32, k: u32) -> vec4f {
+  let M = params.M;
+  let K = params.K;
+  let kk = min(k, K - 1u);
+  var v: vec4f;
+  if (TRANS_A) {
+    v = row4_a(kk * M, m, M, VEC_M);
+  } else {
+    for (var i = 0u; i < 4u; i++) {
+      v[i] = select(0.0, a_scalar(min(m + i, M - 1u) * K + kk), m + i < M);
+    }
+  }
+  return select(vec4f(0.0), v, k < K);
+}
+
+// op(B)[k, n..n+3] (columns past N read as zero).
+fn b_row4(k: u32, n: u32) -> vec4f {
+  let N = params.N;
+  let K = params.K;
+  let kk = min(k, K - 1u);
+  var v: vec4f;
+  if (TRANS_B) {
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = select(0.0, b_scalar(min(n + j, N - 1u) * K + kk), n + j < N);
+    }
+  } else {
+    v = row4_b(kk * N, n, N, VEC_N);
+  }
+  return select(vec4f(0.0), v, k < K);
+}
+
+// op(B)[k..k+3, n] (n clamped to N - 1).
+fn b_col4(k: u32, n: u32) -> vec4f {
+  let N = params.N;
+  let K = params.K;
+  if (TRANS_B) {
+    return row4_b(min(n, N - 1u) * K, k, K, VEC_K);
+  }
+  var v: vec4f;
+  let nn = min(n, N - 1u);
+  for (var q = 0u; q < 4u; q++) {
+    v[q] = select(0.0, b_scalar(min(k + q, K - 1u) * N + nn), k + q < K);
+  }
+  return v;
+}
+
+// Finishes four outputs C[m, n..n+3] (those inside C) from their product `v`.
+fn finish(m: u32, n: u32, v: vec4f) {
+  let N = params.N;
+  if (m >= params.M || n >= N) { return; }
+  let base = m * N + n;
+  if (VEC_N) {
+    var x = v;
+    if (ACCUMULATE) { x += c[base >> 2u]; }
+    if (HAS_BIAS) { x += bias[n >> 2u]; }
+    if (HAS_GRAD) {
+      let y = saved[base >> 2u];
+      for (var j = 0u; j < 4u; j++) { x[j] *= activate_grad_from_output(y[j], GRAD_ACT, GRAD_LEAK); }
+    } else if (ACT != 0u) {
+      for (var j = 0u; j < 4u; j++) { x[j] = activate(x[j], ACT, LEAK); }
+    }
+    c[base >> 2u] = x;
+    return;
+  }
+  for (var j = 0u; j < 4u; j++) {
+    if (n + j < N) {
+      let i = base + j;
+      var x = v[j];
+      if (ACCUMULATE) { x += c[i >> 2u][i & 3u]; }
+      if (HAS_BIAS) { x += bias[(n + j) >> 2u][(n + j) & 3u]; }
+      if (HAS_GRAD) {
+        x *= activate_grad_from_output(saved[i >> 2u][i & 3u], GRAD_ACT, GRAD_LEAK);
+      } else if (ACT != 0u) {
+        x = activate(x, ACT, LEAK);
+      }
+      c[i >> 2u][i & 3u] = x;
+    }
+  }
+}
