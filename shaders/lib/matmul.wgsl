@@ -15,15 +15,15 @@ override VEC_M: bool = false;
 override VEC_N: bool = false;
 override VEC_K: bool = false;
 // Epilogue: C = act(A B + bias (+ C)), or C = (A B) * act'(Y) with Y the saved forward output.
+// Which operands it reads are constants; the activation is a parameter, so layers that differ
+// only in it share a pipeline (each pipeline costs seconds to compile on a CPU adapter, and the
+// epilogue runs once per output against K multiply-adds).
 override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;
-override LEAK: f32 = 0.2;
 override ACCUMULATE: bool = false;
 override HAS_GRAD: bool = false;
-override GRAD_ACT: u32 = 0u;
-override GRAD_LEAK: f32 = 0.2;
 
-struct Params { M: u32, N: u32, K: u32 }
+// act, grad_act: lib/activation.wgsl codes (0 = identity); the leaks are leaky ReLU slopes.
+struct Params { M: u32, N: u32, K: u32, act: u32, leak: f32, grad_act: u32, grad_leak: f32 }
 
 @group(0) @binding(0) var<storage, read> a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
@@ -135,9 +135,9 @@ fn finish(m: u32, n: u32, v: vec4f) {
     if (HAS_BIAS) { x += bias[n >> 2u]; }
     if (HAS_GRAD) {
       let y = saved[base >> 2u];
-      for (var j = 0u; j < 4u; j++) { x[j] *= activate_grad_from_output(y[j], GRAD_ACT, GRAD_LEAK); }
-    } else if (ACT != 0u) {
-      for (var j = 0u; j < 4u; j++) { x[j] = activate(x[j], ACT, LEAK); }
+      for (var j = 0u; j < 4u; j++) { x[j] *= activate_grad_from_output(y[j], params.grad_act, params.grad_leak); }
+    } else if (params.act != 0u) {
+      for (var j = 0u; j < 4u; j++) { x[j] = activate(x[j], params.act, params.leak); }
     }
     c[base >> 2u] = x;
     return;
@@ -149,9 +149,9 @@ fn finish(m: u32, n: u32, v: vec4f) {
       if (ACCUMULATE) { x += c[i >> 2u][i & 3u]; }
       if (HAS_BIAS) { x += bias[(n + j) >> 2u][(n + j) & 3u]; }
       if (HAS_GRAD) {
-        x *= activate_grad_from_output(saved[i >> 2u][i & 3u], GRAD_ACT, GRAD_LEAK);
-      } else if (ACT != 0u) {
-        x = activate(x, ACT, LEAK);
+        x *= activate_grad_from_output(saved[i >> 2u][i & 3u], params.grad_act, params.grad_leak);
+      } else if (params.act != 0u) {
+        x = activate(x, params.act, params.leak);
       }
       c[i >> 2u][i & 3u] = x;
     }

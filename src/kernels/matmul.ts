@@ -130,20 +130,15 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
     if (v > 0xffffffff / 4) throw new ShapeError(`${op}: ${name} = ${v} is too large`);
   }
 
-  // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, an
-  // unused leak) share one pipeline: each costs seconds to compile on a CPU adapter.
-  const leaky = (code: number) => code === activationCode('leaky_relu');
+  // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, the
+  // activation) share one pipeline: each costs seconds to compile on a CPU adapter.
   const constants: Record<string, number> = {
     TRANS_A: Number(transA),
     TRANS_B: Number(transB),
     VEC_N: Number(N % 4 === 0),
     HAS_BIAS: Number(Boolean(opts.bias)),
-    ACT: act,
-    LEAK: leaky(act) ? leak : DEFAULT_LEAK,
     ACCUMULATE: Number(Boolean(opts.accumulate)),
     HAS_GRAD: Number(Boolean(grad)),
-    GRAD_ACT: gradAct,
-    GRAD_LEAK: leaky(gradAct) ? gradLeak : DEFAULT_LEAK,
   };
   let spec = TILED;
   let workgroups: [number, number, number] = [Math.ceil(N / TILED_BLOCK), Math.ceil(M / TILED_BLOCK), 1];
@@ -164,7 +159,14 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   return ctx.dispatch(spec, {
     label: opts.label ?? `matmul ${form} [${M}x${K}x${N}] ${strategy}`,
     constants,
-    resources: [a.binding(), b.binding(), c.binding(), opts.bias?.binding() ?? spare, grad?.output.binding() ?? spare, uniforms([['u32', M], ['u32', N], ['u32', K]])],
+    resources: [
+      a.binding(),
+      b.binding(),
+      c.binding(),
+      opts.bias?.binding() ?? spare,
+      grad?.output.binding() ?? spare,
+      uniforms([['u32', M], ['u32', N], ['u32', K], ['u32', act], ['f32', leak], ['u32', gradAct], ['f32', gradLeak]]),
+    ],
     workgroups,
   });
 }
