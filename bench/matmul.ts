@@ -1,7 +1,8 @@
-// `npm run bench:matmul`: GFLOP/s of both matmul strategies and of a textbook 16 x 16 tiled
-// kernel, measured side by side in one run, on square sizes and on the GAN's shapes in the three
-// forms backprop uses; prints the ratio to the textbook kernel per row and the strategy the
-// engine selects. Writes the figures as JSON under bench/results/ (not committed).
+// `npm run bench:matmul`: GFLOP/s of both matmul strategies (and of the register strategy's
+// kernel without subgroups) and of a textbook 16 x 16 tiled kernel, measured side by side in one
+// run, on square sizes and on the GAN's shapes in the three forms backprop uses; prints the ratio
+// to the textbook kernel per row and the strategy the engine selects. Writes the figures as JSON
+// under bench/results/ (not committed).
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,7 +13,7 @@ import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../sr
 import { openNodeContext } from '../src/gpu/node.ts';
 import { defineShader } from '../src/gpu/shader.ts';
 import { autotuneMatmul, heuristicMatmulStrategy, matmulStrategyFor, type TuningStore } from '../src/kernels/autotune.ts';
-import { matmul, MATMUL_STRATEGIES, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
+import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
 import { createTensor, upload, type Tensor } from '../src/tensor/tensor.ts';
 import { GpuTimer, gflops, TIMING_DAWN_OPTIONS, type Timing } from './timing.ts';
 import textbookSource from './textbook_matmul.wgsl?raw';
@@ -135,7 +136,10 @@ async function main(): Promise<number> {
     const how = choices.every((c) => c.source === 'stored') ? 'read from node_modules/.cache/webgpu-gan' : `tuned in ${((performance.now() - tuneStart) / 1000).toFixed(1)} s`;
     console.log(`autotuned (${how}): ${choices.map((c) => `${c.shapeClass}=${c.strategy}`).join(' ')}\n`);
 
-    const header = ['shape (MxKxN)', 'textbook GFLOP/s', ...MATMUL_STRATEGIES.flatMap((s) => [`${s} GFLOP/s`, `${s} / textbook`]), 'engine uses'];
+    // Both strategies, and the register strategy's kernel without subgroups where it differs.
+    const kernels: { name: string; options: MatmulOptions }[] = MATMUL_STRATEGIES.map((strategy) => ({ name: strategy, options: { strategy } }));
+    if (ctx.features.has('subgroups')) kernels.splice(1, 0, { name: 'register plain', options: { strategy: 'register', subgroups: false } });
+    const header = ['shape (MxKxN)', 'textbook GFLOP/s', ...kernels.flatMap((k) => [`${k.name} GFLOP/s`, `${k.name} / textbook`]), 'engine uses'];
     console.log(`| ${header.join(' | ')} |`);
     console.log(`|${header.map(() => '---').join('|')}|`);
     const results = [];
@@ -146,9 +150,9 @@ async function main(): Promise<number> {
       const figures: Record<string, number> = {};
       const tb = await timeDispatch(timer, textbook(ctx, a, b, c, row.shape), values.quick);
       figures.textbook = gflops(flops, tb.medianMs);
-      for (const strategy of MATMUL_STRATEGIES) {
-        const d = matmul(ctx, a, b, c, { transA: row.shape.transA, transB: row.shape.transB, strategy });
-        figures[strategy] = gflops(flops, (await timeDispatch(timer, d, values.quick)).medianMs);
+      for (const k of kernels) {
+        const d = matmul(ctx, a, b, c, { ...k.options, transA: row.shape.transA, transB: row.shape.transB });
+        figures[k.name] = gflops(flops, (await timeDispatch(timer, d, values.quick)).medianMs);
       }
       await ctx.flush();
       for (const t of [a, b, c]) t.buffer.destroy();
@@ -156,7 +160,7 @@ async function main(): Promise<number> {
       const cells = [
         row.label,
         figures.textbook.toFixed(2),
-        ...MATMUL_STRATEGIES.flatMap((s) => [figures[s].toFixed(2), `${(figures[s] / figures.textbook).toFixed(1)}x`]),
+        ...kernels.flatMap((k) => [figures[k.name].toFixed(2), `${(figures[k.name] / figures.textbook).toFixed(1)}x`]),
         uses,
       ];
       console.log(`| ${cells.join(' | ')} |`);
