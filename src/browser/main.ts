@@ -366,6 +366,7 @@ function wireControls(): void {
   ui.step.addEventListener('click', () =>
     act(async () => {
       await ensureTrainer();
+      setState('training', 'Running one iteration…');
       await session!.step();
       setState(...pausedMessage());
     }),

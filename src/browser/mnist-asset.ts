@@ -67,8 +67,10 @@ async function cachedResponse(url: string): Promise<Response> {
 }
 
 async function readWithProgress(response: Response, onProgress?: ProgressCallback): Promise<Uint8Array> {
+  // With a Content-Encoding the length counts compressed bytes and the body yields unpacked ones.
+  const encoding = response.headers.get('content-encoding');
   const header = Number(response.headers.get('content-length'));
-  const total = Number.isFinite(header) && header > 0 ? header : null;
+  const total = Number.isFinite(header) && header > 0 && (!encoding || encoding === 'identity') ? header : null;
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -10,7 +10,7 @@ import { decode } from 'fast-png';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readCheckpoint, saveCheckpoint, trainerFromCheckpoint } from '../../src/gan/checkpoint.ts';
-import { preset } from '../../src/gan/presets.ts';
+import { preset, PRESET_NAMES } from '../../src/gan/presets.ts';
 import { GanTrainer } from '../../src/gan/trainer.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { decodeNpy } from '../../src/io/npy.ts';
@@ -76,14 +76,20 @@ async function train(page: Page, log: string[], presetName: string, iterations: 
   return { snapshots, seconds: (Date.now() - started) / 1000 };
 }
 
-/** The luminance variance of the sample canvas as the browser painted it. */
+/** The luminance variance of the sample canvas as the browser painted it (its CSS border cut off). */
 async function canvasVariance(page: Page): Promise<number> {
   const png = decode(await page.locator('[data-testid=samples]').screenshot());
-  const rgba = new Uint8ClampedArray(png.width * png.height * 4);
-  for (let i = 0; i < png.width * png.height; i++) {
-    for (let c = 0; c < 4; c++) rgba[4 * i + c] = c < png.channels ? Number(png.data[i * png.channels + c]) : 255;
+  const border = 2;
+  const width = png.width - 2 * border;
+  const height = png.height - 2 * border;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const src = ((y + border) * png.width + x + border) * png.channels;
+      for (let c = 0; c < 4; c++) rgba[4 * (y * width + x) + c] = c < png.channels ? Number(png.data[src + c]) : 255;
+    }
   }
-  return luminanceVariance({ width: png.width, height: png.height, data: rgba });
+  return luminanceVariance({ width, height, data: rgba });
 }
 
 async function downloadFrom(page: Page, testId: string): Promise<{ bytes: Uint8Array; name: string }> {
@@ -184,12 +190,46 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
       // hidden layers their own way, and the uniform draw's int-to-float conversion is exact).
       // Each layer adds a few f32 ulps relative to sum |w x| (values of order 1 to 10 here):
       // 1e-5 absolute on outputs near 4 is ~80 ulps, far below any change training makes
-      // (one Adam step moves an output by ~1e-3).
+      // (one Adam step moves an output by ~1e-3). Measured here: 0 (bit-identical).
       expectClose(samples.data, node, 1e-5, 'toy-1d G(z) for the fixed noise');
     } finally {
       trainer.destroy();
     }
     expect(log.filter((l) => l.startsWith('page error')), 'uncaught page errors').toEqual([]);
+  });
+
+  test('lists the engine presets; Pause stops a 2-D run that shows its mode coverage, Reset discards it', async () => {
+    const { page, log } = await openPage(browser);
+    await page.goto(`${baseUrl}?preset=ring8`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-state') === 'ready', null, { timeout: 30_000 });
+    expect(await page.locator('[data-testid=preset] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(PRESET_NAMES);
+    await page.click('[data-testid=start]');
+    await page
+      .waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid=coverage]')?.dataset.modesCovered ?? -1) >= 0 && Number(document.querySelector('[data-testid=iteration]')?.textContent) >= 10, null, { timeout: 90_000 })
+      .catch(async () => {
+        throw new Error(`ring8 showed no coverage by iteration 10; ${await describePage(page, log)}`);
+      });
+    // The page answers while training: a round trip through its event loop is quick.
+    const probeStarted = Date.now();
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    const probeMs = Date.now() - probeStarted;
+    expect(probeMs, 'event-loop round trip during training').toBeLessThan(2000);
+    expect(await page.textContent('[data-testid=coverage]')).toMatch(/^Modes covered: \d of 8; high-quality samples/);
+    await page.click('[data-testid=pause]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-state') === 'paused', null, { timeout: 30_000 });
+    const pausedAt = await page.textContent('[data-testid=iteration]');
+    await page.waitForTimeout(1000);
+    expect(await page.textContent('[data-testid=iteration]'), 'iterations after Pause').toBe(pausedAt);
+    expect(await page.isDisabled('[data-testid=batch]'), 'hyperparameters are locked while a trainer exists').toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'ring8.png'), fullPage: true });
+    await page.click('[data-testid=reset]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-state') === 'ready', null, { timeout: 30_000 });
+    expect(await page.textContent('[data-testid=iteration]')).toBe('0');
+    expect(await page.isDisabled('[data-testid=batch]')).toBe(false);
+    expect(await page.isDisabled('[data-testid=save-checkpoint]')).toBe(true);
+    expect(await canvasVariance(page), 'the sample canvas is blank after Reset').toBe(0);
+    expect(log.filter((l) => l.startsWith('page error')), 'uncaught page errors').toEqual([]);
+    console.log(`ring8 paused at iteration ${pausedAt}; event-loop round trip while training ${probeMs} ms`);
   });
 
   test('loads a checkpoint written in Node and shows its samples', async () => {
@@ -246,7 +286,8 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
       // with its own log/sqrt/cos (a few ulps apart) and min-max scaled to [0, 1]; G is one
       // sigmoid layer over 100 inputs, whose pre-activation error is at most ~100 * |w| * |dz|
       // plus f32 accumulation, and sigmoid's slope is at most 1/4. 1e-4 on pixels in [0, 1]
-      // (1/40 of a grey level) bounds both with room, yet fails on any wrong weight.
+      // (1/40 of a grey level) bounds both with room, yet fails on any wrong weight. Measured
+      // here: 1.2e-7, one ulp below 1.
       expectClose(samples.data, node, 1e-4, 'seed G(z) for the fixed noise');
     } finally {
       trainer.destroy();
