@@ -50,10 +50,18 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** A static server for `dir` on 127.0.0.1 (a random free port). */
-export async function serveStatic(dir: string): Promise<{ url: string; server: Server }> {
+/**
+ * A static server for `dir` on 127.0.0.1 (a random free port), under the sub-path `prefix`, so
+ * the page is shown to work away from the server's root.
+ */
+export async function serveStatic(dir: string, prefix = '/'): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const full = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (!full.startsWith(prefix)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const path = `/${full.slice(prefix.length)}`;
     const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
     if (!file.startsWith(dir + sep) && file !== dir) {
       res.writeHead(403).end();
@@ -69,7 +77,7 @@ export async function serveStatic(dir: string): Promise<{ url: string; server: S
     }
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`, server };
 }
 
 export async function launchChromium(options: { webgpu?: boolean; downloads?: string } = {}): Promise<Browser> {

@@ -131,7 +131,8 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
     if (missing) throw new Error(missing);
     mkdirSync(ARTIFACTS, { recursive: true });
     buildDist();
-    ({ server, url: baseUrl } = await serveStatic(DIST));
+    // Under a sub-path: dist/ must work from any static server and path (vite base './').
+    ({ server, url: baseUrl } = await serveStatic(DIST, '/some/sub-path/'));
     browser = await launchChromium();
   }, 180_000);
 
