@@ -68,9 +68,11 @@ const BN = 64u;   // columns of C per workgroup
 const BK = 16u;   // depth of a staged slab
 
 // Slabs stored k-major as vec4 along m (A) and n (B): invocation (x, y) reads one vec4 of each
-// per k step.
-var<workgroup> a_slab: array<vec4f, 256>;   // [BK][BM / 4]
-var<workgroup> b_slab: array<vec4f, 256>;   // [BK][BN / 4]
+// per k step. Rows are padded by one vec4 so that invocations filling a slab along k (A stored
+// [M, K], B stored [N, K]) write to different banks rather than 16 to one.
+const SLAB_ROW = 17u;
+var<workgroup> a_slab: array<vec4f, 272>;   // [BK][SLAB_ROW], BM / 4 used
+var<workgroup> b_slab: array<vec4f, 272>;   // [BK][SLAB_ROW], BN / 4 used
 
 fn a_element(m: u32, k: u32) -> f32 {
   if (m >= params.M || k >= params.K) { return 0.0; }
@@ -95,15 +97,15 @@ fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invo
       var r: u32;
       var kk: u32;
       if (TRANS_A) { kk = e / BM; r = e % BM; } else { r = e / BK; kk = e % BK; }
-      a_slab[kk * (BM / 4u) + r / 4u][r % 4u] = a_element(m0 + r, k0 + kk);
+      a_slab[kk * SLAB_ROW + r / 4u][r % 4u] = a_element(m0 + r, k0 + kk);
       var cn: u32;
       if (TRANS_B) { cn = e / BK; kk = e % BK; } else { kk = e / BN; cn = e % BN; }
-      b_slab[kk * (BN / 4u) + cn / 4u][cn % 4u] = b_element(k0 + kk, n0 + cn);
+      b_slab[kk * SLAB_ROW + cn / 4u][cn % 4u] = b_element(k0 + kk, n0 + cn);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      let av = a_slab[kk * (BM / 4u) + lid.y];
-      let bv = b_slab[kk * (BN / 4u) + lid.x];
+      let av = a_slab[kk * SLAB_ROW + lid.y];
+      let bv = b_slab[kk * SLAB_ROW + lid.x];
       for (var r = 0u; r < 4u; r++) { acc[r] += av[r] * bv; }
     }
     workgroupBarrier();
