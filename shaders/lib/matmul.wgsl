@@ -4,8 +4,8 @@
 //
 // Operands are bound as arrays of vec4 (tensors are padded to 16 bytes); where a row is not a
 // whole number of vec4s, elements are read one component at a time. Reads past the end of K
-// give zero; reads past the ends of M and N are clamped to valid elements whose results are
-// never stored, so the inner loops need no bounds branches.
+// give zero; reads past the ends of M and N stay inside the operands (clamped, or zero) and feed
+// outputs that are never stored, so the inner loops need no bounds branches.
 
 // The operand layout: A is stored [K, M] (TRANS_A) or [M, K]; B is stored [N, K] (TRANS_B) or [K, N].
 override TRANS_A: bool = false;
