@@ -22,7 +22,8 @@ export interface AdapterSummary {
 
 /** One line naming the adapter, for logs, benchmark tables and error reports. */
 export function describeAdapter(a: AdapterSummary): string {
-  const name = a.description || a.device || 'unknown device';
+  // Browsers may hide the description and device (Chromium does for SwiftShader).
+  const name = a.description || a.device || [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown device';
   const kind = a.isCpu ? 'software' : a.architecture || 'gpu';
   return `${name} [vendor ${a.vendor || '?'}, ${kind}, backend ${a.backend}]`;
 }
