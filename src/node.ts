@@ -3,3 +3,4 @@
 export * from './index.ts';
 export { openNodeContext, type NodeGpuOptions } from './gpu/node.ts';
 export { loadMnist } from './data/mnist-node.ts';
+export { classifierCachePath, loadOrTrainClassifier } from './eval/classifier-cache.ts';

@@ -7,17 +7,16 @@
 // count). Their "reverse KL" is KL(q || uniform) = log K - H(q), q the histogram of the
 // high-quality samples over the K modes (their code logs H(q) as the entropy of coverage).
 //
-// data/toy.ts's modeCoverage differs: it asks a mode for at least 1% of the samples (25 of
-// 2,500) before counting it, which reports fewer modes than the papers would on sparse modes.
+// data/toy.ts's modeCoverage (the training tests' floor) shares the assignment and asks a mode
+// for at least 1% of the samples (25 of 2,500) before counting it.
 
 import { ShapeError } from '../gpu/errors.ts';
-import type { Mixture2d } from '../data/toy.ts';
+import { assignModes, type Mixture2d } from '../data/toy.ts';
+
+export { HIGH_QUALITY_STDS } from '../data/toy.ts';
 
 /** The papers' sample count. */
 export const MODE_SAMPLES = 2500;
-
-/** The papers' high-quality radius, in standard deviations of a mode. */
-export const HIGH_QUALITY_STDS = 3;
 
 export interface ModeReport {
   mixture: string;
@@ -38,24 +37,7 @@ export function mixtureModes(samples: ArrayLike<number>, mixture: Mixture2d): Mo
   const n = samples.length / 2;
   if (!Number.isInteger(n) || n < 1) throw new ShapeError(`mixtureModes: ${samples.length} values are not a positive number of 2-D points`);
   const k = mixture.centers.length;
-  const counts = new Array<number>(k).fill(0);
-  const radius = HIGH_QUALITY_STDS * mixture.std;
-  let highQuality = 0;
-  for (let i = 0; i < n; i++) {
-    const [x, y] = [samples[2 * i], samples[2 * i + 1]];
-    let best = -1;
-    let bestDist = Infinity;
-    for (let m = 0; m < k; m++) {
-      const [cx, cy] = mixture.centers[m];
-      const d = Math.hypot(x - cx, y - cy);
-      if (d < bestDist) [best, bestDist] = [m, d];
-    }
-    // Strictly inside, as PacGAN's code compares; NaN samples are never high quality.
-    if (best >= 0 && bestDist < radius) {
-      highQuality++;
-      counts[best]++;
-    }
-  }
+  const { highQuality, countsPerMode: counts } = assignModes(samples, mixture);
   let reverseKl: number | null = null;
   if (highQuality > 0) {
     reverseKl = 0;
