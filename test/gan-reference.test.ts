@@ -118,4 +118,21 @@ describe('whole iterations match the float64 reference', () => {
     expect(d.ratio).toBeLessThanOrEqual(1);
     trainer.destroy();
   });
+
+  // One-sided label smoothing changes D's targets for real rows only, in both schedules. The
+  // bounds are the Adam test's: a target of 1 where 0.8 was meant moves D's gradient on every
+  // real row by 0.2 / b, and its first Adam step by up to lr = 1e-3, 500x the bound.
+  test.each([
+    ['alternating', { kind: 'alternating' }],
+    ['epoch', { kind: 'epoch', epochRows: 64 }],
+  ] as const)('label smoothing (realLabel 0.8), %s schedule, 4 iterations', async (_, schedule) => {
+    const config: GanConfig = { ...preset('toy-1d'), batch: 16, schedule, realLabel: 0.8 };
+    const { trainer, ref } = await runAgainstReference(config, 4);
+    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
+    console.log(`realLabel 0.8, ${schedule.kind}: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
 });

@@ -57,6 +57,12 @@ export interface GanConfig {
    * appended to G's noise and to D's input, so G learns p(x | label).
    */
   conditional?: { classes: number };
+  /**
+   * D's target for real rows (default 1). Below 1 it is one-sided label smoothing (Salimans et
+   * al. 2016): D's logits on real data stop growing once D(x) reaches it, which keeps D from
+   * becoming so confident that G's gradient vanishes. Fake rows keep target 0.
+   */
+  realLabel?: number;
 }
 
 export function validateConfig(c: GanConfig): void {
@@ -74,6 +80,7 @@ export function validateConfig(c: GanConfig): void {
   if (c.noise.bank !== undefined) positiveInt('noise.bank', c.noise.bank);
   if (c.loss !== 'bce' && c.loss !== 'mse') throw bad(`loss must be bce or mse, got '${c.loss}'`);
   if (c.gLoss !== 'non-saturating' && c.gLoss !== 'minimax') throw bad(`gLoss must be non-saturating or minimax, got '${c.gLoss}'`);
+  if (c.realLabel !== undefined && !(c.realLabel > 0.5 && c.realLabel <= 1)) throw bad(`realLabel must be in (0.5, 1], got ${c.realLabel}`);
   if (c.loss === 'mse' && c.gLoss === 'minimax') throw bad('the minimax G loss is defined for bce only');
   validateMlpSpec('generator', c.generator);
   validateMlpSpec('discriminator', c.discriminator);

@@ -363,12 +363,25 @@ export class GanTrainer {
     return [copyColumns(this.ctx, x, dst, { row }), oneHot(this.ctx, labels, dst, { classes: this.classes, column: x.cols, row })];
   }
 
+  /** D's target for real rows (config.realLabel, default 1). */
+  private get realLabel(): number {
+    return this.config.realLabel ?? 1;
+  }
+
+  private get smoothed(): boolean {
+    return this.realLabel !== 1;
+  }
+
   private get logitsOut(): boolean {
     return this.config.loss === 'bce';
   }
 
-  /** D's loss gradient (into ws's last delta) and metrics for a batch with labels. */
-  private recordDLoss(ws: MlpWorkspace, labels: Tensor): Step[] {
+  /**
+   * D's loss gradient (into ws's last delta) against `targets` and metrics for a batch whose
+   * rows are told real (1) from fake (0) by `labels` (the targets differ from the labels only
+   * under label smoothing; the metrics stay the plain loss and the plain means of D).
+   */
+  private recordDLoss(ws: MlpWorkspace, labels: Tensor, targets = labels): Step[] {
     const out = ws.outputs[ws.outputs.length - 1];
     const delta = ws.deltas[ws.deltas.length - 1];
     // BCE: mean over the real rows plus mean over the fake rows (the minibatch holds both);
@@ -376,7 +389,7 @@ export class GanTrainer {
     const bce = this.config.loss === 'bce';
     const scale = bce && this.config.schedule.kind === 'alternating' ? 2 / ws.rows : 1 / ws.rows;
     return [
-      bce ? bceWithLogitsGrad(this.ctx, out, labels, delta, { scale }) : mseSigmoidGrad(this.ctx, out, labels, delta, { scale }),
+      bce ? bceWithLogitsGrad(this.ctx, out, targets, delta, { scale }) : mseSigmoidGrad(this.ctx, out, targets, delta, { scale }),
       accumulateMetrics(this.ctx, out, labels, this.metrics, { output: bce ? 'logits' : 'probabilities', update: 'D', scale }),
     ];
   }
@@ -439,6 +452,7 @@ export class GanTrainer {
     const nz = this.config.noise.dim;
     const c = this.classes;
     const labelsD = this.pool.from(Float32Array.from({ length: 2 * b }, (_, i) => (i < b ? 1 : 0)), [2 * b, 1], 'D labels');
+    const targetsD = this.smoothed ? this.pool.from(Float32Array.from({ length: 2 * b }, (_, i) => (i < b ? this.realLabel : 0)), [2 * b, 1], 'D targets') : labelsD;
     const ones = this.constant(b, 1, 'ones');
     const zeros = this.constant(b, 0, 'zeros');
     const gws = this.G.workspace(b, 'G');
@@ -476,7 +490,7 @@ export class GanTrainer {
       }
       d.push(
         ...this.D.forward(dwsD, xD, { logits: this.logitsOut }),
-        ...this.recordDLoss(dwsD, labelsD),
+        ...this.recordDLoss(dwsD, labelsD, targetsD),
         ...this.D.backward(dwsD, xD, { paramGrads: true }),
         ...this.optD.recordUpdate(),
       );
@@ -513,6 +527,8 @@ export class GanTrainer {
     const pool = this.pool.acquire([2 * rows, dim], 'f32', 'D rows (real, fake)');
     this.drawTensors.set('real', pool.rowsView(0, rows, 'real'));
     const poolLabels = this.pool.from(Float32Array.from({ length: 2 * rows }, (_, i) => (i < rows ? 1 : 0)), [2 * rows], 'D row labels');
+    const poolTargets = this.smoothed ? this.pool.from(Float32Array.from({ length: 2 * rows }, (_, i) => (i < rows ? this.realLabel : 0)), [2 * rows], 'D row targets') : null;
+    const tb = poolTargets ? this.pool.acquire([b], 'f32', 'D minibatch targets') : null;
     const zRows = this.drawBuffer('noise', [rows, nz]);
     const gwsAll = this.G.workspace(rows, 'G[all rows]');
     const generated = gwsAll.outputs[gwsAll.outputs.length - 1];
@@ -547,8 +563,9 @@ export class GanTrainer {
         d.push(
           gatherRows(this.ctx, pool, shuffle, xb, { indexOffset: j * b }),
           gatherValues(this.ctx, poolLabels, shuffle, yb, { indexOffset: j * b }),
+          ...(poolTargets ? [gatherValues(this.ctx, poolTargets, shuffle, tb!, { indexOffset: j * b })] : []),
           ...this.D.forward(dws, xb, { logits: this.logitsOut }),
-          ...this.recordDLoss(dws, yb),
+          ...this.recordDLoss(dws, yb, tb ?? yb),
           ...this.D.backward(dws, xb, { paramGrads: true }),
           ...this.optD.recordUpdate(),
         );

@@ -95,7 +95,8 @@ function rows(src: ArrayLike<number>, dim: number, indices: ArrayLike<number>, f
 /** The alternating schedule: `x[j]` holds D update j's real rows (first `batch` rows are used), `zD[j]` its noise. */
 export function refAlternatingIteration(s: RefGan, config: GanConfig, draws: { realRows: Float64Array[]; zD: Float64Array[]; zG: Float64Array }): void {
   const b = config.batch;
-  const labels = Array.from({ length: 2 * b }, (_, i) => (i < b ? 1 : 0));
+  const real = config.realLabel ?? 1;
+  const labels = Array.from({ length: 2 * b }, (_, i) => (i < b ? real : 0));
   // BCE: mean over the real rows plus mean over the fake rows; MSE: mean over all 2b rows.
   const scale = config.loss === 'bce' ? 1 / b : 1 / (2 * b);
   for (let j = 0; j < config.k; j++) {
@@ -123,7 +124,8 @@ export function refEpochIteration(
   const pool = new Float64Array(2 * rowsPerIteration * dim);
   pool.set(draws.real);
   pool.set(fake, rowsPerIteration * dim);
-  const poolLabels = Array.from({ length: 2 * rowsPerIteration }, (_, i) => (i < rowsPerIteration ? 1 : 0));
+  const real = config.realLabel ?? 1;
+  const poolLabels = Array.from({ length: 2 * rowsPerIteration }, (_, i) => (i < rowsPerIteration ? real : 0));
   for (let e = 0; e < config.k; e++) {
     for (let j = 0; j < (2 * rowsPerIteration) / b; j++) {
       const x = rows(pool, dim, draws.dShuffle[e], j * b, b);
