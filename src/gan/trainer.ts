@@ -4,7 +4,7 @@
 
 import { createRealSource, type RealSource } from '../data/source.ts';
 import type { Mnist } from '../data/mnist.ts';
-import type { GpuContext, Step } from '../gpu/context.ts';
+import type { GpuContext, ReadbackSlot, Step } from '../gpu/context.ts';
 import { GpuError, ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
 import { gatherRows, gatherValues } from '../kernels/gather.ts';
@@ -82,6 +82,12 @@ export class GanTrainer {
   private readonly generators = new Map<number, { ws: MlpWorkspace; input: Tensor }>();
   private readonly fixedNoiseCache = new Map<number, Tensor>();
   private readonly drawTensors = new Map<string, Tensor>();
+  /** Recorded once: zeroes the metric sums at the start of a window. */
+  private readonly resetMetrics: Step;
+  /** One readback slot per window in flight (and one being filled). */
+  private readonly metricSlots: ReadbackSlot[];
+  /** Wall milliseconds per iteration of the last window (0 until one completes). */
+  private msPerIteration = 0;
   private readonly discriminators = new Map<number, { ws: MlpWorkspace; input: Tensor }>();
   private destroyed = false;
 
@@ -97,6 +103,8 @@ export class GanTrainer {
     this.optD = new Optimizer(ctx, pool, this.D, config.optimizerD);
     this.clock = pool.acquire([4], 'u32', 'clock');
     this.metrics = pool.acquire([METRIC_SLOTS], 'f32', 'metrics');
+    this.resetMetrics = fill(ctx, this.metrics, 0);
+    this.metricSlots = Array.from({ length: WINDOWS_IN_FLIGHT + 1 }, (_, i) => ctx.readbackSlot(METRIC_SLOTS * 4, `metrics readback ${i}`));
     this.source = createRealSource(ctx, pool, config.data, options.mnist?.train);
     this.noiseBank = config.noise.bank ? pool.acquire([config.noise.bank, config.noise.dim], 'f32', 'noise bank') : null;
 
@@ -153,14 +161,26 @@ export class GanTrainer {
     const logEvery = options.logEvery ?? this.config.logEvery;
     if (!Number.isInteger(logEvery) || logEvery < 1) throw new ShapeError(`run: logEvery must be a positive integer, got ${logEvery}`);
     const end = this.iterationCount + iterations;
-    const inFlight: Promise<MetricsReport>[] = [];
+    const inFlight: { slot: ReadbackSlot; iterations: number; iteration: number; submittedAt: number }[] = [];
     let last: MetricsReport | null = null;
     let failure: TrainingDivergedError | null = null;
     let lastGood = this.iterationCount;
-    let windowStart = performance.now();
+    let lastDone = performance.now();
 
     const settle = async () => {
-      const report = await inFlight.shift()!;
+      const w = inFlight.shift()!;
+      // The GPU runs windows back to back, so this one ends about `iterations` iterations after
+      // the later of its submission and the previous window's end. Sleeping through most of that
+      // before mapping keeps Dawn's Node binding from busy-polling a core away from a CPU
+      // adapter. The 0.9 lets the estimate shrink when it overshoots, so it cannot drift up.
+      const started = Math.max(w.submittedAt, lastDone);
+      const idle = started + w.iterations * this.msPerIteration - performance.now();
+      if (idle > 2) await new Promise((resolve) => setTimeout(resolve, 0.9 * idle));
+      const sums = new Float32Array(await w.slot.read());
+      const now = performance.now();
+      this.msPerIteration = (now - started) / w.iterations;
+      const report = { ...metricsFromSums(sums), iteration: w.iteration, iterations: w.iterations, itPerSec: (w.iterations * 1000) / Math.max(now - lastDone, 1e-3) };
+      lastDone = now;
       last = report;
       if (failure) return;
       const bad = (Object.entries(report) as [string, number][]).filter(([, v]) => !Number.isFinite(v)).map(([k]) => k);
@@ -176,24 +196,19 @@ export class GanTrainer {
       options.onMetrics?.(report);
     };
 
+    let window = 0;
     while (this.iterationCount < end && !failure && !options.shouldStop?.()) {
       // Windows end on multiples of logEvery, so a resumed run reports the same rows.
       const n = Math.min(logEvery - (this.iterationCount % logEvery), end - this.iterationCount);
+      const slot = this.metricSlots[window++ % this.metricSlots.length];
       const encoder = this.ctx.device.createCommandEncoder({ label: `iterations ${this.iterationCount + 1}..${this.iterationCount + n}` });
-      this.ctx.encode(encoder, [fill(this.ctx, this.metrics, 0)]);
+      this.ctx.encode(encoder, [this.resetMetrics]);
       for (let i = 0; i < n; i++) this.ctx.encode(encoder, this.program);
+      this.ctx.encode(encoder, [slot.copy(this.metrics.buffer, this.metrics.byteOffset)]);
       this.ctx.throwIfFailed();
       this.ctx.device.queue.submit([encoder.finish()]);
       this.iterationCount += n;
-      const iteration = this.iterationCount;
-      inFlight.push(
-        this.ctx.readBuffer(this.metrics.buffer, this.metrics.byteOffset, METRIC_SLOTS * 4).then((bytes) => {
-          const now = performance.now();
-          const itPerSec = (n * 1000) / Math.max(now - windowStart, 1e-3);
-          windowStart = now;
-          return { ...metricsFromSums(new Float32Array(bytes)), iteration, iterations: n, itPerSec };
-        }),
-      );
+      inFlight.push({ slot, iterations: n, iteration: this.iterationCount, submittedAt: performance.now() });
       if (inFlight.length >= WINDOWS_IN_FLIGHT) await settle();
     }
     while (inFlight.length) await settle();

@@ -65,6 +65,14 @@ export interface Copy {
 
 export type Step = Dispatch | Copy;
 
+/** See GpuContext.readbackSlot. */
+export interface ReadbackSlot {
+  /** Records the copy of the slot's size from `src` (at `offset`) into the slot. */
+  copy(src: GPUBuffer, offset?: number): Copy;
+  /** Maps the slot and returns its bytes; call once the copy has been submitted. */
+  read(): Promise<ArrayBuffer>;
+}
+
 export interface DispatchOptions {
   label?: string;
   /** Values for the shader's `override` constants. */
@@ -86,6 +94,7 @@ export class GpuContext {
   private readonly asyncErrors: string[] = [];
   private readonly inFlightReads = new Set<Promise<unknown>>();
   private readonly stagingFree = new Map<number, GPUBuffer[]>();
+  private readonly slotBuffers = new Set<GPUBuffer>();
   private lostMessage: string | null = null;
   private destroyed = false;
   /** Number of pipelines compiled so far (the cache makes this stop growing). */
@@ -231,7 +240,33 @@ export class GpuContext {
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer(src, offset, staging, 0, aligned);
     this.device.queue.submit([encoder.finish()]);
-    const mapped = staging.mapAsync(GPUMapMode.READ, 0, aligned);
+    try {
+      return await this.mapRead(staging, size);
+    } finally {
+      this.giveStaging(staging);
+    }
+  }
+
+  /**
+   * A host-readable buffer of `size` bytes for data a recorded copy puts there (`slot.copy`),
+   * mapped later with `slot.read()`. Mapping only once the GPU is about done matters in Node:
+   * Dawn's binding busy-polls on the main thread while a map is pending, which takes a core
+   * from a CPU adapter's worker threads.
+   */
+  readbackSlot(size: number, label = 'readback'): ReadbackSlot {
+    const aligned = Math.ceil(size / 4) * 4;
+    const buffer = this.device.createBuffer({ label, size: aligned, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.slotBuffers.add(buffer);
+    return {
+      copy: (src, offset = 0) => this.copy(src, buffer, aligned, offset, 0, `${label}: copy`),
+      read: () => this.mapRead(buffer, size),
+    };
+  }
+
+  /** Maps a MAP_READ buffer, copies `size` bytes out and unmaps it. */
+  private async mapRead(buffer: GPUBuffer, size: number): Promise<ArrayBuffer> {
+    const aligned = Math.ceil(size / 4) * 4;
+    const mapped = buffer.mapAsync(GPUMapMode.READ, 0, aligned);
     // destroy() waits for maps in flight, so the device never goes away under a pending map.
     this.inFlightReads.add(mapped);
     try {
@@ -242,9 +277,8 @@ export class GpuContext {
     } finally {
       this.inFlightReads.delete(mapped);
     }
-    const out = staging.getMappedRange(0, aligned).slice(0, size);
-    staging.unmap();
-    this.giveStaging(staging);
+    const out = buffer.getMappedRange(0, aligned).slice(0, size);
+    buffer.unmap();
     await this.ready();
     this.throwIfFailed();
     return out;
@@ -272,6 +306,8 @@ export class GpuContext {
     this.destroyed = true;
     for (const list of this.stagingFree.values()) for (const b of list) b.destroy();
     this.stagingFree.clear();
+    for (const b of this.slotBuffers) b.destroy();
+    this.slotBuffers.clear();
     this.device.destroy();
   }
 
