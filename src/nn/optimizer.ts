@@ -33,7 +33,7 @@ export class Optimizer {
   readonly spec: OptimizerSpec;
   /** SGD: [velocity]; Adam: [first moment, second moment]. */
   readonly state: ParamSet[];
-  /** u32 [4]: element 0 counts the updates applied (Adam's t). */
+  /** u32 [4]: element 0 counts Adam's updates (its t); SGD leaves it at 0. */
   readonly step: Tensor;
   private readonly ctx: GpuContext;
   private readonly net: Mlp;
@@ -59,8 +59,8 @@ export class Optimizer {
     const s = this.spec;
     if (s.kind === 'sgd') {
       const [v] = this.state;
+      // SGD needs no step count: one dispatch fewer per update (30 per seed iteration).
       return [
-        incrementCounter(this.ctx, this.step),
         sgdMomentum(this.ctx, params.weightRegion, grads.weightRegion, v.weightRegion, { lr: s.lr, momentum: s.momentum, l2: s.l2 }),
         sgdMomentum(this.ctx, params.biasRegion, grads.biasRegion, v.biasRegion, { lr: s.lr, momentum: s.momentum, l2: 0 }),
       ];
