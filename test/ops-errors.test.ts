@@ -1,140 +1,115 @@
 // The documented errors of the ops: each is thrown before anything is encoded, as a
 // ShapeError whose message names the op and the tensors (with their shapes) involved.
 
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { GpuContext } from '../src/gpu/context.ts';
-import { ShapeError } from '../src/gpu/errors.ts';
+import { describe, expect, test } from 'vitest';
 import { fill } from '../src/kernels/fill.ts';
 import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../src/kernels/losses.ts';
 import { adam, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
 import { meanInto, sumRows } from '../src/kernels/reduce.ts';
-import { createTensor, type DType, type Shape, type Tensor } from '../src/tensor/tensor.ts';
-import { openTestContext } from './gpu.ts';
+import { type DType, type Shape, type Tensor } from '../src/tensor/tensor.ts';
+import { expectShapeError, useGpu } from './gpu.ts';
 
-let ctx: GpuContext;
-const made: Tensor[] = [];
-beforeAll(async () => {
-  ctx = await openTestContext();
-});
-afterAll(async () => {
-  for (const t of made) t.buffer.destroy();
-  await ctx?.destroy();
-});
+const gpu = useGpu();
 
-function tensor(shape: Shape, label: string, dtype: DType = 'f32'): Tensor {
-  const t = createTensor(ctx, shape, dtype, label);
-  made.push(t);
-  return t;
-}
+const tensor = (shape: Shape, label: string, dtype: DType = 'f32'): Tensor => gpu.tensor(shape, label, dtype);
 
-/** Expects a ShapeError whose message contains every fragment. */
-function expectShapeError(record: () => unknown, ...fragments: string[]): void {
-  let error: unknown;
-  try {
-    record();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ShapeError);
-  for (const f of fragments) expect((error as Error).message).toContain(f);
-}
 
 describe('losses', () => {
   test('labels with another element count', () => {
     const [x, y, g] = [tensor([4, 1], 'logits'), tensor([3], 'labels'), tensor([4, 1], 'grad')];
-    expectShapeError(() => bceWithLogitsGrad(ctx, x, y, g, { scale: 1 }), 'bceWithLogitsGrad', 'logits:f32[4, 1]', 'labels:f32[3]');
-    expectShapeError(() => mseSigmoidGrad(ctx, x, y, g, { scale: 1 }), 'mseSigmoidGrad', 'logits:f32[4, 1]', 'labels:f32[3]');
-    expectShapeError(() => mseLoss(ctx, x, y, tensor([8], 'metrics'), { slot: 0, scale: 1 }), 'mseLoss', 'logits:f32[4, 1]', 'labels:f32[3]');
+    expectShapeError(() => bceWithLogitsGrad(gpu.ctx, x, y, g, { scale: 1 }), 'bceWithLogitsGrad', 'logits:f32[4, 1]', 'labels:f32[3]');
+    expectShapeError(() => mseSigmoidGrad(gpu.ctx, x, y, g, { scale: 1 }), 'mseSigmoidGrad', 'logits:f32[4, 1]', 'labels:f32[3]');
+    expectShapeError(() => mseLoss(gpu.ctx, x, y, tensor([8], 'metrics'), { slot: 0, scale: 1 }), 'mseLoss', 'logits:f32[4, 1]', 'labels:f32[3]');
   });
   test('labels of the same count but another shape are accepted', () => {
     const [x, y, g] = [tensor([4, 1], 'logits'), tensor([4], 'labels'), tensor([4], 'grad')];
-    expect(bceWithLogitsGrad(ctx, x, y, g, { scale: 1 }).kind).toBe('dispatch');
+    expect(bceWithLogitsGrad(gpu.ctx, x, y, g, { scale: 1 }).kind).toBe('dispatch');
   });
   test('gradient with another element count', () => {
     const [x, y, g] = [tensor([4], 'logits'), tensor([4], 'labels'), tensor([5], 'grad')];
-    expectShapeError(() => bceWithLogitsGrad(ctx, x, y, g, { scale: 1 }), 'bceWithLogitsGrad', 'grad:f32[5]', 'logits:f32[4]');
+    expectShapeError(() => bceWithLogitsGrad(gpu.ctx, x, y, g, { scale: 1 }), 'bceWithLogitsGrad', 'grad:f32[5]', 'logits:f32[4]');
   });
   test('slot out of range or not an integer', () => {
     const [x, y, out] = [tensor([4], 'logits'), tensor([4], 'labels'), tensor([8], 'metrics')];
-    expectShapeError(() => bceWithLogitsLoss(ctx, x, y, out, { slot: 8, scale: 1 }), 'bceWithLogitsLoss', 'slot 8', 'metrics:f32[8]');
-    expectShapeError(() => bceWithLogitsLoss(ctx, x, y, out, { slot: -1, scale: 1 }), 'bceWithLogitsLoss', 'slot -1', 'metrics:f32[8]');
-    expectShapeError(() => mseLoss(ctx, x, y, out, { slot: 1.5, scale: 1 }), 'mseLoss', 'slot 1.5', 'metrics:f32[8]');
+    expectShapeError(() => bceWithLogitsLoss(gpu.ctx, x, y, out, { slot: 8, scale: 1 }), 'bceWithLogitsLoss', 'slot 8', 'metrics:f32[8]');
+    expectShapeError(() => bceWithLogitsLoss(gpu.ctx, x, y, out, { slot: -1, scale: 1 }), 'bceWithLogitsLoss', 'slot -1', 'metrics:f32[8]');
+    expectShapeError(() => mseLoss(gpu.ctx, x, y, out, { slot: 1.5, scale: 1 }), 'mseLoss', 'slot 1.5', 'metrics:f32[8]');
   });
   test('wrong dtypes', () => {
     const [x, y, g] = [tensor([4], 'logits'), tensor([4], 'labels', 'u32'), tensor([4], 'grad')];
-    expectShapeError(() => bceWithLogitsGrad(ctx, x, y, g, { scale: 1 }), 'bceWithLogitsGrad', 'labels:u32[4]', 'f32');
-    expectShapeError(() => bceWithLogitsLoss(ctx, x, tensor([4], 'y'), tensor([8], 'counts', 'u32'), { slot: 0, scale: 1 }), 'bceWithLogitsLoss', 'counts:u32[8]');
+    expectShapeError(() => bceWithLogitsGrad(gpu.ctx, x, y, g, { scale: 1 }), 'bceWithLogitsGrad', 'labels:u32[4]', 'f32');
+    expectShapeError(() => bceWithLogitsLoss(gpu.ctx, x, tensor([4], 'y'), tensor([8], 'counts', 'u32'), { slot: 0, scale: 1 }), 'bceWithLogitsLoss', 'counts:u32[8]');
   });
   test('non-finite scale', () => {
     const [x, y, g] = [tensor([4], 'logits'), tensor([4], 'labels'), tensor([4], 'grad')];
-    expectShapeError(() => bceWithLogitsGrad(ctx, x, y, g, { scale: NaN }), 'bceWithLogitsGrad', 'logits:f32[4]', 'scale', 'NaN');
-    expectShapeError(() => mseLoss(ctx, x, y, tensor([2], 'metrics'), { slot: 0, scale: Infinity }), 'mseLoss', 'scale', 'Infinity');
+    expectShapeError(() => bceWithLogitsGrad(gpu.ctx, x, y, g, { scale: NaN }), 'bceWithLogitsGrad', 'logits:f32[4]', 'scale', 'NaN');
+    expectShapeError(() => mseLoss(gpu.ctx, x, y, tensor([2], 'metrics'), { slot: 0, scale: Infinity }), 'mseLoss', 'scale', 'Infinity');
   });
   test('gradient written over an input', () => {
     const [x, y] = [tensor([4], 'logits'), tensor([4], 'labels')];
-    expectShapeError(() => bceWithLogitsGrad(ctx, x, y, x, { scale: 1 }), 'bceWithLogitsGrad', 'overlaps', 'logits:f32[4]');
+    expectShapeError(() => bceWithLogitsGrad(gpu.ctx, x, y, x, { scale: 1 }), 'bceWithLogitsGrad', 'overlaps', 'logits:f32[4]');
   });
 });
 
 describe('reductions', () => {
   test('sumRows output that is not one per column', () => {
     const x = tensor([100, 784], 'dz');
-    expectShapeError(() => sumRows(ctx, x, tensor([100], 'db')), 'sumRows', 'dz:f32[100, 784]', 'db:f32[100]', '[784]');
-    expectShapeError(() => sumRows(ctx, x, tensor([2, 392], 'db')), 'sumRows', 'db:f32[2, 392]');
+    expectShapeError(() => sumRows(gpu.ctx, x, tensor([100], 'db')), 'sumRows', 'dz:f32[100, 784]', 'db:f32[100]', '[784]');
+    expectShapeError(() => sumRows(gpu.ctx, x, tensor([2, 392], 'db')), 'sumRows', 'db:f32[2, 392]');
   });
   test('sumRows of a 3-D tensor, a u32 tensor, a non-finite scale', () => {
-    expectShapeError(() => sumRows(ctx, tensor([2, 3, 4], 'cube'), tensor([4], 'db')), 'sumRows', 'cube:f32[2, 3, 4]');
-    expectShapeError(() => sumRows(ctx, tensor([2, 3], 'ids', 'u32'), tensor([3], 'db')), 'sumRows', 'ids:u32[2, 3]', 'f32');
-    expectShapeError(() => sumRows(ctx, tensor([2, 3], 'dz'), tensor([3], 'db'), { scale: NaN }), 'sumRows', 'dz:f32[2, 3]', 'scale');
+    expectShapeError(() => sumRows(gpu.ctx, tensor([2, 3, 4], 'cube'), tensor([4], 'db')), 'sumRows', 'cube:f32[2, 3, 4]');
+    expectShapeError(() => sumRows(gpu.ctx, tensor([2, 3], 'ids', 'u32'), tensor([3], 'db')), 'sumRows', 'ids:u32[2, 3]', 'f32');
+    expectShapeError(() => sumRows(gpu.ctx, tensor([2, 3], 'dz'), tensor([3], 'db'), { scale: NaN }), 'sumRows', 'dz:f32[2, 3]', 'scale');
   });
   test('meanInto slot out of range, unknown transform, u32 input', () => {
     const [x, out] = [tensor([100], 'logits'), tensor([4], 'metrics')];
-    expectShapeError(() => meanInto(ctx, x, out, { slot: 4 }), 'meanInto', 'slot 4', 'metrics:f32[4]', 'logits:f32[100]');
-    expectShapeError(() => meanInto(ctx, x, out, { slot: 0, transform: 'tanh' as 'sigmoid' }), 'meanInto', "'tanh'", 'logits:f32[100]');
-    expectShapeError(() => meanInto(ctx, tensor([3], 'ids', 'u32'), out, { slot: 0 }), 'meanInto', 'ids:u32[3]');
+    expectShapeError(() => meanInto(gpu.ctx, x, out, { slot: 4 }), 'meanInto', 'slot 4', 'metrics:f32[4]', 'logits:f32[100]');
+    expectShapeError(() => meanInto(gpu.ctx, x, out, { slot: 0, transform: 'tanh' as 'sigmoid' }), 'meanInto', "'tanh'", 'logits:f32[100]');
+    expectShapeError(() => meanInto(gpu.ctx, tensor([3], 'ids', 'u32'), out, { slot: 0 }), 'meanInto', 'ids:u32[3]');
   });
   test('fill: NaN, a non-integer or negative u32, a u8 tensor', () => {
-    expectShapeError(() => fill(ctx, tensor([5], 'grad'), NaN), 'fill', 'grad:f32[5]', 'NaN');
-    expectShapeError(() => fill(ctx, tensor([5], 'counts', 'u32'), 1.5), 'fill', 'counts:u32[5]', '1.5');
-    expectShapeError(() => fill(ctx, tensor([5], 'counts', 'u32'), -1), 'fill', 'counts:u32[5]', '-1');
-    expectShapeError(() => fill(ctx, tensor([8], 'pixels', 'u8'), 0), 'fill', 'pixels:u8[8]');
+    expectShapeError(() => fill(gpu.ctx, tensor([5], 'grad'), NaN), 'fill', 'grad:f32[5]', 'NaN');
+    expectShapeError(() => fill(gpu.ctx, tensor([5], 'counts', 'u32'), 1.5), 'fill', 'counts:u32[5]', '1.5');
+    expectShapeError(() => fill(gpu.ctx, tensor([5], 'counts', 'u32'), -1), 'fill', 'counts:u32[5]', '-1');
+    expectShapeError(() => fill(gpu.ctx, tensor([8], 'pixels', 'u8'), 0), 'fill', 'pixels:u8[8]');
   });
 });
 
 describe('optimizers', () => {
   test('sgdMomentum with mismatched shapes', () => {
     const [w, g, v] = [tensor([784, 100], 'W'), tensor([100, 784], 'dW'), tensor([784, 100], 'vW')];
-    expectShapeError(() => sgdMomentum(ctx, w, g, v, { lr: 2, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'W:f32[784, 100]', 'dW:f32[100, 784]');
+    expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'W:f32[784, 100]', 'dW:f32[100, 784]');
   });
   test('sgdMomentum with non-finite hyperparameters', () => {
     const [w, g, v] = [tensor([10], 'W'), tensor([10], 'dW'), tensor([10], 'vW')];
-    expectShapeError(() => sgdMomentum(ctx, w, g, v, { lr: NaN, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'W:f32[10]', 'lr', 'NaN');
-    expectShapeError(() => sgdMomentum(ctx, w, g, v, { lr: 2, momentum: Infinity, l2: 0 }), 'sgdMomentum', 'momentum');
-    expectShapeError(() => sgdMomentum(ctx, w, g, v, { lr: 2, momentum: 0.5, l2: -Infinity }), 'sgdMomentum', 'l2');
+    expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: NaN, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'W:f32[10]', 'lr', 'NaN');
+    expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: Infinity, l2: 0 }), 'sgdMomentum', 'momentum');
+    expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: 0.5, l2: -Infinity }), 'sgdMomentum', 'l2');
   });
   test('sgdMomentum with the velocity aliasing the weights', () => {
     const [w, g] = [tensor([10], 'W'), tensor([10], 'dW')];
-    expectShapeError(() => sgdMomentum(ctx, w, g, w, { lr: 2, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'overlaps', 'W:f32[10]');
+    expectShapeError(() => sgdMomentum(gpu.ctx, w, g, w, { lr: 2, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'overlaps', 'W:f32[10]');
   });
   test('adam with mismatched moments, a non-u32 step, a bad stepIndex', () => {
     const [w, g, m, v, step] = [tensor([10], 'W'), tensor([10], 'dW'), tensor([10], 'mW'), tensor([11], 'vW'), tensor([2], 'step', 'u32')];
     const opts = { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8 };
-    expectShapeError(() => adam(ctx, w, g, m, v, step, opts), 'adam', 'W:f32[10]', 'vW:f32[11]');
-    expectShapeError(() => adam(ctx, w, g, m, tensor([10], 'vW'), tensor([1], 'stepf'), opts), 'adam', 'stepf:f32[1]', 'u32');
-    expectShapeError(() => adam(ctx, w, g, m, tensor([10], 'vW'), step, { ...opts, stepIndex: 2 }), 'adam', 'stepIndex 2', 'step:u32[2]');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, opts), 'adam', 'W:f32[10]', 'vW:f32[11]');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, tensor([10], 'vW'), tensor([1], 'stepf'), opts), 'adam', 'stepf:f32[1]', 'u32');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, tensor([10], 'vW'), step, { ...opts, stepIndex: 2 }), 'adam', 'stepIndex 2', 'step:u32[2]');
   });
   test('adam with non-finite or out-of-range hyperparameters', () => {
     const [w, g, m, v, step] = [tensor([10], 'W'), tensor([10], 'dW'), tensor([10], 'mW'), tensor([10], 'vW'), tensor([1], 'step', 'u32')];
     const opts = { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8 };
-    expectShapeError(() => adam(ctx, w, g, m, v, step, { ...opts, lr: Infinity }), 'adam', 'W:f32[10]', 'lr', 'Infinity');
-    expectShapeError(() => adam(ctx, w, g, m, v, step, { ...opts, eps: NaN }), 'adam', 'eps', 'NaN');
-    expectShapeError(() => adam(ctx, w, g, m, v, step, { ...opts, weightDecay: NaN }), 'adam', 'weightDecay');
-    expectShapeError(() => adam(ctx, w, g, m, v, step, { ...opts, beta2: 1 }), 'adam', 'beta2', '[0, 1)');
-    expectShapeError(() => adam(ctx, w, g, m, v, step, { ...opts, beta1: -0.1 }), 'adam', 'beta1');
-    expectShapeError(() => adam(ctx, w, g, m, v, step, { ...opts, eps: -1 }), 'adam', 'eps');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, lr: Infinity }), 'adam', 'W:f32[10]', 'lr', 'Infinity');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, eps: NaN }), 'adam', 'eps', 'NaN');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, weightDecay: NaN }), 'adam', 'weightDecay');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, beta2: 1 }), 'adam', 'beta2', '[0, 1)');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, beta1: -0.1 }), 'adam', 'beta1');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, eps: -1 }), 'adam', 'eps');
   });
   test('incrementCounter on a non-u32 tensor or past its end', () => {
-    expectShapeError(() => incrementCounter(ctx, tensor([2], 'clock')), 'incrementCounter', 'clock:f32[2]', 'u32');
-    expectShapeError(() => incrementCounter(ctx, tensor([2], 'clock', 'u32'), 2), 'incrementCounter', 'clock:u32[2]', 'index 2');
+    expectShapeError(() => incrementCounter(gpu.ctx, tensor([2], 'clock')), 'incrementCounter', 'clock:f32[2]', 'u32');
+    expectShapeError(() => incrementCounter(gpu.ctx, tensor([2], 'clock', 'u32'), 2), 'incrementCounter', 'clock:u32[2]', 'index 2');
   });
 });

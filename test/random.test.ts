@@ -3,59 +3,43 @@
 // reproducible), determinism, independence of streams and clock values, and permutations
 // that are bijections and look random. Also the documented errors of the random and gather ops.
 
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { GpuContext } from '../src/gpu/context.ts';
-import { ShapeError } from '../src/gpu/errors.ts';
+import { describe, expect, test } from 'vitest';
 import { gatherRows, gatherValues, rowMinMax } from '../src/kernels/gather.ts';
 import { incrementCounter } from '../src/kernels/optim.ts';
 import { randomIntegers, randomNormal, randomPermutation, randomUniform, type RandomOptions } from '../src/kernels/random.ts';
-import { createTensor, download, downloadU32, tensorFrom, type DType, type Shape, type Tensor } from '../src/tensor/tensor.ts';
-import { openTestContext } from './gpu.ts';
+import { download, downloadU32, type DType, type Shape, type Tensor } from '../src/tensor/tensor.ts';
+import { expectShapeError, useGpu } from './gpu.ts';
 
-let ctx: GpuContext;
-const made: Tensor[] = [];
-beforeAll(async () => {
-  ctx = await openTestContext();
-});
-afterAll(async () => {
-  for (const t of made) t.buffer.destroy();
-  await ctx?.destroy();
-});
+const gpu = useGpu();
 
-function tensor(shape: Shape, dtype: DType = 'f32', label = 'tensor'): Tensor {
-  const t = createTensor(ctx, shape, dtype, label);
-  made.push(t);
-  return t;
-}
+const tensor = (shape: Shape, dtype: DType = 'f32', label = 'tensor'): Tensor => gpu.tensor(shape, label, dtype);
 
 function clockAt(value: number): Tensor {
-  const t = tensorFrom(ctx, Uint32Array.of(value), [1], 'clock');
-  made.push(t);
-  return t;
+  return gpu.from(Uint32Array.of(value), [1], 'clock');
 }
 
 async function normals(n: number, opts: RandomOptions & { mean?: number; std?: number }): Promise<Float32Array> {
   const out = tensor([n]);
-  ctx.run([randomNormal(ctx, out, opts)]);
-  return download(ctx, out);
+  gpu.ctx.run([randomNormal(gpu.ctx, out, opts)]);
+  return download(gpu.ctx, out);
 }
 
 async function uniforms(n: number, opts: RandomOptions & { lo?: number; hi?: number }): Promise<Float32Array> {
   const out = tensor([n]);
-  ctx.run([randomUniform(ctx, out, opts)]);
-  return download(ctx, out);
+  gpu.ctx.run([randomUniform(gpu.ctx, out, opts)]);
+  return download(gpu.ctx, out);
 }
 
 async function integers(n: number, opts: RandomOptions & { bound: number }): Promise<Uint32Array> {
   const out = tensor([n], 'u32');
-  ctx.run([randomIntegers(ctx, out, opts)]);
-  return downloadU32(ctx, out);
+  gpu.ctx.run([randomIntegers(gpu.ctx, out, opts)]);
+  return downloadU32(gpu.ctx, out);
 }
 
 async function permutation(n: number, opts: RandomOptions & { domain: number; start?: number }): Promise<Uint32Array> {
   const out = tensor([n], 'u32');
-  ctx.run([randomPermutation(ctx, out, opts)]);
-  return downloadU32(ctx, out);
+  gpu.ctx.run([randomPermutation(gpu.ctx, out, opts)]);
+  return downloadU32(gpu.ctx, out);
 }
 
 /** The standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
@@ -190,11 +174,11 @@ describe('determinism and independence', () => {
   test('the same (seed, stream, clock) gives bit-identical draws, replayed or recorded afresh', async () => {
     const clock = clockAt(12);
     const out = tensor([4097]);
-    const dispatch = randomNormal(ctx, out, { seed: 99, stream: 4, clock, offset: 3 });
-    ctx.run([dispatch]);
-    const first = new Uint32Array((await download(ctx, out)).buffer);
-    ctx.run([dispatch]);
-    const replayed = new Uint32Array((await download(ctx, out)).buffer);
+    const dispatch = randomNormal(gpu.ctx, out, { seed: 99, stream: 4, clock, offset: 3 });
+    gpu.ctx.run([dispatch]);
+    const first = new Uint32Array((await download(gpu.ctx, out)).buffer);
+    gpu.ctx.run([dispatch]);
+    const replayed = new Uint32Array((await download(gpu.ctx, out)).buffer);
     // Same step from another split of clock + offset, in a fresh dispatch.
     const fresh = new Uint32Array((await normals(4097, { seed: 99, stream: 4, clock: clockAt(10), offset: 5 })).buffer);
     expect(replayed).toEqual(first);
@@ -222,11 +206,11 @@ describe('determinism and independence', () => {
   test('a recorded op draws afresh each time the GPU clock advances', async () => {
     const clock = clockAt(0);
     const out = tensor([1000]);
-    const steps = [randomUniform(ctx, out, { seed: 8, stream: 3, clock }), incrementCounter(ctx, clock)];
+    const steps = [randomUniform(gpu.ctx, out, { seed: 8, stream: 3, clock }), incrementCounter(gpu.ctx, clock)];
     const draws: Float32Array[] = [];
     for (let k = 0; k < 3; k++) {
-      ctx.run(steps);
-      draws.push(await download(ctx, out));
+      gpu.ctx.run(steps);
+      draws.push(await download(gpu.ctx, out));
     }
     expect(equalCount(draws[0], draws[1])).toBeLessThan(5);
     expect(equalCount(draws[1], draws[2])).toBeLessThan(5);
@@ -311,57 +295,46 @@ describe('randomPermutation', () => {
   });
 });
 
-/** Expects a ShapeError whose message contains every fragment. */
-function expectShapeError(record: () => unknown, ...fragments: string[]): void {
-  let error: unknown;
-  try {
-    record();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ShapeError);
-  for (const f of fragments) expect((error as Error).message).toContain(f);
-}
 
 describe('random op errors', () => {
   test('outputs of the wrong dtype', () => {
-    expectShapeError(() => randomUniform(ctx, tensor([4], 'u32', 'out'), { seed: 1, stream: 0 }), 'randomUniform', 'out:u32[4]');
-    expectShapeError(() => randomIntegers(ctx, tensor([4], 'f32', 'out'), { seed: 1, stream: 0, bound: 3 }), 'randomIntegers', 'out:f32[4]');
+    expectShapeError(() => randomUniform(gpu.ctx, tensor([4], 'u32', 'out'), { seed: 1, stream: 0 }), 'randomUniform', 'out:u32[4]');
+    expectShapeError(() => randomIntegers(gpu.ctx, tensor([4], 'f32', 'out'), { seed: 1, stream: 0, bound: 3 }), 'randomIntegers', 'out:f32[4]');
   });
   test('seeds, streams, offsets and clocks out of range', () => {
     const out = tensor([4]);
-    expectShapeError(() => randomNormal(ctx, out, { seed: -1, stream: 0 }), 'randomNormal', 'seed');
-    expectShapeError(() => randomNormal(ctx, out, { seed: 0.5, stream: 0 }), 'randomNormal', 'seed');
-    expectShapeError(() => randomNormal(ctx, out, { seed: 1, stream: 2 ** 32 }), 'randomNormal', 'stream');
-    expectShapeError(() => randomNormal(ctx, out, { seed: 1, stream: 0, offset: -1 }), 'randomNormal', 'offset');
-    expectShapeError(() => randomNormal(ctx, out, { seed: 1, stream: 0, clock: tensor([1], 'f32', 'clock') }), 'randomNormal', 'clock:f32[1]');
+    expectShapeError(() => randomNormal(gpu.ctx, out, { seed: -1, stream: 0 }), 'randomNormal', 'seed');
+    expectShapeError(() => randomNormal(gpu.ctx, out, { seed: 0.5, stream: 0 }), 'randomNormal', 'seed');
+    expectShapeError(() => randomNormal(gpu.ctx, out, { seed: 1, stream: 2 ** 32 }), 'randomNormal', 'stream');
+    expectShapeError(() => randomNormal(gpu.ctx, out, { seed: 1, stream: 0, offset: -1 }), 'randomNormal', 'offset');
+    expectShapeError(() => randomNormal(gpu.ctx, out, { seed: 1, stream: 0, clock: tensor([1], 'f32', 'clock') }), 'randomNormal', 'clock:f32[1]');
   });
   test('bad ranges and bounds', () => {
     const out = tensor([4]);
-    expectShapeError(() => randomUniform(ctx, out, { seed: 1, stream: 0, lo: 1, hi: 1 }), 'randomUniform', 'lo < hi');
-    expectShapeError(() => randomNormal(ctx, out, { seed: 1, stream: 0, std: -1 }), 'randomNormal', 'std');
-    expectShapeError(() => randomIntegers(ctx, tensor([4], 'u32'), { seed: 1, stream: 0, bound: 0 }), 'randomIntegers', 'bound');
-    expectShapeError(() => randomIntegers(ctx, tensor([4], 'u32'), { seed: 1, stream: 0, bound: 2 ** 32 }), 'randomIntegers', 'bound');
+    expectShapeError(() => randomUniform(gpu.ctx, out, { seed: 1, stream: 0, lo: 1, hi: 1 }), 'randomUniform', 'lo < hi');
+    expectShapeError(() => randomNormal(gpu.ctx, out, { seed: 1, stream: 0, std: -1 }), 'randomNormal', 'std');
+    expectShapeError(() => randomIntegers(gpu.ctx, tensor([4], 'u32'), { seed: 1, stream: 0, bound: 0 }), 'randomIntegers', 'bound');
+    expectShapeError(() => randomIntegers(gpu.ctx, tensor([4], 'u32'), { seed: 1, stream: 0, bound: 2 ** 32 }), 'randomIntegers', 'bound');
   });
   test('permutation slices past the domain', () => {
     const out = tensor([10], 'u32', 'index');
-    expectShapeError(() => randomPermutation(ctx, out, { seed: 1, stream: 0, domain: 9 }), 'randomPermutation', 'index:u32[10]', 'domain 9');
-    expectShapeError(() => randomPermutation(ctx, out, { seed: 1, stream: 0, domain: 100, start: 91 }), 'randomPermutation', 'domain 100');
-    expectShapeError(() => randomPermutation(ctx, out, { seed: 1, stream: 0, domain: 2 ** 31 + 1 }), 'randomPermutation', 'domain');
+    expectShapeError(() => randomPermutation(gpu.ctx, out, { seed: 1, stream: 0, domain: 9 }), 'randomPermutation', 'index:u32[10]', 'domain 9');
+    expectShapeError(() => randomPermutation(gpu.ctx, out, { seed: 1, stream: 0, domain: 100, start: 91 }), 'randomPermutation', 'domain 100');
+    expectShapeError(() => randomPermutation(gpu.ctx, out, { seed: 1, stream: 0, domain: 2 ** 31 + 1 }), 'randomPermutation', 'domain');
   });
 });
 
 describe('gather op errors', () => {
   test('index tensors too short for the rows asked', () => {
     const [src, idx, dst] = [tensor([50, 3], 'u8', 'pixels'), tensor([10], 'u32', 'index'), tensor([8, 3], 'f32', 'batch')];
-    expectShapeError(() => gatherRows(ctx, src, idx, dst, { indexOffset: 3 }), 'gatherRows', 'index:u32[10]');
-    expectShapeError(() => gatherValues(ctx, tensor([50], 'u8'), idx, tensor([11], 'u32')), 'gatherValues', 'index:u32[10]');
+    expectShapeError(() => gatherRows(gpu.ctx, src, idx, dst, { indexOffset: 3 }), 'gatherRows', 'index:u32[10]');
+    expectShapeError(() => gatherValues(gpu.ctx, tensor([50], 'u8'), idx, tensor([11], 'u32')), 'gatherValues', 'index:u32[10]');
   });
   test('mismatched columns and dtypes', () => {
     const idx = tensor([10], 'u32', 'index');
-    expectShapeError(() => gatherRows(ctx, tensor([50, 3], 'u8', 'pixels'), idx, tensor([4, 5], 'f32', 'batch')), 'gatherRows', 'batch:f32[4, 5]', 'pixels:u8[50, 3]');
-    expectShapeError(() => gatherRows(ctx, tensor([50, 3], 'u32', 'pixels'), idx, tensor([4, 3])), 'gatherRows', 'pixels:u32[50, 3]');
-    expectShapeError(() => gatherRows(ctx, tensor([50, 3]), tensor([10], 'f32', 'index'), tensor([4, 3])), 'gatherRows', 'index:f32[10]');
-    expectShapeError(() => rowMinMax(ctx, tensor([4, 3], 'u32', 'noise')), 'rowMinMax', 'noise:u32[4, 3]');
+    expectShapeError(() => gatherRows(gpu.ctx, tensor([50, 3], 'u8', 'pixels'), idx, tensor([4, 5], 'f32', 'batch')), 'gatherRows', 'batch:f32[4, 5]', 'pixels:u8[50, 3]');
+    expectShapeError(() => gatherRows(gpu.ctx, tensor([50, 3], 'u32', 'pixels'), idx, tensor([4, 3])), 'gatherRows', 'pixels:u32[50, 3]');
+    expectShapeError(() => gatherRows(gpu.ctx, tensor([50, 3]), tensor([10], 'f32', 'index'), tensor([4, 3])), 'gatherRows', 'index:f32[10]');
+    expectShapeError(() => rowMinMax(gpu.ctx, tensor([4, 3], 'u32', 'noise')), 'rowMinMax', 'noise:u32[4, 3]');
   });
 });

@@ -81,6 +81,13 @@ export interface DispatchOptions {
   workgroups: Workgroups | readonly number[];
 }
 
+/**
+ * The GPU instance and adapter each context's device came from, held as long as the context
+ * lives: Dawn's Node binding frees the instance when its JS object is collected, and a live
+ * device then touches freed memory (the random futex aborts and segfaults seen on lavapipe).
+ */
+const keepAlive = new WeakMap<GpuContext, readonly [GPU, GPUAdapter]>();
+
 export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: AdapterSummary;
@@ -100,15 +107,8 @@ export class GpuContext {
   /** Number of pipelines compiled so far (the cache makes this stop growing). */
   pipelinesCreated = 0;
 
-  /**
-   * The GPU instance and adapter the device came from, held for the context's lifetime: Dawn's
-   * Node binding frees the instance when its JS object is collected, and a live device then
-   * touches freed memory (the random futex aborts and segfaults seen on lavapipe).
-   */
-  private readonly keepAlive: readonly [GPU, GPUAdapter];
-
   constructor(instance: GPU, gpuAdapter: GPUAdapter, device: GPUDevice, adapter: AdapterSummary) {
-    this.keepAlive = [instance, gpuAdapter];
+    keepAlive.set(this, [instance, gpuAdapter]);
     this.device = device;
     this.adapter = adapter;
     this.limits = device.limits;
