@@ -1,0 +1,117 @@
+// What the benchmarks train and multiply: every preset, plus the two GANs the speed targets are
+// stated for, and the matrix products each of them runs per iteration.
+
+import type { GanConfig } from '../src/gan/config.ts';
+import { PRESET_NAMES, preset } from '../src/gan/presets.ts';
+import type { MatmulShape } from '../src/kernels/matmul.ts';
+import type { MlpSpec } from '../src/nn/mlp.ts';
+
+/**
+ * The seed experiment's networks (G 100->784, D 784->100->1, sigmoid, MSE, SGD) trained the
+ * common way: batch 100, one D update on 100 real + 100 fake rows, then one G update.
+ */
+export function seedSized(): GanConfig {
+  const seed = preset('seed');
+  return {
+    ...seed,
+    preset: 'seed-sized',
+    description: "the seed experiment's networks, one D step + one G step per iteration, batch 100",
+    schedule: { kind: 'alternating' },
+    noise: { dim: 100, distribution: 'normal' },
+    batch: 100,
+    k: 1,
+    logEvery: 50,
+  };
+}
+
+/** A larger MLP GAN: G 128->1024->784, D 784->1024->1, leaky ReLU, BCE, Adam, batch 512. */
+export function large(): GanConfig {
+  const mnist = preset('mnist');
+  return {
+    ...mnist,
+    preset: 'large',
+    description: 'G 128->1024->784, D 784->1024->1, leaky ReLU, BCE, Adam 2e-4, batch 512',
+    noise: { dim: 128, distribution: 'normal' },
+    generator: { input: 128, layers: [{ units: 1024, activation: 'leaky_relu' }, { units: 784, activation: 'sigmoid' }], init: 'pytorch' },
+    discriminator: { input: 784, layers: [{ units: 1024, activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'pytorch' },
+    batch: 512,
+    logEvery: 50,
+  };
+}
+
+export const BENCH_CONFIGS: Record<string, () => GanConfig> = { 'seed-sized': seedSized, large };
+
+/** Every preset, then the two benchmark GANs. */
+export function allConfigs(): GanConfig[] {
+  return [...PRESET_NAMES.map((name) => preset(name)), ...Object.values(BENCH_CONFIGS).map((make) => make())];
+}
+
+/** `config` at another batch size (the seed experiment's rows per iteration stay 1,000). */
+export function withBatch(config: GanConfig, batch: number): GanConfig {
+  return { ...config, batch };
+}
+
+/**
+ * Batch sizes a training row runs: the config's own and another that keeps its schedule valid
+ * (the epoch schedule needs batches that divide its rows).
+ */
+export function batchSizes(config: GanConfig, quick: boolean): number[] {
+  if (quick) return [config.batch];
+  switch (config.preset) {
+    case 'seed':
+      return [100, 50];
+    case 'seed-sized':
+      return [100, 500];
+    case 'large':
+      return [512, 128];
+    default:
+      return [config.batch, config.batch * 4];
+  }
+}
+
+/** A matrix product an iteration runs, and which layer and pass it is. */
+export interface ShapeUse {
+  shape: MatmulShape;
+  /** e.g. `G.forward1 x100`, `D.dW2 x200`, `D.delta1 x100`. */
+  role: string;
+}
+
+/**
+ * The products of one MLP on `rows` rows, as mlp.ts records them: forward (A·B), the weight
+ * gradients (Aᵀ·B), deltas through each layer (A·Bᵀ), and the input gradient when asked
+ * (`inputColumns`: the input columns it covers).
+ */
+function mlpProducts(name: string, spec: MlpSpec, rows: number, pass: { forward: boolean; paramGrads: boolean; backward: boolean; inputColumns?: number }): ShapeUse[] {
+  const out: ShapeUse[] = [];
+  const sizes = [spec.input, ...spec.layers.map((l) => l.units)];
+  spec.layers.forEach((_, l) => {
+    const [fanIn, fanOut] = [sizes[l], sizes[l + 1]];
+    if (pass.forward) out.push({ shape: { m: rows, k: fanIn, n: fanOut }, role: `${name}.forward${l + 1} x${rows}` });
+    if (!pass.backward) return;
+    if (pass.paramGrads) out.push({ shape: { m: fanIn, k: rows, n: fanOut, transA: true }, role: `${name}.dW${l + 1} x${rows}` });
+    if (l > 0) out.push({ shape: { m: rows, k: fanOut, n: fanIn, transB: true }, role: `${name}.delta${l} x${rows}` });
+    else if (pass.inputColumns !== undefined) out.push({ shape: { m: rows, k: fanOut, n: pass.inputColumns, transB: true }, role: `${name}.dInput x${rows}` });
+  });
+  return out;
+}
+
+/** The matrix products of one training iteration of `config` (each distinct use once). */
+export function matmulShapesOf(config: GanConfig): ShapeUse[] {
+  const b = config.batch;
+  const G = config.generator;
+  const D = config.discriminator;
+  const dataColumns = D.input - (config.conditional?.classes ?? 0);
+  if (config.schedule.kind === 'epoch') {
+    return [
+      ...mlpProducts('G', G, config.schedule.epochRows, { forward: true, paramGrads: false, backward: false }),
+      ...mlpProducts('G', G, b, { forward: true, paramGrads: true, backward: true }),
+      ...mlpProducts('D', D, b, { forward: true, paramGrads: true, backward: true }),
+      ...mlpProducts('D', D, b, { forward: false, paramGrads: false, backward: true, inputColumns: dataColumns }).filter((u) => u.role.includes('dInput')),
+    ];
+  }
+  return [
+    ...mlpProducts('G', G, b, { forward: true, paramGrads: true, backward: true }),
+    ...mlpProducts('D', D, 2 * b, { forward: true, paramGrads: true, backward: true }),
+    ...mlpProducts('D', D, b, { forward: true, paramGrads: false, backward: true, inputColumns: dataColumns }),
+  ];
+}

@@ -1,0 +1,277 @@
+// The engine's GAN written as a TensorFlow.js user would write it, for the side-by-side rows of
+// `npm run bench`: the same layers, activations, losses, optimizers, batch sizes and schedule
+// as a GanConfig (k D updates on [real; fake] rows, then one G update through a frozen D, or
+// the seed experiment's epochs), on whatever tfjs backend is active when it is built.
+//
+// What differs is only what tfjs offers no GPU path for: noise and row indices are drawn on the
+// host (tf.random* and tf.util generate on the CPU and upload), and real rows are gathered from
+// a resident set of up to 10,000 dataset rows (MNIST rows pre-scaled, or toy samples drawn once)
+// instead of the whole dataset; neither changes the work per iteration.
+
+import * as tf from '@tensorflow/tfjs';
+import type { MnistSplit } from '../src/data/mnist.ts';
+import { MIXTURES } from '../src/data/toy.ts';
+import type { GanConfig } from '../src/gan/config.ts';
+import { DEFAULT_LEAK, type Activation } from '../src/kernels/common.ts';
+import type { MlpSpec } from '../src/nn/mlp.ts';
+import type { OptimizerSpec } from '../src/nn/optimizer.ts';
+
+/** Rows kept resident for gathering real batches (and noise-bank rows). */
+const RESIDENT_ROWS = 10_000;
+
+class TfjsMlp {
+  readonly weights: tf.Variable[];
+  readonly biases: tf.Variable[];
+  private readonly spec: MlpSpec;
+
+  constructor(spec: MlpSpec, name: string) {
+    this.spec = spec;
+    let fanIn = spec.input;
+    this.weights = [];
+    this.biases = [];
+    spec.layers.forEach((l, i) => {
+      const r = 1 / Math.sqrt(fanIn);
+      // Variables outlive the tidy; the initial values do not.
+      this.weights.push(tf.tidy(() => tf.variable(tf.randomUniform([fanIn, l.units], -r, r), true, `${name}.W${i + 1}`)));
+      this.biases.push(tf.tidy(() => tf.variable(tf.randomUniform([l.units], -r, r), true, `${name}.b${i + 1}`)));
+      fanIn = l.units;
+    });
+  }
+
+  get variables(): tf.Variable[] {
+    return [...this.weights, ...this.biases];
+  }
+
+  /** Forward pass; `logits` leaves the last activation off (for the BCE-with-logits loss). */
+  forward(x: tf.Tensor2D, logits = false): tf.Tensor2D {
+    let y = x;
+    this.spec.layers.forEach((l, i) => {
+      // The bias rides in tfjs's fused matmul, as tf.layers.dense does.
+      const z = tf.fused.matMul({ a: y, b: this.weights[i] as tf.Tensor2D, bias: this.biases[i] }) as tf.Tensor2D;
+      y = logits && i === this.spec.layers.length - 1 ? z : activate(z, l.activation, this.spec.leak ?? DEFAULT_LEAK);
+    });
+    return y;
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+function activate(z: tf.Tensor2D, activation: Activation, leak: number): tf.Tensor2D {
+  switch (activation) {
+    case 'identity':
+      return z;
+    case 'sigmoid':
+      return tf.sigmoid(z);
+    case 'relu':
+      return tf.relu(z);
+    case 'leaky_relu':
+      return tf.leakyRelu(z, leak);
+    case 'tanh':
+      return tf.tanh(z);
+  }
+}
+
+function optimizer(spec: OptimizerSpec): tf.Optimizer {
+  return spec.kind === 'sgd' ? tf.train.momentum(spec.lr, spec.momentum) : tf.train.adam(spec.lr, spec.beta1, spec.beta2, spec.eps);
+}
+
+/** Per-row min-max to [0, 1] in place (MATLAB mapminmax; a constant row is left as it is). */
+function minmaxRows(data: Float32Array, cols: number): void {
+  for (let r = 0; r < data.length / cols; r++) {
+    const row = data.subarray(r * cols, (r + 1) * cols);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of row) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    if (hi > lo) for (let i = 0; i < row.length; i++) row[i] = (row[i] - lo) / (hi - lo);
+  }
+}
+
+function gaussian(): number {
+  return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+}
+
+/** k distinct row indices below `count`, drawn on the host. */
+function sampleRows(count: number, k: number): tf.Tensor1D {
+  return tf.tensor1d(Int32Array.from(tf.util.createShuffledIndices(count).subarray(0, k)), 'int32');
+}
+
+/** One GAN from a config, on the tfjs backend active at construction. */
+export class TfjsGan {
+  readonly config: GanConfig;
+  readonly G: TfjsMlp;
+  readonly D: TfjsMlp;
+  private readonly optG: tf.Optimizer;
+  private readonly optD: tf.Optimizer;
+  /** Resident real rows [n, dim] and their labels, for datasets and mixtures; null for the 1-D normal. */
+  private readonly real: tf.Tensor2D | null;
+  private readonly realLabels: tf.Tensor1D | null;
+  private readonly noiseBank: tf.Tensor2D | null;
+  /** Running metric sums [2] (D loss, G loss), as the engine sums its metrics per window. */
+  private sums: tf.Tensor1D;
+
+  constructor(config: GanConfig, mnist?: MnistSplit) {
+    this.config = config;
+    this.G = new TfjsMlp(config.generator, 'G');
+    this.D = new TfjsMlp(config.discriminator, 'D');
+    this.optG = optimizer(config.optimizerG);
+    this.optD = optimizer(config.optimizerD);
+    const data = config.data;
+    this.real = null;
+    this.realLabels = null;
+    if (data.kind === 'mnist') {
+      if (!mnist) throw new Error(`preset '${config.preset}' trains on MNIST: pass the training split`);
+      const n = Math.min(RESIDENT_ROWS, mnist.count);
+      const rows = Float32Array.from(mnist.images.subarray(0, n * 784), (v) => v / 255);
+      if (data.minmax) minmaxRows(rows, 784);
+      this.real = tf.tensor2d(rows, [n, 784]);
+      this.realLabels = tf.tensor1d(Int32Array.from(mnist.labels.subarray(0, n)), 'int32');
+    } else if (data.kind === 'mixture') {
+      const { centers, std } = MIXTURES[data.name];
+      const rows = new Float32Array(2 * RESIDENT_ROWS);
+      for (let i = 0; i < RESIDENT_ROWS; i++) {
+        const [cx, cy] = centers[Math.floor(Math.random() * centers.length)];
+        rows[2 * i] = cx + std * gaussian();
+        rows[2 * i + 1] = cy + std * gaussian();
+      }
+      this.real = tf.tensor2d(rows, [RESIDENT_ROWS, 2]);
+    }
+    const noise = config.noise;
+    this.noiseBank = null;
+    if (noise.bank) {
+      const n = Math.min(RESIDENT_ROWS, noise.bank);
+      const bank = Float32Array.from({ length: n * noise.dim }, gaussian);
+      if (noise.minmax) minmaxRows(bank, noise.dim);
+      this.noiseBank = tf.tensor2d(bank, [n, noise.dim]);
+    }
+    this.sums = tf.zeros([2]);
+  }
+
+  /**
+   * Records one training iteration (tfjs submits as it goes) and adds its losses to the sums.
+   * Nothing is read back.
+   */
+  iterate(): void {
+    const losses = tf.tidy(() => (this.config.schedule.kind === 'epoch' ? this.epochIteration(this.config.schedule.epochRows) : this.alternatingIteration()));
+    const next = tf.tidy(() => this.sums.add(losses) as tf.Tensor1D);
+    losses.dispose();
+    this.sums.dispose();
+    this.sums = next;
+  }
+
+  /** Reads the metric sums back (what a logging window does) and resets them. */
+  async readMetrics(): Promise<Float32Array> {
+    const values = (await this.sums.data()) as Float32Array;
+    this.sums.dispose();
+    this.sums = tf.zeros([2]);
+    return values;
+  }
+
+  dispose(): void {
+    this.G.dispose();
+    this.D.dispose();
+    this.optG.dispose();
+    this.optD.dispose();
+    for (const t of [this.real, this.realLabels, this.noiseBank, this.sums]) t?.dispose();
+  }
+
+  // --- one iteration ----------------------------------------------------------------------
+
+  private get classes(): number {
+    return this.config.conditional?.classes ?? 0;
+  }
+
+  private noise(n: number): tf.Tensor2D {
+    const s = this.config.noise;
+    if (this.noiseBank) return tf.gather(this.noiseBank, sampleRows(this.noiseBank.shape[0], n)) as tf.Tensor2D;
+    return s.distribution === 'normal' ? tf.randomNormal([n, s.dim]) : tf.randomUniform([n, s.dim], s.lo ?? -1, s.hi ?? 1);
+  }
+
+  /** Real rows [n, dim] and, for the conditional GAN, their labels. */
+  private realBatch(n: number): { x: tf.Tensor2D; labels: tf.Tensor1D | null } {
+    const data = this.config.data;
+    if (data.kind === 'normal') return { x: tf.randomNormal([n, 1], data.mean, data.std), labels: null };
+    const rows = sampleRows(this.real!.shape[0], n);
+    return { x: tf.gather(this.real!, rows) as tf.Tensor2D, labels: this.classes ? (tf.gather(this.realLabels!, rows) as tf.Tensor1D) : null };
+  }
+
+  private withLabels(x: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Tensor2D {
+    return labels ? tf.concat2d([x, tf.oneHot(labels, this.classes).toFloat() as tf.Tensor2D], 1) : x;
+  }
+
+  private fakeLabels(n: number): tf.Tensor1D | null {
+    return this.classes ? tf.tensor1d(Int32Array.from({ length: n }, () => Math.floor(Math.random() * this.classes)), 'int32') : null;
+  }
+
+  private get logits(): boolean {
+    return this.config.loss === 'bce';
+  }
+
+  /** D's loss on output `out` (logits for BCE, probabilities for MSE) against targets [n, 1]. */
+  private dLoss(out: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+    const loss = this.logits ? tf.losses.sigmoidCrossEntropy(targets, out) : out.sub(targets).square().mean().mul(0.5);
+    const spec = this.config.optimizerD;
+    if (spec.kind !== 'sgd' || spec.l2 === 0) return loss as tf.Scalar;
+    // L2 on D's weights (not its biases), as the engine's SGD applies it.
+    return this.D.weights.reduce((sum, w) => sum.add(w.square().sum().mul(spec.l2 / 2)), loss) as tf.Scalar;
+  }
+
+  /** G's loss on D's output for generated rows. */
+  private gLoss(out: tf.Tensor2D): tf.Scalar {
+    const n = out.shape[0];
+    if (!this.logits) return out.sub(1).square().mean().mul(0.5) as tf.Scalar;
+    if (this.config.gLoss === 'minimax') return tf.losses.sigmoidCrossEntropy(tf.zeros([n, 1]), out).neg() as tf.Scalar;
+    return tf.losses.sigmoidCrossEntropy(tf.ones([n, 1]), out) as tf.Scalar;
+  }
+
+  /** One D update on rows x with targets y; returns its loss. */
+  private dUpdate(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+    return this.optD.minimize(() => this.dLoss(this.D.forward(x, this.logits), y), true, this.D.variables)!;
+  }
+
+  /** One G update from G inputs z (with the labels the fake rows carry into D); D is frozen. */
+  private gUpdate(z: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Scalar {
+    return this.optG.minimize(() => this.gLoss(this.D.forward(this.withLabels(this.G.forward(z), labels), this.logits)), true, this.G.variables)!;
+  }
+
+  private alternatingIteration(): tf.Tensor1D {
+    const b = this.config.batch;
+    const targets = tf.concat2d([tf.fill([b, 1], this.config.realLabel ?? 1), tf.zeros([b, 1])], 0);
+    let dLoss: tf.Scalar = tf.scalar(0);
+    for (let j = 0; j < this.config.k; j++) {
+      const real = this.realBatch(b);
+      const labels = this.fakeLabels(b);
+      const fake = this.G.forward(this.withLabels(this.noise(b), labels));
+      const x = tf.concat2d([this.withLabels(real.x, real.labels), this.withLabels(fake, labels)], 0);
+      dLoss = this.dUpdate(x, targets);
+    }
+    const labels = this.fakeLabels(b);
+    const gLoss = this.gUpdate(this.withLabels(this.noise(b), labels), labels);
+    return tf.stack([dLoss, gLoss]) as tf.Tensor1D;
+  }
+
+  /** The seed experiment: D epochs over `rows` real + `rows` fake rows, then a G epoch over the noise rows. */
+  private epochIteration(rows: number): tf.Tensor1D {
+    const b = this.config.batch;
+    const real = this.realBatch(rows).x;
+    const z = this.noise(rows);
+    const pool = tf.concat2d([real, this.G.forward(z)], 0);
+    const poolTargets = tf.concat2d([tf.fill([rows, 1], this.config.realLabel ?? 1), tf.zeros([rows, 1])], 0);
+    let dLoss: tf.Scalar = tf.scalar(0);
+    for (let epoch = 0; epoch < this.config.k; epoch++) {
+      const shuffle = sampleRows(2 * rows, 2 * rows);
+      for (let j = 0; j < (2 * rows) / b; j++) {
+        const at = shuffle.slice(j * b, b);
+        dLoss = this.dUpdate(tf.gather(pool, at) as tf.Tensor2D, tf.gather(poolTargets, at) as tf.Tensor2D);
+      }
+    }
+    const shuffle = sampleRows(rows, rows);
+    let gLoss: tf.Scalar = tf.scalar(0);
+    for (let j = 0; j < rows / b; j++) gLoss = this.gUpdate(tf.gather(z, shuffle.slice(j * b, b)) as tf.Tensor2D, null);
+    return tf.stack([dLoss, gLoss]) as tf.Tensor1D;
+  }
+}
