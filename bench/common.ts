@@ -103,3 +103,23 @@ export function writeResults(name: string, data: unknown): string {
 export function fileStamp(date = new Date()): string {
   return date.toISOString().replace(/[:.]/g, '-');
 }
+
+/** Wall and CPU milliseconds per unit of work. */
+export interface Cost {
+  ms: number;
+  /**
+   * CPU time of every thread of this process (the host side and, on a CPU adapter, the
+   * adapter's workers): what the work costs whatever else the machine is running.
+   */
+  cpuMs: number;
+}
+
+/** Runs `work` and returns its wall and CPU time divided by `units`. */
+export async function measure(units: number, work: () => Promise<void>): Promise<Cost> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await work();
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms: ms / units, cpuMs: (used.user + used.system) / 1000 / units };
+}

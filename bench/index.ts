@@ -138,7 +138,7 @@ async function main(): Promise<number> {
       }
     }
 
-    const targets = checkTargets(matmul, training, seed);
+    const targets = checkTargets(matmul, training, seed, os.cpus().length);
     if (targets.length) {
       console.log(`\nTargets (ratios within this run; load average ${loadAverage()} at the end)\n`);
       console.log('| target | goal | measured | met |\n|---|---|---|---|');
@@ -177,31 +177,48 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The speed targets this benchmark settles, where this run measured what they need. */
-function checkTargets(matmul: MatmulResult[], training: TrainResult[], seed: SeedExperimentResult | null): Targets[] {
+/**
+ * The speed targets this benchmark settles, where this run measured what they need: each by
+ * wall clock in this run, and by CPU time (the process's, adapter threads included), which
+ * does not depend on what else the machine runs; `cores` turns CPU time into the best an idle
+ * machine could do.
+ */
+function checkTargets(matmul: MatmulResult[], training: TrainResult[], seed: SeedExperimentResult | null, cores: number): Targets[] {
   const out: Targets[] = [];
   const train = (label: string, goal: number) => {
     const r = training.find((t) => t.label === label);
     if (!r?.tfjs) return;
-    const x = r.ours.pipelined.itPerSec / r.tfjs.pipelined.itPerSec;
-    out.push({ name: `${label} training vs tfjs-webgpu`, target: `>= ${goal}x`, measured: `${ratio(r.ours.pipelined.itPerSec, r.tfjs.pipelined.itPerSec)} (${fmt(r.ours.pipelined.itPerSec)} vs ${fmt(r.tfjs.pipelined.itPerSec)} it/s)`, met: x >= goal });
+    const [ours, theirs] = [r.ours.pipelined, r.tfjs.pipelined];
+    out.push({ name: `${label} training vs tfjs-webgpu (it/s)`, target: `>= ${goal}x`, measured: `${ratio(ours.itPerSec, theirs.itPerSec)} (${fmt(ours.itPerSec)} vs ${fmt(theirs.itPerSec)} it/s)`, met: ours.itPerSec / theirs.itPerSec >= goal });
+    out.push({
+      name: `${label} training vs tfjs-webgpu (CPU time per iteration)`,
+      target: `>= ${goal}x`,
+      measured: `${ratio(theirs.cpuMsPerIteration, ours.cpuMsPerIteration)} (${fmt(ours.cpuMsPerIteration, 1)} vs ${fmt(theirs.cpuMsPerIteration, 1)} CPU-ms)`,
+      met: theirs.cpuMsPerIteration / ours.cpuMsPerIteration >= goal,
+    });
   };
   train('seed-sized b100', 5);
   train('large b512', 3);
   const m = matmul.find((r) => r.label === 'A·B 1024x1024x1024');
   if (m) {
-    const best = m.gflops[m.engineUses];
-    out.push({ name: '1024^3 matmul GFLOP/s (engine choice, device time)', target: '>= 15', measured: fmt(best), met: best >= 15 });
-    if (m.wall) out.push({ name: '1024^3 matmul vs tf.matMul (wall)', target: '>= 3x', measured: `${ratio(m.wall.ours, m.wall.tfjs)} (${fmt(m.wall.ours)} vs ${fmt(m.wall.tfjs)} GFLOP/s)`, met: m.wall.ours / m.wall.tfjs >= 3 });
+    const device = m.gflops[m.engineUses];
+    out.push({ name: '1024^3 matmul GFLOP/s (engine choice, device time)', target: '>= 15', measured: fmt(device), met: device >= 15 });
+    if (m.wall) {
+      const w = m.wall;
+      const ceiling = w.oursPerCpuSecond * cores;
+      out.push({ name: `1024^3 matmul GFLOP/s on an idle machine at best (GFLOP per CPU-second x ${cores} cores)`, target: '>= 15', measured: fmt(ceiling), met: ceiling >= 15 });
+      out.push({ name: '1024^3 matmul vs tf.matMul (wall)', target: '>= 3x', measured: `${ratio(w.ours, w.tfjs)} (${fmt(w.ours)} vs ${fmt(w.tfjs)} GFLOP/s)`, met: w.ours / w.tfjs >= 3 });
+      out.push({ name: '1024^3 matmul vs tf.matMul (per CPU-second)', target: '>= 3x', measured: `${ratio(w.oursPerCpuSecond, w.tfjsPerCpuSecond)} (${fmt(w.oursPerCpuSecond)} vs ${fmt(w.tfjsPerCpuSecond)})`, met: w.oursPerCpuSecond / w.tfjsPerCpuSecond >= 3 });
+    }
   }
   if (seed) {
-    const projected = seed.iterations === 1500 ? seed.wallMs : (seed.runMs * 1500) / seed.iterations + (seed.wallMs - seed.runMs);
-    out.push({
-      name: `seed experiment (1,500 iterations) wall time${seed.iterations === 1500 ? '' : `, projected from ${seed.iterations}`}`,
-      target: '< 180 s',
-      measured: `${fmt(projected / 1000, 1)} s`,
-      met: projected < 180_000,
-    });
+    const scale = 1500 / seed.iterations;
+    const setup = seed.wallMs - seed.runMs;
+    const projected = seed.runMs * scale + setup;
+    const idle = (seed.runCpuMs * scale) / cores + setup;
+    const from = seed.iterations === 1500 ? '' : `, projected from ${seed.iterations}`;
+    out.push({ name: `seed experiment (1,500 iterations) wall time${from}`, target: '< 180 s', measured: `${fmt(projected / 1000, 1)} s`, met: projected < 180_000 });
+    out.push({ name: `seed experiment on an idle machine at best (CPU time / ${cores} cores${from})`, target: '< 180 s', measured: `${fmt(idle / 1000, 1)} s`, met: idle < 180_000 });
   }
   return out;
 }

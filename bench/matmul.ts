@@ -18,7 +18,7 @@ import { defineShader } from '../src/gpu/shader.ts';
 import { autotuneMatmul, heuristicMatmulStrategy, matmulStrategyFor, type MatmulChoice } from '../src/kernels/autotune.ts';
 import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
 import { createTensor, upload, type Tensor } from '../src/tensor/tensor.ts';
-import { fileStamp, fileStore, fmt, gitCommit, loadAverage, median, ratio, slug, Table, TUNING_FILE, writeResults } from './common.ts';
+import { fileStamp, fileStore, fmt, gitCommit, loadAverage, measure, median, ratio, slug, Table, TUNING_FILE, writeResults, type Cost } from './common.ts';
 import { allConfigs, matmulShapesOf } from './configs.ts';
 import { awaitAfterIdle, openBenchGpu, timeTfjsOp } from './tfjs.ts';
 import { GpuTimer, gflops, type Timing } from './timing.ts';
@@ -110,13 +110,14 @@ async function timeDispatch(timer: GpuTimer, d: Dispatch, quick: boolean): Promi
   return timer.time([d], { batches: quick ? 3 : 5, targetBatchMs: quick ? 30 : 60 });
 }
 
-/** Wall milliseconds per dispatch: `reps` in one submit, then a wait (sleeping through most of `expectedMs` each). */
-async function timeWall(ctx: GpuContext, d: Dispatch, reps: number, expectedMs: number): Promise<number> {
+/** Time per dispatch: `reps` in one submit, then a wait (sleeping through part of `expectedMs` each). */
+async function timeWall(ctx: GpuContext, d: Dispatch, reps: number, expectedMs: number): Promise<Cost> {
   await ctx.flush();
-  const start = performance.now();
-  ctx.run(new Array<Dispatch>(reps).fill(d));
-  await awaitAfterIdle(start, reps * expectedMs, () => ctx.flush());
-  return (performance.now() - start) / reps;
+  return measure(reps, async () => {
+    const start = performance.now();
+    ctx.run(new Array<Dispatch>(reps).fill(d));
+    await awaitAfterIdle(start, reps * expectedMs, () => ctx.flush());
+  });
 }
 
 export interface MatmulResult {
@@ -127,8 +128,20 @@ export interface MatmulResult {
   gflops: Record<string, number>;
   bestGflops: Record<string, number>;
   engineUses: MatmulStrategy;
-  /** Wall-clock GFLOP/s of the engine's choice and of tf.matMul, medians of alternating rounds. */
-  wall?: { ours: number; tfjs: number; oursSamplesMs: number[]; tfjsSamplesMs: number[]; repsOurs: number; repsTfjs: number };
+  /**
+   * Wall-clock GFLOP/s of the engine's choice and of tf.matMul, medians of alternating rounds,
+   * and GFLOP per CPU-second (every thread of the process: host and adapter workers alike).
+   */
+  wall?: {
+    ours: number;
+    tfjs: number;
+    oursPerCpuSecond: number;
+    tfjsPerCpuSecond: number;
+    oursSamples: Cost[];
+    tfjsSamples: Cost[];
+    repsOurs: number;
+    repsTfjs: number;
+  };
 }
 
 export interface MatmulBenchOptions {
@@ -149,9 +162,10 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
   if (ctx.features.has('subgroups')) kernels.splice(1, 0, { name: 'register plain', options: { strategy: 'register', subgroups: false } });
   const names = [...(options.textbook ? ['textbook'] : []), ...kernels.map((k) => k.name)];
   console.log(`\nGFLOP/s per kernel: ${timer.method === 'timestamp' ? 'GPU timestamps' : 'wall clock over one submit'}, median batch` +
-    (options.tfjs ? '; ours vs tf.matMul: wall clock, median of alternating rounds' : '') + `; load average ${loadAverage()}\n`);
+    (options.tfjs ? '; ours vs tf.matMul: wall clock, median of alternating rounds; per CPU-s: GFLOP per CPU-second of the whole process (adapter threads included), which other load on the machine does not change' : '') +
+    `; load average ${loadAverage()}\n`);
   const header = ['shape (MxKxN)', 'used by', ...names.map((n) => `${n}`), 'engine uses'];
-  if (options.tfjs) header.push('ours (wall)', 'tf.matMul (wall)', 'ours / tfjs');
+  if (options.tfjs) header.push('ours (wall)', 'tf.matMul (wall)', 'ours / tfjs', 'per CPU-s: ours', 'tfjs', 'ours / tfjs');
   const table = new Table(header);
   const results: MatmulResult[] = [];
   try {
@@ -181,7 +195,10 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
       await ctx.flush();
       for (const t of [a, b, c]) t.buffer.destroy();
       const cells = [row.label, usedBy(row), ...names.map((nm) => fmt(gf[nm])), engineUses];
-      if (result.wall) cells.push(fmt(result.wall.ours), fmt(result.wall.tfjs), ratio(result.wall.ours, result.wall.tfjs));
+      if (result.wall) {
+        const w = result.wall;
+        cells.push(fmt(w.ours), fmt(w.tfjs), ratio(w.ours, w.tfjs), fmt(w.oursPerCpuSecond), fmt(w.tfjsPerCpuSecond), ratio(w.oursPerCpuSecond, w.tfjsPerCpuSecond));
+      }
       table.row(cells);
       results.push(result);
     }
@@ -201,7 +218,7 @@ async function versusTfjs(ctx: GpuContext, ours: Dispatch, shape: MatmulShape, o
   try {
     // tfjs compiles its shader on the first call; the second gives the time per call.
     await timeTfjsOp(op, 1, 0);
-    let tfjsMs = await timeTfjsOp(op, 1, 0);
+    let tfjsMs = (await timeTfjsOp(op, 1, 0)).ms;
     let oursMs = Math.max(oursDeviceMs, 1e-3);
     const target = quick ? 60 : 150;
     const repsFor = (ms: number) => Math.max(1, Math.min(500, Math.round(target / ms)));
@@ -209,15 +226,25 @@ async function versusTfjs(ctx: GpuContext, ours: Dispatch, shape: MatmulShape, o
     // Calls that last seconds get fewer rounds: each round costs the slower side's seconds again.
     const slowest = Math.max(oursMs, tfjsMs);
     const rounds = slowest > 10_000 ? 1 : slowest > 1500 ? (quick ? 1 : 3) : quick ? 3 : 5;
-    const oursSamplesMs: number[] = [];
-    const tfjsSamplesMs: number[] = [];
+    const oursSamples: Cost[] = [];
+    const tfjsSamples: Cost[] = [];
     for (let r = 0; r < rounds; r++) {
-      oursSamplesMs.push(await timeWall(ctx, ours, repsOurs, oursMs));
-      tfjsSamplesMs.push(await timeTfjsOp(op, repsTfjs, tfjsMs));
-      oursMs = Math.min(oursMs, ...oursSamplesMs);
-      tfjsMs = Math.min(tfjsMs, ...tfjsSamplesMs);
+      oursSamples.push(await timeWall(ctx, ours, repsOurs, oursMs));
+      tfjsSamples.push(await timeTfjsOp(op, repsTfjs, tfjsMs));
+      oursMs = Math.min(oursMs, ...oursSamples.map((s) => s.ms));
+      tfjsMs = Math.min(tfjsMs, ...tfjsSamples.map((s) => s.ms));
     }
-    return { ours: gflops(flops, median(oursSamplesMs)), tfjs: gflops(flops, median(tfjsSamplesMs)), oursSamplesMs, tfjsSamplesMs, repsOurs, repsTfjs };
+    const rate = (samples: Cost[], key: keyof Cost) => gflops(flops, median(samples.map((s) => s[key])));
+    return {
+      ours: rate(oursSamples, 'ms'),
+      tfjs: rate(tfjsSamples, 'ms'),
+      oursPerCpuSecond: rate(oursSamples, 'cpuMs'),
+      tfjsPerCpuSecond: rate(tfjsSamples, 'cpuMs'),
+      oursSamples,
+      tfjsSamples,
+      repsOurs,
+      repsTfjs,
+    };
   } finally {
     ta.dispose();
     tb.dispose();

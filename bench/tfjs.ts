@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { LINUX_SOFTWARE_ADAPTER_HINT } from '../src/gpu/errors.ts';
 import { openContext } from '../src/gpu/open.ts';
-import { sleep } from './common.ts';
+import { measure, sleep, type Cost } from './common.ts';
 import { TIMING_DAWN_OPTIONS } from './timing.ts';
 
 export interface TfjsSide {
@@ -96,18 +96,19 @@ export async function awaitAfterIdle<T>(startedAt: number, expectedMs: number, d
 }
 
 /**
- * Milliseconds per call of `op` (a tfjs op returning a fresh tensor): `reps` calls back to back
- * and one read of the last result, wall clock. `expectedMs` (per call) lets it sleep first.
+ * Time per call of `op` (a tfjs op returning a fresh tensor): `reps` calls back to back and one
+ * read of the last result. `expectedMs` (per call) lets it sleep first.
  */
-export async function timeTfjsOp(op: () => tf.Tensor, reps: number, expectedMs: number): Promise<number> {
-  const start = performance.now();
-  let out: tf.Tensor | null = null;
-  for (let i = 0; i < reps; i++) {
-    out?.dispose();
-    out = op();
-  }
-  submitTfjs();
-  await awaitAfterIdle(start, reps * expectedMs, () => out!.data());
-  out!.dispose();
-  return (performance.now() - start) / reps;
+export async function timeTfjsOp(op: () => tf.Tensor, reps: number, expectedMs: number): Promise<Cost> {
+  return measure(reps, async () => {
+    const start = performance.now();
+    let out: tf.Tensor | null = null;
+    for (let i = 0; i < reps; i++) {
+      out?.dispose();
+      out = op();
+    }
+    submitTfjs();
+    await awaitAfterIdle(start, reps * expectedMs, () => out!.data());
+    out!.dispose();
+  });
 }

@@ -11,7 +11,7 @@ import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import { METRIC_SLOTS } from '../src/kernels/metrics.ts';
-import { fmt, loadAverage, median, ratio, Table } from './common.ts';
+import { fmt, loadAverage, measure, median, ratio, Table, type Cost } from './common.ts';
 import { awaitAfterIdle, submitTfjs, type TfjsBackendName, type TfjsSide } from './tfjs.ts';
 import { TfjsGan } from './tfjs-gan.ts';
 import { GpuTimer } from './timing.ts';
@@ -35,8 +35,10 @@ export interface TrainBenchOptions {
 export interface Throughput {
   itPerSec: number;
   samplesPerSec: number;
-  /** Milliseconds per iteration of each timed block. */
-  samplesMs: number[];
+  /** CPU milliseconds per iteration, every thread of the process (see Cost). */
+  cpuMsPerIteration: number;
+  /** Wall and CPU milliseconds per iteration of each timed block. */
+  samples: Cost[];
   /** Iterations per timed block (and per metrics readback when pipelined, up to 50). */
   iterationsPerBlock: number;
 }
@@ -75,15 +77,11 @@ export function samplesPerIteration(config: GanConfig): number {
   return config.k * (config.schedule.kind === 'epoch' ? config.schedule.epochRows : config.batch);
 }
 
-/** A side's timed block: runs `n` iterations and returns milliseconds per iteration. */
-type Block = (n: number, logEvery: number) => Promise<number>;
+/** A side's timed block: runs `n` iterations and returns the time per iteration. */
+type Block = (n: number, logEvery: number) => Promise<Cost>;
 
 function oursBlock(trainer: GanTrainer): Block {
-  return async (n, logEvery) => {
-    const start = performance.now();
-    await trainer.run(n, { logEvery });
-    return (performance.now() - start) / n;
-  };
+  return (n, logEvery) => measure(n, async () => void (await trainer.run(n, { logEvery })));
 }
 
 /**
@@ -94,20 +92,20 @@ function oursBlock(trainer: GanTrainer): Block {
 function tfjsBlock(gan: TfjsGan): Block & { msPerIteration: number } {
   const block = Object.assign(
     async (n: number, logEvery: number) => {
-      const start = performance.now();
-      let windowStart = start;
-      for (let i = 1; i <= n; i++) {
-        gan.iterate();
-        if (i % logEvery === 0 || i === n) {
-          const iterations = i % logEvery || logEvery;
-          submitTfjs();
-          await awaitAfterIdle(windowStart, iterations * block.msPerIteration, () => gan.readMetrics());
-          windowStart = performance.now();
+      const cost = await measure(n, async () => {
+        let windowStart = performance.now();
+        for (let i = 1; i <= n; i++) {
+          gan.iterate();
+          if (i % logEvery === 0 || i === n) {
+            const iterations = i % logEvery || logEvery;
+            submitTfjs();
+            await awaitAfterIdle(windowStart, iterations * block.msPerIteration, () => gan.readMetrics());
+            windowStart = performance.now();
+          }
         }
-      }
-      const ms = (performance.now() - start) / n;
-      block.msPerIteration = Math.min(block.msPerIteration, ms);
-      return ms;
+      });
+      block.msPerIteration = Math.min(block.msPerIteration, cost.ms);
+      return cost;
     },
     { msPerIteration: Infinity },
   );
@@ -123,9 +121,9 @@ function blockIterations(msPerIteration: number, mode: 'pipelined' | 'sync', qui
   return PIPELINED_LOG_EVERY * Math.min(4, Math.floor(fits / PIPELINED_LOG_EVERY));
 }
 
-function throughput(samplesMs: number[], iterationsPerBlock: number, samples: number): Throughput {
-  const ms = median(samplesMs);
-  return { itPerSec: 1000 / ms, samplesPerSec: (1000 * samples) / ms, samplesMs, iterationsPerBlock };
+function throughput(costs: Cost[], iterationsPerBlock: number, samples: number): Throughput {
+  const ms = median(costs.map((c) => c.ms));
+  return { itPerSec: 1000 / ms, samplesPerSec: (1000 * samples) / ms, cpuMsPerIteration: median(costs.map((c) => c.cpuMs)), samples: costs, iterationsPerBlock };
 }
 
 /** The training rows: every config at two batch sizes (one with --quick). */
@@ -140,10 +138,11 @@ export async function benchTraining(rows: { label: string; config: GanConfig }[]
   const tfjs = options.tfjs;
   console.log(
     `\nTraining throughput: medians of ${options.quick ? 3 : 5} alternating rounds per mode (2 fewer for iterations over 1.5 s); pipelined = metrics read back every ${PIPELINED_LOG_EVERY} iterations ` +
-      `(fewer where a block of 50 would take too long: see 'it/block'), sync = every iteration. samples/s counts the real rows D trains on. load average ${loadAverage()}\n`,
+      `(fewer where a block of 50 would take too long: see 'it/block'), sync = every iteration. samples/s counts the real rows D trains on. ` +
+      `CPU ms/it: CPU time of the whole process per pipelined iteration (adapter threads included), which other load on the machine does not change. load average ${loadAverage()}\n`,
   );
   const header = ['config', 'it/block', 'ours it/s', 'ours samples/s', 'ours sync it/s'];
-  if (tfjs) header.push('tfjs-webgpu it/s', 'tfjs sync it/s', 'ours / tfjs', 'sync: ours / tfjs');
+  if (tfjs) header.push('tfjs-webgpu it/s', 'tfjs sync it/s', 'ours / tfjs', 'sync: ours / tfjs', 'CPU ms/it: ours', 'tfjs', 'tfjs / ours');
   if (tfjs && options.tfjsCpu) header.push('tfjs-cpu it/s', 'ours / tfjs-cpu');
   const table = new Table(header);
   const results: TrainResult[] = [];
@@ -173,6 +172,9 @@ export async function benchTraining(rows: { label: string; config: GanConfig }[]
           fmt(result.tfjs?.sync.itPerSec),
           ratio(result.ours.pipelined.itPerSec, result.tfjs?.pipelined.itPerSec),
           ratio(result.ours.sync.itPerSec, result.tfjs?.sync.itPerSec),
+          fmt(result.ours.pipelined.cpuMsPerIteration, 1),
+          fmt(result.tfjs?.pipelined.cpuMsPerIteration, 1),
+          ratio(result.tfjs?.pipelined.cpuMsPerIteration, result.ours.pipelined.cpuMsPerIteration),
         );
       }
       if (tfjs && options.tfjsCpu) cells.push(fmt(result.tfjsCpu?.pipelined.itPerSec, 3), ratio(result.ours.pipelined.itPerSec, result.tfjsCpu?.pipelined.itPerSec));
@@ -203,7 +205,7 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
     const ours = oursBlock(trainer);
     // A few synchronous iterations estimate the pace that sizes the timed blocks (and settle the
     // trainer's own estimate of it, which paces its waits).
-    const oursMs = await ours(Math.max(2, Math.min(10, Math.round(500 / Math.max(firstIterationMs, 1)))), 1);
+    const oursMs = (await ours(Math.max(2, Math.min(10, Math.round(500 / Math.max(firstIterationMs, 1)))), 1)).ms;
     let theirs: (Block & { msPerIteration: number }) | null = null;
     let tfjsWarmupMs = 0;
     if (tfjs) {
@@ -218,7 +220,7 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
     // Short blocks in several rounds: on a shared machine a median of many short blocks is
     // steadier than a few long ones.
     const rounds = quick ? 3 : 5;
-    const sides = { ours: { pipelined: [] as number[], sync: [] as number[] }, tfjs: { pipelined: [] as number[], sync: [] as number[] } };
+    const sides = { ours: { pipelined: [] as Cost[], sync: [] as Cost[] }, tfjs: { pipelined: [] as Cost[], sync: [] as Cost[] } };
     const n = {
       ours: { pipelined: blockIterations(oursMs, 'pipelined', quick), sync: blockIterations(oursMs, 'sync', quick) },
       tfjs: { pipelined: theirs ? blockIterations(theirs.msPerIteration, 'pipelined', quick) : 0, sync: theirs ? blockIterations(theirs.msPerIteration, 'sync', quick) : 0 },
@@ -284,9 +286,9 @@ async function timeTfjsCpu(tfjs: TfjsSide, config: GanConfig, mnist: Mnist | und
     const warmupMs = performance.now() - t0;
     await block(1, 1);
     const n = blockIterations(block.msPerIteration, 'pipelined', quick);
-    const samplesMs: number[] = [];
-    for (let r = 0; r < (block.msPerIteration > 1500 || quick ? 1 : 2); r++) samplesMs.push(await block(n, PIPELINED_LOG_EVERY));
-    return { pipelined: throughput(samplesMs, n, samples), warmupMs };
+    const costs: Cost[] = [];
+    for (let r = 0; r < (block.msPerIteration > 1500 || quick ? 1 : 2); r++) costs.push(await block(n, PIPELINED_LOG_EVERY));
+    return { pipelined: throughput(costs, n, samples), warmupMs };
   } finally {
     gan.dispose();
     await tfjs.use('webgpu');
@@ -322,6 +324,8 @@ export interface SeedExperimentResult {
   /** The run alone. */
   runMs: number;
   itPerSec: number;
+  /** CPU time of the run, every thread of the process: the machine time it needs whatever else runs. */
+  runCpuMs: number;
   logEvery: number;
   loadAverage: string;
 }
@@ -334,6 +338,7 @@ export async function benchSeedExperiment(ctx: GpuContext, mnist: Mnist, iterati
   const trainer = await GanTrainer.create(ctx, config, { mnist });
   try {
     const runStart = performance.now();
+    const cpu = process.cpuUsage();
     let shown = runStart;
     await trainer.run(iterations, {
       logEvery: config.logEvery,
@@ -345,8 +350,17 @@ export async function benchSeedExperiment(ctx: GpuContext, mnist: Mnist, iterati
       },
     });
     const end = performance.now();
-    const result = { iterations, wallMs: end - start, runMs: end - runStart, itPerSec: (iterations * 1000) / (end - runStart), logEvery: config.logEvery, loadAverage: loadAverage() };
-    console.log(`  wall ${(result.wallMs / 1000).toFixed(1)} s (run ${(result.runMs / 1000).toFixed(1)} s, ${fmt(result.itPerSec)} it/s); load average ${result.loadAverage}`);
+    const used = process.cpuUsage(cpu);
+    const result = {
+      iterations,
+      wallMs: end - start,
+      runMs: end - runStart,
+      itPerSec: (iterations * 1000) / (end - runStart),
+      runCpuMs: (used.user + used.system) / 1000,
+      logEvery: config.logEvery,
+      loadAverage: loadAverage(),
+    };
+    console.log(`  wall ${(result.wallMs / 1000).toFixed(1)} s (run ${(result.runMs / 1000).toFixed(1)} s, ${fmt(result.itPerSec)} it/s, ${(result.runCpuMs / 1000).toFixed(1)} CPU-s); load average ${result.loadAverage}`);
     return result;
   } finally {
     trainer.destroy();
@@ -388,13 +402,13 @@ export async function profileIteration(ctx: GpuContext, config: GanConfig, mnist
   try {
     await trainer.step();
     const block = oursBlock(trainer);
-    const est = await block(5, 1);
+    const est = (await block(5, 1)).ms;
     const [n, ns] = [blockIterations(est, 'pipelined', quick), blockIterations(est, 'sync', quick)];
     const pipelined: number[] = [];
     const sync: number[] = [];
     for (let r = 0; r < (quick ? 3 : 5); r++) {
-      pipelined.push(await block(n, PIPELINED_LOG_EVERY));
-      sync.push(await block(ns, 1));
+      pipelined.push((await block(n, PIPELINED_LOG_EVERY)).ms);
+      sync.push((await block(ns, 1)).ms);
     }
     const [pipelinedMsPerIteration, syncMsPerIteration] = [Math.min(...pipelined), Math.min(...sync)];
 
