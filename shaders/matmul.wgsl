@@ -43,9 +43,12 @@ fn b_block(k: u32, n: u32) -> mat4x4f {
 fn register_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let m0 = wid.y * TM;
   let n0 = gid.x * TN4 * 4u;
+  // The first row of workgroups sums and stores the bias gradient.
+  let bias_grad = has_flag(FLAG_BIAS_GRAD) && wid.y == 0u;
   // acc[r * TN4 + j]: row m0 + r, columns n0 + 4j .. n0 + 4j + 3. The loops below have
   // constant trip counts once the overrides are set, so they unroll and acc lives in registers.
   var acc: array<vec4f, MAX_TILE>;
+  var column_sums: array<vec4f, 8>;
   for (var k = 0u; k < params.K; k += 4u) {
     var bt: array<mat4x4f, 8>;
     for (var j = 0u; j < TN4; j++) { bt[j] = b_block(k, n0 + 4u * j); }
@@ -57,9 +60,15 @@ fn register_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_
         }
       }
     }
+    if (bias_grad) {
+      for (var j = 0u; j < TN4; j++) { column_sums[j] += ((bt[j][0] + bt[j][1]) + bt[j][2]) + bt[j][3]; }
+    }
   }
-  for (var r = 0u; r < TM; r++) {
-    for (var j = 0u; j < TN4; j++) { finish(m0 + r, n0 + 4u * j, acc[r * TN4 + j]); }
+  // Rolled (the trip count depends on M): the epilogue's code is emitted once.
+  let rows = min(TM, max(params.M, m0) - m0);
+  for (var i = 0u; i < rows * TN4; i++) { finish(m0 + i / TN4, n0 + 4u * (i % TN4), acc[i]); }
+  if (bias_grad) {
+    for (var j = 0u; j < TN4; j++) { finish_bias_grad(n0 + 4u * j, column_sums[j]); }
   }
 }
 
@@ -88,7 +97,9 @@ fn b_element(k: u32, n: u32) -> f32 {
 fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
+  let bias_grad = has_flag(FLAG_BIAS_GRAD);
   var acc: array<vec4f, 4>;
+  var column_sums: vec4f;
   for (var k0 = 0u; k0 < params.K; k0 += BK) {
     // 1024 elements of each slab, four per invocation; consecutive invocations take consecutive
     // elements of the stored layout so global reads coalesce.
@@ -108,7 +119,14 @@ fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invo
       let bv = b_slab[kk * SLAB_ROW + lid.x];
       for (var r = 0u; r < 4u; r++) { acc[r] += av[r] * bv; }
     }
+    // The first row of invocations also sums its columns of op(B), slab by slab in order of k.
+    if (bias_grad && lid.y == 0u) {
+      var s = b_slab[lid.x];
+      for (var kk = 1u; kk < BK; kk++) { s += b_slab[kk * SLAB_ROW + lid.x]; }
+      column_sums += s;
+    }
     workgroupBarrier();
   }
   for (var r = 0u; r < 4u; r++) { finish(m0 + 4u * lid.y + r, n0 + 4u * lid.x, acc[r]); }
+  if (bias_grad && wid.y == 0u && lid.y == 0u) { finish_bias_grad(n0 + 4u * lid.x, column_sums); }
 }

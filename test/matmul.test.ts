@@ -81,6 +81,13 @@ describe('matmul errors', () => {
     expectShapeError(() => matmul(ctx, a, b, c, { gradOf, activation: 'relu' }), 'matmul A·B', 'gradOf');
     expectShapeError(() => matmul(ctx, a, b, c, { gradOf: { output: tensor([6, 4], 'yT'), activation: 'relu' } }), 'matmul A·B', 'yT:f32[6, 4]');
   });
+  test('biasGrad of the wrong length, or overlapping another operand', () => {
+    const [a, b, c] = [tensor([3, 4], 'a'), tensor([3, 6], 'b'), tensor([4, 6], 'c')];
+    expectShapeError(() => matmul(ctx, a, b, c, { transA: true, biasGrad: tensor([4], 'db4') }), 'matmul Aᵀ·B', 'db4:f32[4]', 'biasGrad must have shape [6]');
+    expectShapeError(() => matmul(ctx, a, b, c, { transA: true, biasGrad: tensor([6], 'dbu', 'u32') }), 'matmul Aᵀ·B', 'dbu:u32[6]', 'must be f32');
+    expectShapeError(() => matmul(ctx, a, b, c, { transA: true, biasGrad: c.rowsView(0, 1).reshape([6]) }), 'matmul Aᵀ·B', 'biasGrad overlaps', 'c:f32[4, 6]');
+    expect(matmul(ctx, a, b, c, { transA: true, biasGrad: tensor([1, 6], 'row db') }).kind).toBe('dispatch');
+  });
   test('unknown activation or strategy, non-finite leak', () => {
     const [a, b, c] = [tensor([4, 3], 'a'), tensor([3, 6], 'b'), tensor([4, 6], 'c')];
     expectShapeError(() => matmul(ctx, a, b, c, { activation: 'gelu' as never }), 'unknown activation');

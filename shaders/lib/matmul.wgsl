@@ -1,5 +1,5 @@
-// What every matmul kernel shares: the layout and epilogue overrides, the bindings, operand
-// access and the epilogue. Kernels: shaders/matmul.wgsl (register, workgroup-tiled) and
+// What every matmul kernel shares: the layout overrides, the bindings, operand access and the
+// epilogue. Kernels: shaders/matmul.wgsl (register, workgroup-tiled) and
 // shaders/matmul_subgroups.wgsl (register with subgroup shuffles).
 //
 // Operands are bound as arrays of vec4 (tensors are padded to 16 bytes); where a row is not a
@@ -14,24 +14,31 @@ override TRANS_B: bool = false;
 override VEC_M: bool = false;
 override VEC_N: bool = false;
 override VEC_K: bool = false;
-// Epilogue: C = act(A B + bias (+ C)), or C = (A B) * act'(Y) with Y the saved forward output.
-// Which operands it reads are constants; the activation is a parameter, so layers that differ
-// only in it share a pipeline (each pipeline costs seconds to compile on a CPU adapter, and the
-// epilogue runs once per output against K multiply-adds).
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-override HAS_GRAD: bool = false;
+
+// Epilogue: C = act(A B + bias (+ C)), or C = (A B) * act'(Y) with Y the saved forward output;
+// optionally also the bias gradient db = column sums of op(B) (+ db). Which parts run is a
+// parameter (`flags`), like the activation, so one pipeline per operand layout serves every
+// layer: each pipeline costs about a CPU-second to compile on a CPU adapter, and the epilogue
+// runs once per output against K multiply-adds.
+const FLAG_BIAS = 1u;
+const FLAG_ACCUMULATE = 2u;
+const FLAG_GRAD = 4u;
+const FLAG_BIAS_GRAD = 8u;
 
 // act, grad_act: lib/activation.wgsl codes (0 = identity); the leaks are leaky ReLU slopes.
-struct Params { M: u32, N: u32, K: u32, act: u32, leak: f32, grad_act: u32, grad_leak: f32 }
+struct Params { M: u32, N: u32, K: u32, act: u32, leak: f32, grad_act: u32, grad_leak: f32, flags: u32 }
 
 @group(0) @binding(0) var<storage, read> a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> c: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-// The saved forward output Y for HAS_GRAD (another operand stands in when unused).
+// The saved forward output Y for FLAG_GRAD (another operand stands in when unused).
 @group(0) @binding(4) var<storage, read> saved: array<vec4f>;
 @group(0) @binding(5) var<uniform> params: Params;
+// The bias gradient db [N] for FLAG_BIAS_GRAD (a spare buffer stands in when unused).
+@group(0) @binding(6) var<storage, read_write> bias_grad: array<vec4f>;
+
+fn has_flag(f: u32) -> bool { return (params.flags & f) != 0u; }
 
 fn a_scalar(i: u32) -> f32 { return a[i >> 2u][i & 3u]; }
 fn b_scalar(i: u32) -> f32 { return b[i >> 2u][i & 3u]; }
@@ -124,6 +131,15 @@ fn b_col4(k: u32, n: u32) -> vec4f {
   return v;
 }
 
+// The epilogue of one output: x is its product (A B)[m, n], i its index in C.
+fn finish_one(i: u32, n: u32, x: f32) -> f32 {
+  var v = x;
+  if (has_flag(FLAG_ACCUMULATE)) { v += c[i >> 2u][i & 3u]; }
+  if (has_flag(FLAG_BIAS)) { v += bias[n >> 2u][n & 3u]; }
+  if (has_flag(FLAG_GRAD)) { return v * activate_grad_from_output(saved[i >> 2u][i & 3u], params.grad_act, params.grad_leak); }
+  return activate(v, params.act, params.leak);
+}
+
 // Finishes four outputs C[m, n..n+3] (those inside C) from their product `v`.
 fn finish(m: u32, n: u32, v: vec4f) {
   let N = params.N;
@@ -131,9 +147,9 @@ fn finish(m: u32, n: u32, v: vec4f) {
   let base = m * N + n;
   if (VEC_N) {
     var x = v;
-    if (ACCUMULATE) { x += c[base >> 2u]; }
-    if (HAS_BIAS) { x += bias[n >> 2u]; }
-    if (HAS_GRAD) {
+    if (has_flag(FLAG_ACCUMULATE)) { x += c[base >> 2u]; }
+    if (has_flag(FLAG_BIAS)) { x += bias[n >> 2u]; }
+    if (has_flag(FLAG_GRAD)) {
       let y = saved[base >> 2u];
       for (var j = 0u; j < 4u; j++) { x[j] *= activate_grad_from_output(y[j], params.grad_act, params.grad_leak); }
     } else if (params.act != 0u) {
@@ -145,15 +161,28 @@ fn finish(m: u32, n: u32, v: vec4f) {
   for (var j = 0u; j < 4u; j++) {
     if (n + j < N) {
       let i = base + j;
+      c[i >> 2u][i & 3u] = finish_one(i, n + j, v[j]);
+    }
+  }
+}
+
+// Stores db[n..n+3] (those inside N) from the column sums `v` of op(B), adding to db under
+// FLAG_ACCUMULATE.
+fn finish_bias_grad(n: u32, v: vec4f) {
+  let N = params.N;
+  if (n >= N) { return; }
+  if (VEC_N) {
+    var x = v;
+    if (has_flag(FLAG_ACCUMULATE)) { x += bias_grad[n >> 2u]; }
+    bias_grad[n >> 2u] = x;
+    return;
+  }
+  for (var j = 0u; j < 4u; j++) {
+    let i = n + j;
+    if (i < N) {
       var x = v[j];
-      if (ACCUMULATE) { x += c[i >> 2u][i & 3u]; }
-      if (HAS_BIAS) { x += bias[(n + j) >> 2u][(n + j) & 3u]; }
-      if (HAS_GRAD) {
-        x *= activate_grad_from_output(saved[i >> 2u][i & 3u], params.grad_act, params.grad_leak);
-      } else if (params.act != 0u) {
-        x = activate(x, params.act, params.leak);
-      }
-      c[i >> 2u][i & 3u] = x;
+      if (has_flag(FLAG_ACCUMULATE)) { x += bias_grad[i >> 2u][i & 3u]; }
+      bias_grad[i >> 2u][i & 3u] = x;
     }
   }
 }

@@ -1,6 +1,7 @@
 // Matmul against the float64 reference: the three forms backprop uses (A·B, A·Bᵀ, Aᵀ·B) with every
-// kernel on every shape, then each fused epilogue with every kernel. Kernels: both strategies, and
-// the register strategy's kernel without subgroups (what adapters without them run).
+// kernel on every shape, then each fused epilogue with every kernel, then the fused bias gradient
+// (column sums of op(B)). Kernels: both strategies, and the register strategy's kernel without
+// subgroups (what adapters without them run).
 //
 // Tolerance. An f32 dot product of length K carries a rounding error of at most about
 // K eps |a||b| (eps = 2^-24, |a||b| = sum_k |a_ik||b_kj|, the per-element scale); rounding errors
@@ -17,7 +18,7 @@ import { matmul, type MatmulOptions } from '../kernels/matmul.ts';
 import { activate } from '../reference/activations.ts';
 import { matmulReference, type MatmulReference } from '../reference/matmul.ts';
 import { download, tensorFrom, type Tensor } from '../tensor/tensor.ts';
-import { compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
+import { combine, compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
 
 const C0 = 2;
 
@@ -58,6 +59,11 @@ const SIZES: readonly { size: Size; slow?: boolean }[] = [
   { size: [64, 64, 64] }, // whole tiles, vec4 everywhere
   { size: [60, 66, 36] }, // M, N whole vec4s, K not
   { size: [64, 100, 30] }, // M, K whole vec4s, N not
+  { size: [128, 512, 1] }, // N = 1: a 1-unit layer, its weight gradient (K = the batch)
+  { size: [512, 128, 2] }, // N = 2
+  { size: [2, 512, 128] }, // M = 2: the weight gradient of a layer on 2-D input
+  { size: [512, 2, 128] }, // K = 2: a layer on 2-D noise (a 4-deep k block)
+  { size: [32, 512, 32] }, // few outputs, long K
   { size: [100, 100, 784] }, // the GAN's shapes
   { size: [100, 784, 100] },
   { size: [1000, 784, 100] },
@@ -226,9 +232,58 @@ const EPILOGUES: readonly { form: Form; e: Epilogue }[] = [
   { form: FORMS[0], e: { kind: 'accumulate', bias: true, activation: 'tanh' } },
 ];
 
+// ---- the fused bias gradient ----
+
+/**
+ * C = op(A) op(B) and db = column sums of op(B) in one dispatch (+ db's previous contents with
+ * accumulate). db is a sum of K f32 values: the product's reasoning with |a| = 1 gives
+ * C0 sqrt(K) eps sum_k |b_kj| (plus |db0| with accumulate); C keeps the product's tolerance.
+ */
+function biasGradCheck(form: Form, size: Size, kernel: Kernel, accumulate: boolean): Check {
+  const [m, k, n] = size;
+  return {
+    kernel: `matmul biasGrad ${kernel.name}`,
+    case: `${form.name} ${m}x${k}x${n}${accumulate ? ' accumulate' : ''}`,
+    async run(ctx: GpuContext) {
+      const { a, b } = inputs(m, k, n);
+      const [ta, tb] = upload(ctx, form, m, k, n, a, b);
+      const c0 = accumulate ? randomF32(m * n, 7 + n, -2, 2) : new Float32Array(m * n).fill(NaN);
+      const db0 = accumulate ? randomF32(n, 11 + n, -2, 2) : new Float32Array(n).fill(NaN);
+      const tc = tensorFrom(ctx, c0, [m, n], 'c');
+      const tdb = tensorFrom(ctx, db0, [n], 'db');
+      ctx.run([matmul(ctx, ta, tb, tc, { ...kernel.options, transA: form.transA, transB: form.transB, biasGrad: tdb, accumulate })]);
+      const [got, gotDb] = [await download(ctx, tc), await download(ctx, tdb)];
+      for (const t of [ta, tb, tc, tdb]) t.buffer.destroy();
+      const ref = matmulReference(a, b, m, n, k, accumulate ? { accumulate: c0, accumulateBiasGrad: db0 } : {});
+      const sqrtK = Math.sqrt(k);
+      const tolerance: Tolerance = {
+        abs: 0,
+        rel: C0 * EPS32,
+        why: `C: ${C0} sqrt(K) eps sum_k |a_ik||b_kj|; db: ${C0} sqrt(K) eps sum_k |b_kj|` + (accumulate ? ' (+ |C0|, |db0|, 8 ulp of the result)' : ''),
+      };
+      const own = (x: number) => (accumulate ? 8 * Math.abs(x) : 0);
+      return combine([
+        compare(got, ref.c, tolerance, ref.scale.map((sc, i) => sqrtK * (sc + (accumulate ? Math.abs(c0[i]) : 0)) + own(ref.c[i]) / C0)),
+        compare(gotDb, ref.biasGrad, tolerance, ref.biasGradScale.map((sc, j) => sqrtK * (sc + (accumulate ? Math.abs(db0[j]) : 0)) + own(ref.biasGrad[j]) / C0)),
+      ]);
+    },
+  };
+}
+
+const BIAS_GRAD_CASES: readonly { form: Form; size: Size; accumulate?: boolean }[] = [
+  // Weight gradients Xᵀ delta: awkward sizes, the seed experiment's, 1- and 2-unit sides.
+  ...([[1, 1, 1], [33, 65, 17], [20, 36, 44], [784, 100, 100], [100, 100, 784], [128, 512, 1], [2, 512, 128]] as Size[]).map((size) => ({ form: FORMS[2], size })),
+  { form: FORMS[2], size: [33, 65, 17], accumulate: true },
+  { form: FORMS[2], size: [128, 512, 1], accumulate: true },
+  // The column sums are of op(B) in every form.
+  { form: FORMS[0], size: [33, 65, 17] },
+  { form: FORMS[1], size: [33, 65, 17] },
+];
+
 export const matmulChecks: Check[] = [
   ...FORMS.flatMap((form) =>
     KERNELS.flatMap((kernel) => SIZES.map(({ size, slow }) => productCheck(form, size, kernel, slow ?? false))),
   ),
   ...KERNELS.flatMap((kernel) => EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, kernel, e)))),
+  ...KERNELS.flatMap((kernel) => BIAS_GRAD_CASES.map(({ form, size, accumulate }) => biasGradCheck(form, size, kernel, accumulate ?? false))),
 ];

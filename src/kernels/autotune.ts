@@ -117,7 +117,7 @@ export function clearMatmulChoices(ctx: GpuContext): void {
 }
 
 /** Bumped whenever a matmul kernel changes, so choices measured on the old kernels are ignored. */
-const KERNELS_VERSION = 3;
+const KERNELS_VERSION = 4;
 
 /** The store key for this adapter's choices. */
 export function tuningStoreKey(ctx: GpuContext): string {

@@ -1,8 +1,12 @@
 // Matrix products with a fused epilogue: C = op(A) op(B), then bias, activation or activation
-// gradient, or accumulation into C. Two strategies: `register` for CPU adapters (no workgroup
-// memory; shaders/matmul_subgroups.wgsl where the device has subgroups, else the plain kernel in
+// gradient, or accumulation into C; optionally the bias gradient db = column sums of op(B) in
+// the same dispatch. Two strategies: `register` for CPU adapters (no workgroup memory;
+// shaders/matmul_subgroups.wgsl where the device has subgroups, else the plain kernel in
 // shaders/matmul.wgsl) and `tiled` (workgroup memory, shaders/matmul.wgsl) for GPUs. autotune.ts
 // picks one per adapter and shape class.
+//
+// Pipelines: the epilogue's parts are parameters, so one pipeline per kernel and operand layout
+// serves every layer (a matmul pipeline costs about a CPU-second to compile on lavapipe).
 
 import enableSubgroups from '../../shaders/lib/enable_subgroups.wgsl?raw';
 import libSource from '../../shaders/lib/matmul.wgsl?raw';
@@ -11,7 +15,7 @@ import subgroupSource from '../../shaders/matmul_subgroups.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
-import { formatShape, type Tensor } from '../tensor/tensor.ts';
+import { createTensor, formatShape, type Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { matmulStrategyFor } from './autotune.ts';
 import { activationCode, DEFAULT_LEAK, type Activation } from './common.ts';
@@ -33,8 +37,14 @@ export interface MatmulOptions {
   leak?: number;
   /** Fused activation backward: multiply the product elementwise by act'(y), y = `gradOf.output` [M, N], the saved forward output. */
   gradOf?: { output: Tensor; activation: Activation; leak?: number };
-  /** C += product (instead of C = product); with an epilogue, C = act(C + product + bias). */
+  /** C += product (instead of C = product); with an epilogue, C = act(C + product + bias). Also applies to `biasGrad`. */
   accumulate?: boolean;
+  /**
+   * [N]: also write the column sums of op(B), db[n] = sum_k op(B)[k, n] (added with
+   * `accumulate`). With the Aᵀ·B form dW = Xᵀ delta, this is the bias gradient of the same
+   * layer, in the same dispatch.
+   */
+  biasGrad?: Tensor;
   /** Force a strategy (benchmarks, tests); default: the one chosen for this adapter. */
   strategy?: MatmulStrategy;
   /** Register strategy: use subgroup shuffles where the device has them (default true); false forces the plain kernel (checks, benchmarks). */
@@ -54,12 +64,29 @@ export interface MatmulShape {
 const lib = defineShader('lib/matmul.wgsl', libSource);
 const plainShader = defineShader('matmul.wgsl', source, [activationShader, lib]);
 const subgroupShader = defineShader('matmul_subgroups.wgsl', subgroupSource, [defineShader('lib/enable_subgroups.wgsl', enableSubgroups), activationShader, lib]);
-const BINDINGS = ['read', 'read', 'write', 'read', 'read', 'uniform'] as const;
+const BINDINGS = ['read', 'read', 'write', 'read', 'read', 'uniform', 'write'] as const;
 const REGISTER: KernelSpec = { shader: plainShader, entry: 'register_tiled', bindings: BINDINGS };
 const REGISTER_SUBGROUPS: KernelSpec = { shader: subgroupShader, entry: 'register_subgroups', bindings: BINDINGS };
 const TILED: KernelSpec = { shader: plainShader, entry: 'workgroup_tiled', bindings: BINDINGS };
 /** C per workgroup of the tiled kernel (BM x BN in the shader). */
 const TILED_BLOCK = 64;
+
+/** lib/matmul.wgsl's epilogue flags. */
+const FLAG_BIAS = 1;
+const FLAG_ACCUMULATE = 2;
+const FLAG_GRAD = 4;
+const FLAG_BIAS_GRAD = 8;
+
+/** A 16-byte buffer bound where a kernel's writable bias-gradient binding is unused. */
+const spareOutputs = new WeakMap<GpuContext, Tensor>();
+function spareOutput(ctx: GpuContext): Tensor {
+  let t = spareOutputs.get(ctx);
+  if (!t) {
+    t = createTensor(ctx, [4], 'f32', 'matmul:unused bias gradient');
+    spareOutputs.set(ctx, t);
+  }
+  return t;
+}
 
 /** Whether the register strategy can use subgroup shuffles here: the k block it shuffles (4 or 8), or 0. */
 function subgroupBlock(ctx: GpuContext): number {
@@ -70,11 +97,13 @@ function subgroupBlock(ctx: GpuContext): number {
 
 /**
  * The register kernel, its override constants and its grid for a product. Columns per lane
- * shrink for narrow products (N <= 12) so lanes are not spent on columns that do not exist.
+ * shrink for narrow products (N <= 12) so lanes are not spent on columns that do not exist, and
+ * the shuffled k block for short ones (K <= 4: a layer on 1- or 2-D noise) so they load less
+ * padding (1.3x on lavapipe).
  */
-function registerLaunch(ctx: GpuContext, m: number, n: number, useSubgroups: boolean): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } {
+function registerLaunch(ctx: GpuContext, m: number, n: number, k: number, useSubgroups: boolean): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } {
   const tn4 = Math.min(4, Math.ceil(n / 4));
-  const kb = useSubgroups ? subgroupBlock(ctx) : 0;
+  const kb = useSubgroups ? Math.min(subgroupBlock(ctx), k <= 4 ? 4 : 8) : 0;
   if (kb) {
     // A workgroup covers whole subgroups, so every shuffle's lanes exist.
     const wg = Math.max(8, ctx.adapter.subgroupMaxSize ?? 0);
@@ -90,7 +119,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   const form = `${transA ? 'Aᵀ' : 'A'}·${transB ? 'Bᵀ' : 'B'}`;
-  const all = [a, b, c, opts.bias, opts.gradOf?.output].filter((t): t is Tensor => t !== undefined);
+  const all = [a, b, c, opts.bias, opts.gradOf?.output, opts.biasGrad].filter((t): t is Tensor => t !== undefined);
   const op = `matmul ${form}(${all.map(String).join(', ')})`;
 
   for (const t of all) {
@@ -119,6 +148,15 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   for (const t of [a, b, opts.bias, grad?.output]) {
     if (t && t.overlaps(c)) throw new ShapeError(`${op}: C overlaps ${t}; use a separate output tensor`);
   }
+  const biasGrad = opts.biasGrad;
+  if (biasGrad) {
+    if (!(biasGrad.size === N && (biasGrad.rank === 1 || (biasGrad.rank === 2 && biasGrad.shape[0] === 1)))) {
+      throw new ShapeError(`${op}: biasGrad must have shape [${N}]`);
+    }
+    for (const t of [a, b, c, opts.bias, grad?.output]) {
+      if (t && t.overlaps(biasGrad)) throw new ShapeError(`${op}: biasGrad overlaps ${t}; use a separate output tensor`);
+    }
+  }
   const leak = opts.leak ?? DEFAULT_LEAK;
   const gradLeak = grad?.leak ?? DEFAULT_LEAK;
   if (!Number.isFinite(leak) || !Number.isFinite(gradLeak)) throw new ShapeError(`${op}: leak must be a finite number`);
@@ -128,21 +166,19 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${op}: unknown strategy '${strategy}'`);
 
   // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, the
-  // activation) share one pipeline: each costs seconds to compile on a CPU adapter.
+  // epilogue) share one pipeline.
   const constants: Record<string, number> = {
     TRANS_A: Number(transA),
     TRANS_B: Number(transB),
     VEC_N: Number(N % 4 === 0),
-    HAS_BIAS: Number(Boolean(opts.bias)),
-    ACCUMULATE: Number(Boolean(opts.accumulate)),
-    HAS_GRAD: Number(Boolean(grad)),
   };
+  const flags = (opts.bias ? FLAG_BIAS : 0) | (opts.accumulate ? FLAG_ACCUMULATE : 0) | (grad ? FLAG_GRAD : 0) | (biasGrad ? FLAG_BIAS_GRAD : 0);
   let spec = TILED;
   let workgroups: [number, number, number] = [Math.ceil(N / TILED_BLOCK), Math.ceil(M / TILED_BLOCK), 1];
   if (strategy === 'register') {
     // Whole vec4 rows matter where a register kernel reads along M (A stored [K, M]) or K.
     Object.assign(constants, { VEC_M: Number(transA && M % 4 === 0), VEC_K: Number((!transA || transB) && K % 4 === 0) });
-    const launch = registerLaunch(ctx, M, N, opts.subgroups ?? true);
+    const launch = registerLaunch(ctx, M, N, K, opts.subgroups ?? true);
     spec = launch.spec;
     workgroups = launch.workgroups;
     Object.assign(constants, launch.constants);
@@ -151,7 +187,8 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   if (workgroups[0] > max || workgroups[1] > max) {
     throw new ShapeError(`${op}: [${M}, ${N}] needs ${workgroups[0]} x ${workgroups[1]} workgroups, above this adapter's ${max} per dimension`);
   }
-  // Unused optional operands bind A in their place (read-only twice is allowed; never read).
+  // Unused optional inputs bind A in their place (read-only twice is allowed; never read); an
+  // unused bias gradient binds a spare buffer (a writable binding may not alias another).
   const spare = a.binding();
   return ctx.dispatch(spec, {
     label: opts.label ?? `matmul ${form} [${M}x${K}x${N}] ${strategy}`,
@@ -162,7 +199,8 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
       c.binding(),
       opts.bias?.binding() ?? spare,
       grad?.output.binding() ?? spare,
-      uniforms([['u32', M], ['u32', N], ['u32', K], ['u32', act], ['f32', leak], ['u32', gradAct], ['f32', gradLeak]]),
+      uniforms([['u32', M], ['u32', N], ['u32', K], ['u32', act], ['f32', leak], ['u32', gradAct], ['f32', gradLeak], ['u32', flags]]),
+      (biasGrad ?? spareOutput(ctx)).binding(),
     ],
     workgroups,
   });

@@ -1,5 +1,6 @@
 // Float64 reference matmul with the same epilogues as the kernel, plus the per-element scale
-// sum_k |a_ik| |b_kj| that the checks' rounding tolerance is proportional to.
+// sum_k |a_ik| |b_kj| that the checks' rounding tolerance is proportional to, and the column
+// sums of op(B) (the fused bias gradient) with their scale sum_k |b_kj|.
 
 import { DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
 import { activate, activateGradFromOutput } from './activations.ts';
@@ -13,6 +14,8 @@ export interface MatmulReferenceOptions {
   gradOf?: { output: ArrayLike<number>; activation: Activation; leak?: number };
   /** C's previous contents, for accumulate: C = act(C + A B + bias). */
   accumulate?: ArrayLike<number>;
+  /** The bias gradient's previous contents [N], added to the column sums (accumulate). */
+  accumulateBiasGrad?: ArrayLike<number>;
 }
 
 export interface MatmulReference {
@@ -22,6 +25,10 @@ export interface MatmulReference {
   product: Float64Array;
   /** sum_k |op(A)_ik| |op(B)_kj| per element. */
   scale: Float64Array;
+  /** sum_k op(B)_kj per column j (plus `accumulateBiasGrad`): the fused bias gradient. */
+  biasGrad: Float64Array;
+  /** sum_k |op(B)_kj| per column j. */
+  biasGradScale: Float64Array;
 }
 
 /** op(A) [M, K] and op(B) [K, N] from their stored layouts, in float64 row-major. */
@@ -65,5 +72,14 @@ export function matmulReference(a: ArrayLike<number>, b: ArrayLike<number>, m: n
       c[e] = v;
     }
   }
-  return { c, product, scale };
+  const biasGrad = new Float64Array(n);
+  const biasGradScale = new Float64Array(n);
+  for (let p = 0; p < k; p++) {
+    for (let j = 0; j < n; j++) {
+      biasGrad[j] += B[p * n + j];
+      biasGradScale[j] += Math.abs(B[p * n + j]);
+    }
+  }
+  if (opts.accumulateBiasGrad) for (let j = 0; j < n; j++) biasGrad[j] += opts.accumulateBiasGrad[j];
+  return { c, product, scale, biasGrad, biasGradScale };
 }
