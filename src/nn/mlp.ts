@@ -4,8 +4,9 @@
 //
 // Layer l computes y_l = act_l(y_{l-1} W_l + b_l) with W_l stored [in, out]. Backward takes
 // delta_L, the gradient with respect to the last layer's pre-activation (what the loss
-// kernels produce), and walks down: dW_l = y_{l-1}^T delta_l, db_l = sum_rows(delta_l),
-// delta_{l-1} = (delta_l W_l^T) * act'_{l-1}(y_{l-1}), the last product fused into the matmul.
+// kernels produce), and walks down: dW_l = y_{l-1}^T delta_l with db_l = sum_rows(delta_l) in the
+// same dispatch, delta_{l-1} = (delta_l W_l^T) * act'_{l-1}(y_{l-1}), the last product fused into
+// the matmul.
 
 import type { Dispatch, GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
@@ -13,7 +14,6 @@ import { ACTIVATIONS, DEFAULT_LEAK, type Activation } from '../kernels/common.ts
 import { fill } from '../kernels/fill.ts';
 import { matmul } from '../kernels/matmul.ts';
 import { randomNormal, randomUniform } from '../kernels/random.ts';
-import { sumRows } from '../kernels/reduce.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import { Tensor, VIEW_ALIGNMENT, type Shape } from '../tensor/tensor.ts';
 
@@ -247,8 +247,15 @@ export class Mlp {
       const below = l === 0 ? input : ws.outputs[l - 1];
       const delta = ws.deltas[l];
       if (opts.paramGrads) {
-        steps.push(matmul(this.ctx, below, delta, this.grads.weights[l], { transA: true, accumulate: opts.accumulate, label: `${this.name}.dW${l + 1}` }));
-        steps.push(...[sumRows(this.ctx, delta, this.grads.biases[l], { accumulate: opts.accumulate })].flat());
+        // db_l = column sums of delta_l, fused into the weight gradient's dispatch.
+        steps.push(
+          matmul(this.ctx, below, delta, this.grads.weights[l], {
+            transA: true,
+            biasGrad: this.grads.biases[l],
+            accumulate: opts.accumulate,
+            label: `${this.name}.dW${l + 1}`,
+          }),
+        );
       }
       if (l > 0) {
         const act = this.spec.layers[l - 1].activation;
