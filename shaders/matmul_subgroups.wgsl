@@ -7,15 +7,15 @@
 // 4 TN4 columns of C. Each lane loads its own rows of A (no other lane needs them); the op(B)
 // block all lanes of a subgroup share is loaded once, spread over the lanes, and broadcast with
 // subgroupShuffle, which on lavapipe is a register permute. Per KB values of k a lane loads
-// 4 KB values of A and 4 TN4 of B for 16 TN4 KB multiply-adds: about 43 per load at TN4 = 4,
-// KB = 8, against 3 for the plain register kernel. A transposed op(B) is loaded along k by
-// column instead of along n by row, whichever is contiguous; the shuffles sort it out.
+// 4 KB values of A and 4 TN4 of B for 16 TN4 KB multiply-adds: about 11 per component loaded
+// at TN4 = 4, KB = 8, against 3 for the plain register kernel. A transposed op(B) is loaded along k
+// by column instead of along n by row, whichever is contiguous; the shuffles sort it out.
 //
 // The accumulators are updated once per block of KB values of k, from partial sums that are
 // fresh values within the block: lavapipe runs a loop's body under an execution mask and blends
 // every value that lives across iterations at each assignment, and with 16 vec4 accumulators
 // (more than the CPU's registers) each blend also costs a load and a store. Each partial sum
-// is one chain over the block's k, which the compiler keeps in a register (1.75x faster on
+// is one chain over the block's k, which the compiler keeps in a register (1.6-1.7x faster on
 // lavapipe than accumulating product by product). The summation order stays fixed: within a
 // block in order of k, then block by block.
 //

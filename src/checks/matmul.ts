@@ -29,7 +29,7 @@ interface Kernel {
 }
 
 const KERNELS: readonly Kernel[] = [
-  { name: 'register', options: { strategy: 'register' } },
+  { name: 'register', options: { strategy: 'register', subgroups: true } },
   { name: 'register plain', options: { strategy: 'register', subgroups: false } },
   { name: 'tiled', options: { strategy: 'tiled' } },
 ];

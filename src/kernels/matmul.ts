@@ -47,7 +47,10 @@ export interface MatmulOptions {
   biasGrad?: Tensor;
   /** Force a strategy (benchmarks, tests); default: the one chosen for this adapter. */
   strategy?: MatmulStrategy;
-  /** Register strategy: use subgroup shuffles where the device has them (default true); false forces the plain kernel (checks, benchmarks). */
+  /**
+   * Register strategy: the kernel with subgroup shuffles (true, where the device has them) or
+   * the plain one (false). Default: subgroups, except for products of at most 8 rows.
+   */
   subgroups?: boolean;
   label?: string;
 }
@@ -95,13 +98,19 @@ function subgroupBlock(ctx: GpuContext): number {
   return min >= 8 ? 8 : 4;
 }
 
+/** The subgroup kernel's lanes run along M, 4 rows each, 32 or more per workgroup. */
+const SUBGROUP_MIN_ROWS = 9;
+
 /**
- * The register kernel, its override constants and its grid for a product. Columns per lane
- * shrink for narrow products (N <= 12) so lanes are not spent on columns that do not exist, and
- * the shuffled k block for short ones (K <= 4: a layer on 1- or 2-D noise) so they load less
- * padding (1.3x on lavapipe).
+ * The register kernel, its override constants and its grid for a product. The subgroup kernel
+ * puts its lanes along M, so a product of a few rows (the weight gradient of a layer on 1- or
+ * 2-D input) leaves most of them idle: the plain kernel, lanes along N, is 1.4x (8 rows) to 3x
+ * (2 rows) faster there on lavapipe. Columns per lane shrink for narrow products (N <= 12) so
+ * lanes are not spent on columns that do not exist, and the shuffled k block for short ones
+ * (K <= 4: a layer on 1- or 2-D noise) so they load less padding (1.3x on lavapipe).
  */
-function registerLaunch(ctx: GpuContext, m: number, n: number, k: number, useSubgroups: boolean): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } {
+function registerLaunch(ctx: GpuContext, m: number, n: number, k: number, subgroups: boolean | undefined): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } {
+  const useSubgroups = subgroups ?? m >= SUBGROUP_MIN_ROWS;
   const tn4 = Math.min(4, Math.ceil(n / 4));
   const kb = useSubgroups ? Math.min(subgroupBlock(ctx), k <= 4 ? 4 : 8) : 0;
   if (kb) {
@@ -178,7 +187,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   if (strategy === 'register') {
     // Whole vec4 rows matter where a register kernel reads along M (A stored [K, M]) or K.
     Object.assign(constants, { VEC_M: Number(transA && M % 4 === 0), VEC_K: Number((!transA || transB) && K % 4 === 0) });
-    const launch = registerLaunch(ctx, M, N, K, opts.subgroups ?? true);
+    const launch = registerLaunch(ctx, M, N, K, opts.subgroups);
     spec = launch.spec;
     workgroups = launch.workgroups;
     Object.assign(constants, launch.constants);
