@@ -1,8 +1,8 @@
 // C[M, N] = op(A) op(B) with a fused epilogue (operand access and epilogue: lib/matmul.wgsl).
 //
 //   register_tiled: no workgroup memory, no barriers. Each invocation accumulates a TM x 4 TN4
-//   tile of C in registers, lanes side by side along N. For CPU adapters without subgroups (with
-//   them, matmul_subgroups.wgsl does better): lavapipe runs a workgroup's invocations as SIMD
+//   tile of C in registers, lanes side by side along N. For CPU adapters without subgroups, and
+//   for products of a few rows (with subgroups and more rows, matmul_subgroups.wgsl does better): lavapipe runs a workgroup's invocations as SIMD
 //   lanes, loads every storage-buffer element lane by lane with a bounds check (roughly ten
 //   instructions per lane and component), and splits a shader at each barrier. Speed is set by
 //   how many multiply-adds each loaded component feeds, against how many accumulators spill.
