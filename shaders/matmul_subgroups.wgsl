@@ -23,7 +23,7 @@
 // are never stored), and KB is at most the adapter's smallest subgroup size, so each shuffle
 // reads a lane that exists and holds data.
 
-override TN4: u32 = 4u;    // vec4 columns per lane, 1..4
+override TN4: u32 = 4u;    // vec4 columns per lane, 1..5
 override KB: u32 = 8u;     // k values per shuffled block: 4 or 8, at most the subgroup size
 override WG: u32 = 8u;     // invocations per workgroup, a multiple of the subgroup size
 
@@ -60,8 +60,8 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
   // Only the first M tile stores the bias gradient, so only it sums the columns (lavapipe skips
   // a block whose condition holds in no lane).
   let bias_grad = has_flag(FLAG_BIAS_GRAD) && wid.x == 0u;
-  var acc: array<vec4f, 16>;   // [row r][column group j] at r * TN4 + j
-  var column_sums: array<vec4f, 4>;
+  var acc: array<vec4f, 20>;   // [row r][column group j] at r * TN4 + j
+  var column_sums: array<vec4f, 5>;
   for (var k0 = 0u; k0 < K; k0 += KB) {
     // Own rows of op(A), as own[r * KB / 4 + q] = op(A)[m0 + r, k0 + 4q ..] (A stored [M, K]) or
     // own[kk] = op(A)[m0 .. m0 + 3, k0 + kk] (A stored [K, M]): whichever is contiguous.
@@ -85,32 +85,48 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
     }
     // The block's columns of op(A) and rows of op(B), as values of this iteration.
     var ak: array<vec4f, 8>;
-    var bk: array<vec4f, 32>;   // [kk][j] at 4 kk + j
+    var bk: array<vec4f, 40>;   // [kk][j] at TN4 kk + j
     for (var kk = 0u; kk < KB; kk++) {
       ak[kk] = own_column(&own, kk);
-      for (var j = 0u; j < TN4; j++) { bk[4u * kk + j] = shared_row(&share, j, kk); }
+      for (var j = 0u; j < TN4; j++) { bk[TN4 * kk + j] = shared_row(&share, j, kk); }
     }
     // Written out rather than in helper functions taking the arrays by pointer: those compile
-    // to copies of the arrays on lavapipe (half the speed).
+    // to copies of the arrays on lavapipe (half the speed). A fifth column group (TN4 = 5, for
+    // N = 100 and the like, which 20 columns divide and 16 do not) comes after the loop over
+    // the first four: the compiler leaves a loop of five such bodies rolled, which would put the
+    // arrays it indexes in memory.
     for (var r = 0u; r < 4u; r++) {
-      for (var j = 0u; j < TN4; j++) {
+      for (var j = 0u; j < min(TN4, 4u); j++) {
         var s = ak[0][r] * bk[j];
-        s += ak[1][r] * bk[4u + j];
-        s += ak[2][r] * bk[8u + j];
-        s += ak[3][r] * bk[12u + j];
+        s += ak[1][r] * bk[TN4 + j];
+        s += ak[2][r] * bk[2u * TN4 + j];
+        s += ak[3][r] * bk[3u * TN4 + j];
         if (KB > 4u) {
-          s += ak[4][r] * bk[16u + j];
-          s += ak[5][r] * bk[20u + j];
-          s += ak[6][r] * bk[24u + j];
-          s += ak[7][r] * bk[28u + j];
+          s += ak[4][r] * bk[4u * TN4 + j];
+          s += ak[5][r] * bk[5u * TN4 + j];
+          s += ak[6][r] * bk[6u * TN4 + j];
+          s += ak[7][r] * bk[7u * TN4 + j];
         }
         acc[r * TN4 + j] += s;
+      }
+      if (TN4 > 4u) {
+        var s = ak[0][r] * bk[4];
+        s += ak[1][r] * bk[TN4 + 4u];
+        s += ak[2][r] * bk[2u * TN4 + 4u];
+        s += ak[3][r] * bk[3u * TN4 + 4u];
+        if (KB > 4u) {
+          s += ak[4][r] * bk[4u * TN4 + 4u];
+          s += ak[5][r] * bk[5u * TN4 + 4u];
+          s += ak[6][r] * bk[6u * TN4 + 4u];
+          s += ak[7][r] * bk[7u * TN4 + 4u];
+        }
+        acc[r * TN4 + 4u] += s;
       }
     }
     if (bias_grad) {
       for (var j = 0u; j < TN4; j++) {
-        var s = ((bk[j] + bk[4u + j]) + bk[8u + j]) + bk[12u + j];
-        if (KB > 4u) { s = (((s + bk[16u + j]) + bk[20u + j]) + bk[24u + j]) + bk[28u + j]; }
+        var s = ((bk[j] + bk[TN4 + j]) + bk[2u * TN4 + j]) + bk[3u * TN4 + j];
+        if (KB > 4u) { s = (((s + bk[4u * TN4 + j]) + bk[5u * TN4 + j]) + bk[6u * TN4 + j]) + bk[7u * TN4 + j]; }
         column_sums[j] += s;
       }
     }
