@@ -1,52 +1,8 @@
-// Helpers the benchmarks share: the autotune store file, the machine's load, medians, markdown
-// tables and where results go.
+// Helpers the benchmarks share on every platform: medians, row filters, markdown tables,
+// figures for cells, file names, and wall + CPU time of a piece of work (through the platform
+// the edge installed: bench/platform.ts).
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { TuningStore } from '../src/kernels/autotune.ts';
-
-/** The repository root. */
-export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-
-/** Where `npm run bench` and `npm run bench:matmul` keep the autotuned matmul choices. */
-export const TUNING_FILE = join(ROOT, 'node_modules/.cache/webgpu-gan/matmul-tuning.json');
-
-/** A JSON file store for the autotuned choices (Node only; the engine takes any TuningStore). */
-export function fileStore(path: string): TuningStore {
-  const read = (): Record<string, string> => {
-    try {
-      return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
-    } catch {
-      return {};
-    }
-  };
-  return {
-    getItem: (key) => read()[key] ?? null,
-    setItem: (key, value) => {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, JSON.stringify({ ...read(), [key]: value }, null, 2));
-    },
-  };
-}
-
-/** The 1-minute load average: how much other work shared the machine (0 where unknown). */
-export function loadAverage(): string {
-  return os.loadavg()[0].toFixed(2);
-}
-
-/** The checked-out commit, with `+dirty` when tracked files differ from it; null outside git. */
-export function gitCommit(): string | null {
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return dirty ? `${head}+dirty` : head;
-  } catch {
-    return null;
-  }
-}
+import { platform } from './platform.ts';
 
 export function median(values: readonly number[]): number {
   if (!values.length) return NaN;
@@ -59,20 +15,43 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A markdown table, printed one row at a time as the figures arrive. */
+/** The 1-minute load average: how much other work shared the machine ('unknown' in a browser). */
+export function loadAverage(): string {
+  return platform().loadAverage();
+}
+
+/**
+ * Whether a row whose text is `text` passes `filter`: no filter, or one of its alternatives
+ * (separated by `|`) is part of the text.
+ */
+export function matchesFilter(text: string, filter: string | undefined): boolean {
+  return !filter || filter.split('|').some((part) => text.includes(part));
+}
+
+/** A table of the platform's output (markdown in a terminal), one row at a time as the figures arrive. */
 export class Table {
   private readonly width: number;
+  private readonly add: (cells: readonly string[]) => void;
 
-  constructor(header: readonly string[]) {
+  constructor(id: string, header: readonly string[]) {
     this.width = header.length;
-    console.log(`| ${header.join(' | ')} |`);
-    console.log(`|${header.map(() => '---').join('|')}|`);
+    this.add = platform().out.table(id, header);
   }
 
   row(cells: readonly (string | number)[]): void {
     if (cells.length !== this.width) throw new Error(`table row has ${cells.length} cells, the header ${this.width}`);
-    console.log(`| ${cells.join(' | ')} |`);
+    this.add(cells.map(String));
   }
+}
+
+/** A line of the platform's output. */
+export function say(text: string): void {
+  platform().out.line(text);
+}
+
+/** What is being measured now (shown by the page). */
+export function progress(text: string): void {
+  platform().out.progress(text);
 }
 
 /** A figure for a table cell: `digits` decimals, or '-' when not measured. */
@@ -90,15 +69,6 @@ export function slug(text: string): string {
   return text.replace(/\[.*$/, '').replace(/[^A-Za-z0-9.]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'adapter';
 }
 
-/** Writes `data` as JSON to bench/results/<name>; returns the path. */
-export function writeResults(name: string, data: unknown): string {
-  const dir = join(ROOT, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(data, null, 2));
-  return file;
-}
-
 /** An ISO timestamp usable in a file name. */
 export function fileStamp(date = new Date()): string {
   return date.toISOString().replace(/[:.]/g, '-');
@@ -109,17 +79,19 @@ export interface Cost {
   ms: number;
   /**
    * CPU time of every thread of this process (the host side and, on a CPU adapter, the
-   * adapter's workers): what the work costs whatever else the machine is running.
+   * adapter's workers): what the work costs whatever else the machine is running. NaN where
+   * the platform has no CPU clock (a browser; null once written as JSON).
    */
   cpuMs: number;
 }
 
 /** Runs `work` and returns its wall and CPU time divided by `units`. */
 export async function measure(units: number, work: () => Promise<void>): Promise<Cost> {
-  const cpu = process.cpuUsage();
+  const { cpuMs } = platform();
+  const cpu = cpuMs();
   const start = performance.now();
   await work();
   const ms = performance.now() - start;
-  const used = process.cpuUsage(cpu);
-  return { ms: ms / units, cpuMs: (used.user + used.system) / 1000 / units };
+  const cpuEnd = cpuMs();
+  return { ms: ms / units, cpuMs: cpu === null || cpuEnd === null ? NaN : (cpuEnd - cpu) / units };
 }

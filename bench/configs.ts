@@ -69,6 +69,44 @@ export function batchSizes(config: GanConfig, quick: boolean): number[] {
   }
 }
 
+/** What a run measures: its rows and how long it times each. */
+export interface BenchSubset {
+  name: SubsetName;
+  /** Square products by size; sizes up to 1024 also run as A·Bᵀ and Aᵀ·B with `squareForms`. */
+  squares: number[];
+  squareForms: boolean;
+  /** Configs whose per-iteration products are matmul rows. */
+  productsOf: GanConfig[];
+  /** Configs trained, each at batchSizes(config, quick). */
+  training: GanConfig[];
+  /** Configs whose iteration is profiled step by step. */
+  profile: GanConfig[];
+  /** Shorter timing (fewer rounds, shorter batches and blocks), and no seed experiment. */
+  quick: boolean;
+}
+
+export const SUBSET_NAMES = ['full', 'quick', 'browser-quick'] as const;
+export type SubsetName = (typeof SUBSET_NAMES)[number];
+
+/**
+ * The rows of a run. `full`: every square size and form, every config's products, every config
+ * at two batch sizes. `quick` (`npm run bench -- --quick`, about a minute on an idle lavapipe):
+ * two square sizes, the seed-sized GAN's products, the seed-sized GAN at batch 100.
+ * `browser-quick` (the page's quick run, for SwiftShader in a browser, which is several times
+ * slower than lavapipe in Node): 256 and 512 squares and the seed-sized GAN at batch 100.
+ */
+export function benchSubset(name: SubsetName): BenchSubset {
+  const seed = allConfigs().find((c) => c.preset === 'seed')!;
+  switch (name) {
+    case 'full':
+      return { name, squares: [256, 512, 1024, 2048], squareForms: true, productsOf: allConfigs(), training: allConfigs(), profile: [seedSized(), large(), seed], quick: false };
+    case 'quick':
+      return { name, squares: [256, 1024], squareForms: false, productsOf: [seedSized()], training: [seedSized()], profile: [seedSized()], quick: true };
+    case 'browser-quick':
+      return { name, squares: [256, 512], squareForms: false, productsOf: [], training: [seedSized()], profile: [seedSized()], quick: true };
+  }
+}
+
 /** A matrix product an iteration runs, and which layer and pass it is. */
 export interface ShapeUse {
   shape: MatmulShape;

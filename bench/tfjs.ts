@@ -1,74 +1,50 @@
-// The device both sides of `npm run bench` run on, and TensorFlow.js timed as fairly as the
-// engine is.
-//
-// One Dawn instance serves both: the engine's context and tfjs's WebGPU backend each request
-// the instance's high-performance adapter and open their own device on it, so they share the
-// adapter (both adapter lines are printed and compared) but not a queue. The instance is made
-// with the timing options (unquantized timestamps), which only the engine's timer uses.
+// TensorFlow.js timed as fairly as the engine is, on any platform: its WebGPU backend opened
+// through whatever `navigator.gpu` the edge provides (the browser's own, or Dawn's in Node,
+// where bench/node.ts installs it first), compared with the engine's adapter.
 //
 // Dawn's Node binding busy-polls the main thread while a GPU promise is pending, which on a CPU
 // adapter takes a core from the adapter's threads. The engine sleeps through most of the
 // expected GPU time before it awaits; the tfjs blocks here do the same before `data()`, so that
-// neither side's figure includes that polling.
+// neither side's figure includes that polling (in a browser the sleeps cost nothing).
 
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import type { GpuContext } from '../src/gpu/context.ts';
-import { LINUX_SOFTWARE_ADAPTER_HINT } from '../src/gpu/errors.ts';
-import { openContext } from '../src/gpu/open.ts';
+import type { AdapterSummary } from '../src/gpu/context.ts';
 import { measure, sleep, type Cost } from './common.ts';
-import { TIMING_DAWN_OPTIONS } from './timing.ts';
 
 export interface TfjsSide {
   /** tfjs's WebGPU adapter, described as the engine describes its own. */
   adapterLine: string;
   /** Whether tfjs got the adapter the engine got (vendor, architecture, device, description). */
   sameAdapter: boolean;
+  /** tfjs's package versions. */
+  version: typeof tf.version;
   /** Makes `name` ('webgpu' or 'cpu') the active tfjs backend. */
   use(name: TfjsBackendName): Promise<void>;
 }
 
 export type TfjsBackendName = 'webgpu' | 'cpu';
 
-export interface BenchGpu {
-  ctx: GpuContext;
-  /** Opens another engine context on the same instance and adapter (a fresh pipeline cache). */
-  gpu: { open(): Promise<GpuContext> };
-  /** null when tfjs was not asked for. */
-  tfjs: TfjsSide | null;
-}
-
-/** Opens the engine's context and, with `tfjs`, tfjs's WebGPU backend on the same Dawn instance. */
-export async function openBenchGpu(options: { tfjs: boolean }): Promise<BenchGpu> {
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  const webgpu = createRequire(import.meta.url)('webgpu') as { create(options: string[]): GPU; globals: Record<string, unknown> };
-  Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create(TIMING_DAWN_OPTIONS);
-  const backend = process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan';
-  const open = () => openContext(gpu, { backend, noAdapterHint: LINUX_SOFTWARE_ADAPTER_HINT });
-  const ctx = await open();
-  if (!options.tfjs) return { ctx, gpu: { open }, tfjs: null };
-
-  // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is first loaded.
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+/**
+ * tfjs's WebGPU backend, active; `ours` is the engine's adapter and `backend` how it is reached
+ * (for the line). `navigator.gpu` must exist when this runs: the backend registers itself only
+ * if it does when it is first loaded.
+ */
+export async function openTfjsSide(ours: AdapterSummary, backend: string): Promise<TfjsSide> {
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not initialise its WebGPU backend');
   await tf.ready();
   const info = (tf.backend() as unknown as { device: GPUDevice }).device.adapterInfo;
-  const ours = ctx.adapter;
   const sameAdapter =
     info.vendor === ours.vendor && info.architecture === ours.architecture && info.device === ours.device && info.description === ours.description;
-  const adapterLine = `${info.description || info.device || info.vendor} [vendor ${info.vendor || '?'}, ${info.architecture || '?'}, backend ${backend}]`;
+  // Browsers may hide the description and device, as the engine's adapter line allows for.
+  const name = info.description || info.device || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown device';
   return {
-    ctx,
-    gpu: { open },
-    tfjs: {
-      adapterLine,
-      sameAdapter,
-      async use(name) {
-        if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialise`);
-        await tf.ready();
-      },
+    adapterLine: `${name} [vendor ${info.vendor || '?'}, ${info.architecture || '?'}, backend ${backend}]`,
+    sameAdapter,
+    version: tf.version,
+    async use(name) {
+      if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialise`);
+      await tf.ready();
     },
   };
 }

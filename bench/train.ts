@@ -3,7 +3,8 @@
 // and after every iteration (synchronous), side by side with the same GAN in TensorFlow.js
 // (WebGPU backend on the same adapter, then its pure-JS CPU backend); what an iteration costs
 // (dispatches, submits, bytes read back, GPU memory, shader warm-up); the wall time of the
-// whole seed experiment; and a per-step profile of an iteration.
+// whole seed experiment; and a per-step profile of an iteration. Platform-free: the Node edge
+// and the page both run it.
 
 import type { Mnist } from '../src/data/mnist.ts';
 import type { GpuContext, Step } from '../src/gpu/context.ts';
@@ -11,7 +12,8 @@ import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import { METRIC_SLOTS } from '../src/kernels/metrics.ts';
-import { fmt, loadAverage, measure, median, ratio, Table, type Cost } from './common.ts';
+import { fmt, loadAverage, matchesFilter, measure, median, progress, ratio, say, Table, type Cost } from './common.ts';
+import { hasCpuClock, platform } from './platform.ts';
 import { awaitAfterIdle, submitTfjs, type TfjsBackendName, type TfjsSide } from './tfjs.ts';
 import { TfjsGan } from './tfjs-gan.ts';
 import { GpuTimer } from './timing.ts';
@@ -28,14 +30,15 @@ export interface TrainBenchOptions {
   tfjsCpu: boolean;
   /** Opens a fresh context (own pipeline cache) on the same adapter, choices installed. */
   openContext: () => Promise<GpuContext>;
-  mnist: Mnist;
+  /** MNIST, for the configs that train on it (asked for only then). */
+  mnist: () => Promise<Mnist>;
 }
 
 /** Throughput of one side in one mode: medians over alternating rounds. */
 export interface Throughput {
   itPerSec: number;
   samplesPerSec: number;
-  /** CPU milliseconds per iteration, every thread of the process (see Cost). */
+  /** CPU milliseconds per iteration, every thread of the process (see Cost; NaN without a CPU clock). */
   cpuMsPerIteration: number;
   /** Wall and CPU milliseconds per iteration of each timed block. */
   samples: Cost[];
@@ -133,18 +136,21 @@ export function trainingRows(configs: GanConfig[], batches: (c: GanConfig) => nu
 
 /** Runs the training rows, printing the throughput and the costs tables. */
 export async function benchTraining(rows: { label: string; config: GanConfig }[], options: TrainBenchOptions): Promise<TrainResult[]> {
-  const selected = rows.filter((r) => !options.filter || r.label.includes(options.filter));
+  const selected = rows.filter((r) => matchesFilter(r.label, options.filter));
   if (!selected.length) return [];
   const tfjs = options.tfjs;
-  console.log(
+  const cpu = hasCpuClock();
+  say(
     `\nTraining throughput: medians of ${options.quick ? 3 : 5} alternating rounds per mode (2 fewer for iterations over 1.5 s); pipelined = metrics read back every ${PIPELINED_LOG_EVERY} iterations ` +
       `(fewer where a block of 50 would take too long: see 'it/block'), sync = every iteration. samples/s counts the real rows D trains on. ` +
-      `CPU ms/it: CPU time of the whole process per pipelined iteration (adapter threads included), which other load on the machine does not change. load average ${loadAverage()}\n`,
+      (cpu ? `CPU ms/it: CPU time of the whole process per pipelined iteration (adapter threads included), which other load on the machine does not change. ` : '') +
+      `load average ${loadAverage()}\n`,
   );
   const header = ['config', 'it/block', 'ours it/s', 'ours samples/s', 'ours sync it/s'];
-  if (tfjs) header.push('tfjs-webgpu it/s', 'tfjs sync it/s', 'ours / tfjs', 'sync: ours / tfjs', 'CPU ms/it: ours', 'tfjs', 'tfjs / ours');
+  if (tfjs) header.push('tfjs-webgpu it/s', 'tfjs sync it/s', 'ours / tfjs', 'sync: ours / tfjs');
+  if (tfjs && cpu) header.push('CPU ms/it: ours', 'tfjs', 'tfjs / ours');
   if (tfjs && options.tfjsCpu) header.push('tfjs-cpu it/s', 'ours / tfjs-cpu');
-  const table = new Table(header);
+  const table = new Table('training', header);
   const results: TrainResult[] = [];
   let ctx: GpuContext | null = null;
   let ctxConfig = '';
@@ -172,6 +178,10 @@ export async function benchTraining(rows: { label: string; config: GanConfig }[]
           fmt(result.tfjs?.sync.itPerSec),
           ratio(result.ours.pipelined.itPerSec, result.tfjs?.pipelined.itPerSec),
           ratio(result.ours.sync.itPerSec, result.tfjs?.sync.itPerSec),
+        );
+      }
+      if (tfjs && cpu) {
+        cells.push(
           fmt(result.ours.pipelined.cpuMsPerIteration, 1),
           fmt(result.tfjs?.pipelined.cpuMsPerIteration, 1),
           ratio(result.tfjs?.pipelined.cpuMsPerIteration, result.ours.pipelined.cpuMsPerIteration),
@@ -190,8 +200,9 @@ export async function benchTraining(rows: { label: string; config: GanConfig }[]
 async function benchOne(ctx: GpuContext, label: string, config: GanConfig, freshContext: boolean, options: TrainBenchOptions): Promise<TrainResult> {
   const { quick, tfjs } = options;
   const samples = samplesPerIteration(config);
-  const mnist = config.data.kind === 'mnist' ? options.mnist : undefined;
+  const mnist = config.data.kind === 'mnist' ? await options.mnist() : undefined;
 
+  progress(`training ${label}: building the engine's trainer`);
   const pipelinesBefore = ctx.pipelinesCreated;
   const start = performance.now();
   const trainer = await GanTrainer.create(ctx, config, { mnist });
@@ -209,6 +220,7 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
     let theirs: (Block & { msPerIteration: number }) | null = null;
     let tfjsWarmupMs = 0;
     if (tfjs) {
+      progress(`training ${label}: building the tfjs GAN`);
       await tfjs.use('webgpu');
       const t0 = performance.now();
       gan = new TfjsGan(config, mnist?.train);
@@ -228,6 +240,7 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
     // Long iterations: fewer rounds, since a round then lasts many seconds.
     const slow = Math.max(oursMs, theirs?.msPerIteration ?? 0) > 1500;
     for (let r = 0; r < (slow ? rounds - 2 : rounds); r++) {
+      progress(`training ${label}: round ${r + 1} of ${slow ? rounds - 2 : rounds}`);
       sides.ours.pipelined.push(await ours(n.ours.pipelined, PIPELINED_LOG_EVERY));
       if (theirs) sides.tfjs.pipelined.push(await theirs(n.tfjs.pipelined, PIPELINED_LOG_EVERY));
       sides.ours.sync.push(await ours(n.ours.sync, 1));
@@ -277,6 +290,7 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
 /** tfjs's pure-JS CPU backend: a warm-up iteration, then one or two blocks (it is slow). */
 async function timeTfjsCpu(tfjs: TfjsSide, config: GanConfig, mnist: Mnist | undefined, quick: boolean, samples: number): Promise<NonNullable<TrainResult['tfjsCpu']>> {
   const backend: TfjsBackendName = 'cpu';
+  progress(`training ${config.preset} b${config.batch}: tfjs's CPU backend`);
   await tfjs.use(backend);
   const gan = new TfjsGan(config, mnist?.train);
   try {
@@ -296,11 +310,11 @@ async function timeTfjsCpu(tfjs: TfjsSide, config: GanConfig, mnist: Mnist | und
 }
 
 function printCosts(results: TrainResult[]): void {
-  console.log(
+  say(
     `\nCosts per iteration (engine): one submit and one ${METRIC_SLOTS * 4}-byte readback per window; ` +
       `warm-up = GanTrainer.create until the first iteration's metrics are back, on a fresh pipeline cache for each config's first batch size\n`,
   );
-  const table = new Table(['config', 'dispatches', 'copies', 'submits (pipelined / sync)', 'bytes read back (pipelined / sync)', 'GPU memory MiB', 'warm-up s', 'pipelines created', 'tfjs warm-up s']);
+  const table = new Table('costs', ['config', 'dispatches', 'copies', 'submits (pipelined / sync)', 'bytes read back (pipelined / sync)', 'GPU memory MiB', 'warm-up s', 'pipelines created', 'tfjs warm-up s']);
   for (const r of results) {
     const c = r.costs;
     table.row([
@@ -324,7 +338,7 @@ export interface SeedExperimentResult {
   /** The run alone. */
   runMs: number;
   itPerSec: number;
-  /** CPU time of the run, every thread of the process: the machine time it needs whatever else runs. */
+  /** CPU time of the run, every thread of the process: the machine time it needs whatever else runs (NaN without a CPU clock). */
   runCpuMs: number;
   logEvery: number;
   loadAverage: string;
@@ -333,34 +347,35 @@ export interface SeedExperimentResult {
 /** The whole seed experiment, as `npm run train -- --preset seed` trains it (metrics every logEvery). */
 export async function benchSeedExperiment(ctx: GpuContext, mnist: Mnist, iterations: number): Promise<SeedExperimentResult> {
   const config = { ...preset('seed'), iterations };
-  console.log(`\nThe seed experiment: ${iterations} iterations (${config.k} D epoch over 2 x ${config.schedule.kind === 'epoch' ? config.schedule.epochRows : 0} rows + 1 G epoch per iteration, batch ${config.batch}), metrics every ${config.logEvery}; load average ${loadAverage()}`);
+  say(`\nThe seed experiment: ${iterations} iterations (${config.k} D epoch over 2 x ${config.schedule.kind === 'epoch' ? config.schedule.epochRows : 0} rows + 1 G epoch per iteration, batch ${config.batch}), metrics every ${config.logEvery}; load average ${loadAverage()}`);
   const start = performance.now();
   const trainer = await GanTrainer.create(ctx, config, { mnist });
   try {
     const runStart = performance.now();
-    const cpu = process.cpuUsage();
+    const cpu = platform().cpuMs();
     let shown = runStart;
     await trainer.run(iterations, {
       logEvery: config.logEvery,
       onMetrics: (m) => {
         if (performance.now() - shown > 30_000) {
           shown = performance.now();
-          console.log(`  ${m.iteration} / ${iterations} iterations, ${((shown - start) / 1000).toFixed(0)} s`);
+          say(`  ${m.iteration} / ${iterations} iterations, ${((shown - start) / 1000).toFixed(0)} s`);
         }
       },
     });
     const end = performance.now();
-    const used = process.cpuUsage(cpu);
+    const cpuEnd = platform().cpuMs();
     const result = {
       iterations,
       wallMs: end - start,
       runMs: end - runStart,
       itPerSec: (iterations * 1000) / (end - runStart),
-      runCpuMs: (used.user + used.system) / 1000,
+      runCpuMs: cpu === null || cpuEnd === null ? NaN : cpuEnd - cpu,
       logEvery: config.logEvery,
       loadAverage: loadAverage(),
     };
-    console.log(`  wall ${(result.wallMs / 1000).toFixed(1)} s (run ${(result.runMs / 1000).toFixed(1)} s, ${fmt(result.itPerSec)} it/s, ${(result.runCpuMs / 1000).toFixed(1)} CPU-s); load average ${result.loadAverage}`);
+    const cpuSeconds = Number.isFinite(result.runCpuMs) ? `, ${(result.runCpuMs / 1000).toFixed(1)} CPU-s` : '';
+    say(`  wall ${(result.wallMs / 1000).toFixed(1)} s (run ${(result.runMs / 1000).toFixed(1)} s, ${fmt(result.itPerSec)} it/s${cpuSeconds}); load average ${result.loadAverage}`);
     return result;
   } finally {
     trainer.destroy();
@@ -396,8 +411,9 @@ export interface ProfileResult {
  * is the fastest of its batches or blocks: on a shared machine that is the one least disturbed,
  * and it is taken the same way on both sides of each comparison.
  */
-export async function profileIteration(ctx: GpuContext, config: GanConfig, mnist: Mnist, quick: boolean): Promise<ProfileResult> {
-  const trainer = await GanTrainer.create(ctx, config, { mnist: config.data.kind === 'mnist' ? mnist : undefined });
+export async function profileIteration(ctx: GpuContext, config: GanConfig, mnist: () => Promise<Mnist>, quick: boolean): Promise<ProfileResult> {
+  progress(`profile of one ${config.preset} b${config.batch} iteration`);
+  const trainer = await GanTrainer.create(ctx, config, { mnist: config.data.kind === 'mnist' ? await mnist() : undefined });
   const timer = new GpuTimer(ctx);
   try {
     await trainer.step();
@@ -447,13 +463,13 @@ export async function profileIteration(ctx: GpuContext, config: GanConfig, mnist
 }
 
 export function printProfile(p: ProfileResult, timing: string): void {
-  console.log(`\nProfile of one ${p.config} b${p.batch} iteration: each step alone (${timing}, fastest batch), ${p.dispatchesPerIteration} dispatches\n`);
-  const table = new Table(['step', 'per iteration', 'ms each', 'ms per iteration', 'share']);
+  say(`\nProfile of one ${p.config} b${p.batch} iteration: each step alone (${timing}, fastest batch), ${p.dispatchesPerIteration} dispatches\n`);
+  const table = new Table('profile', ['step', 'per iteration', 'ms each', 'ms per iteration', 'share']);
   for (const e of p.entries) {
     table.row([e.label, e.count, fmt(e.msEach, 3), fmt(e.msPerIteration, 2), `${((100 * e.msPerIteration) / p.stepsMsPerIteration).toFixed(1)}%`]);
   }
   const overhead = p.pipelinedMsPerIteration - p.stepsMsPerIteration;
-  console.log(`\nsteps alone: ${fmt(p.stepsMsPerIteration)} ms; whole iteration pipelined (fastest block): ${fmt(p.pipelinedMsPerIteration)} ms ` +
+  say(`\nsteps alone: ${fmt(p.stepsMsPerIteration)} ms; whole iteration pipelined (fastest block): ${fmt(p.pipelinedMsPerIteration)} ms ` +
     `(difference ${fmt(overhead)} ms = ${fmt((1000 * overhead) / p.dispatchesPerIteration, 1)} µs per dispatch: launches and barriers); ` +
     `synchronous: ${fmt(p.syncMsPerIteration)} ms (readback and the wait for it: ${fmt(p.syncMsPerIteration - p.pipelinedMsPerIteration)} ms per iteration)`);
 }

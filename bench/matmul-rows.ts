@@ -1,0 +1,295 @@
+// Matmul throughput: GFLOP/s of every kernel strategy (and of the register strategy's kernel
+// without subgroups) on square sizes and on every product the presets and the benchmark GANs
+// run per iteration, each in the form it runs in (forward A·B, weight gradients Aᵀ·B, deltas
+// A·Bᵀ), with the strategy the engine selects. Kernels are timed on the device (timestamp
+// queries where the adapter has them); against tf.matMul both sides are timed the same way,
+// wall clock over back-to-back calls ending in one wait, in alternating rounds.
+//
+// Platform-free: `npm run bench` and the page run it as their first section (with tfjs);
+// `npm run bench:matmul` (bench/matmul.ts) runs it alone, with a textbook 16 x 16 tiled
+// kernel as a baseline column.
+
+import * as tf from '@tensorflow/tfjs';
+import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../src/gpu/context.ts';
+import { defineShader } from '../src/gpu/shader.ts';
+import { autotuneMatmul, defaultTuningShapes, heuristicMatmulStrategy, matmulShapeClass, matmulStrategyFor, tuningStoreKey, type MatmulChoice, type TuningStore } from '../src/kernels/autotune.ts';
+import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
+import { createTensor, upload, type Tensor } from '../src/tensor/tensor.ts';
+import { fmt, loadAverage, matchesFilter, measure, median, progress, ratio, say, Table, type Cost } from './common.ts';
+import { matmulShapesOf, type BenchSubset } from './configs.ts';
+import { hasCpuClock } from './platform.ts';
+import { awaitAfterIdle, timeTfjsOp } from './tfjs.ts';
+import { GpuTimer, gflops, type Timing } from './timing.ts';
+import textbookSource from './textbook_matmul.wgsl?raw';
+
+const TEXTBOOK: KernelSpec = {
+  shader: defineShader('bench/textbook_matmul.wgsl', textbookSource),
+  entry: 'main',
+  bindings: ['read', 'read', 'write', 'uniform'],
+};
+
+export function formName(shape: MatmulShape): string {
+  return `${shape.transA ? 'Aᵀ' : 'A'}·${shape.transB ? 'Bᵀ' : 'B'}`;
+}
+
+export interface MatmulRow {
+  /** `A·Bᵀ 100x784x100` (M x K x N). */
+  label: string;
+  shape: MatmulShape;
+  /** Which configs run it, and as what (empty for the square sizes). */
+  uses: string[];
+}
+
+/** The rows: squares (all three forms up to 1024 where the subset asks), then the configs' products, deduplicated. */
+export function matmulRows(subset: BenchSubset): MatmulRow[] {
+  const rows = new Map<string, MatmulRow>();
+  const add = (shape: MatmulShape, use?: string) => {
+    const label = `${formName(shape)} ${shape.m}x${shape.k}x${shape.n}`;
+    const row = rows.get(label) ?? { label, shape, uses: [] };
+    if (use) row.uses.push(use);
+    rows.set(label, row);
+  };
+  for (const s of subset.squares) {
+    const forms = !subset.squareForms || s > 1024 ? [{}] : [{}, { transB: true }, { transA: true }];
+    for (const f of forms) add({ m: s, k: s, n: s, ...f });
+  }
+  for (const config of subset.productsOf) for (const u of matmulShapesOf(config)) add(u.shape, `${config.preset}: ${u.role}`);
+  return [...rows.values()];
+}
+
+/** The presets a row's uses name, for the table (`seed, mnist`). */
+function usedBy(row: MatmulRow): string {
+  return [...new Set(row.uses.map((u) => u.split(':')[0]))].join(', ') || 'square';
+}
+
+/** Whether `row` passes the row filter (its label or the configs that use it). */
+export function matmulRowMatches(row: MatmulRow, filter: string | undefined): boolean {
+  return matchesFilter(`${row.label} ${usedBy(row)}`, filter);
+}
+
+/** Where the autotuned choices persist, and how to name that place. */
+export interface TuningPlace {
+  store: TuningStore;
+  name: string;
+}
+
+/**
+ * How a run gets its matmul choices: measured again; read from the store, measuring the classes
+ * it lacks; or read from the store, the heuristic for the classes it lacks (no measuring: where
+ * tuning takes minutes, as on a software adapter in a browser).
+ */
+export type TuningMode = 'retune' | 'stored-or-tune' | 'stored-or-heuristic';
+
+/** The shape classes `store` holds choices for on this adapter (the engine checks each as it reads it). */
+function storedClasses(ctx: GpuContext, store: TuningStore): Set<string> {
+  try {
+    return new Set(Object.keys(JSON.parse(store.getItem(tuningStoreKey(ctx)) ?? '{}') as object));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Autotunes (or reads the stored choice) and says which. */
+export async function tuneMatmul(ctx: GpuContext, place: TuningPlace, mode: TuningMode): Promise<MatmulChoice[]> {
+  const heuristic = heuristicMatmulStrategy(ctx);
+  say(`matmul strategy before tuning: ${heuristic}`);
+  let shapes = defaultTuningShapes();
+  if (mode === 'stored-or-heuristic') {
+    const stored = storedClasses(ctx, place.store);
+    shapes = shapes.filter((s) => stored.has(matmulShapeClass(s)));
+    if (!shapes.length) {
+      say(`not tuned: ${heuristic} everywhere (no choice stored in ${place.name}, and tuning was not asked for)`);
+      return [];
+    }
+  }
+  progress(mode === 'stored-or-heuristic' ? 'reading the stored matmul choices' : 'autotuning the matmul strategy (or reading the stored choice)');
+  const start = performance.now();
+  const choices = await autotuneMatmul(ctx, shapes, { store: place.store, force: mode === 'retune' });
+  const how = choices.every((c) => c.source === 'stored') ? `read from ${place.name}` : `tuned in ${((performance.now() - start) / 1000).toFixed(1)} s`;
+  say(`autotuned (${how}): ${choices.map((c) => `${c.shapeClass}=${c.strategy}`).join(' ')}`);
+  return choices;
+}
+
+function hostData(size: number): Float32Array {
+  // Values in [-1, 1) keep every product and sum normal (no denormal slow paths on a CPU).
+  return Float32Array.from({ length: size }, (_, i) => ((i * 2654435761) % 1000) / 500 - 1);
+}
+
+function operandShapes(shape: MatmulShape): { a: [number, number]; b: [number, number] } {
+  const { m, n, k } = shape;
+  return { a: shape.transA ? [k, m] : [m, k], b: shape.transB ? [n, k] : [k, n] };
+}
+
+function operands(ctx: GpuContext, shape: MatmulShape): [Tensor, Tensor, Tensor] {
+  const shapes = operandShapes(shape);
+  const a = createTensor(ctx, shapes.a, 'f32', 'a');
+  const b = createTensor(ctx, shapes.b, 'f32', 'b');
+  const c = createTensor(ctx, [shape.m, shape.n], 'f32', 'c');
+  for (const t of [a, b]) upload(ctx, t, hostData(t.size));
+  return [a, b, c];
+}
+
+function textbook(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, shape: MatmulShape): Dispatch {
+  return ctx.dispatch(TEXTBOOK, {
+    label: 'textbook matmul',
+    constants: { TRANS_A: Number(shape.transA ?? false), TRANS_B: Number(shape.transB ?? false) },
+    resources: [a.binding(), b.binding(), c.binding(), uniforms([['u32', shape.m], ['u32', shape.n], ['u32', shape.k]])],
+    workgroups: [Math.ceil(shape.n / 16), Math.ceil(shape.m / 16), 1],
+  });
+}
+
+/** Device time of one dispatch; one that takes over a second is timed once, not in batches. */
+async function timeDispatch(timer: GpuTimer, d: Dispatch, quick: boolean): Promise<Timing> {
+  const once = await timer.time([d], { repsPerBatch: 1, batches: 1, warmupBatches: 1 });
+  if (once.medianMs > 1000) return once;
+  return timer.time([d], { batches: quick ? 3 : 5, targetBatchMs: quick ? 30 : 60 });
+}
+
+/** Time per dispatch: `reps` in one submit, then a wait (sleeping through part of `expectedMs` each). */
+async function timeWall(ctx: GpuContext, d: Dispatch, reps: number, expectedMs: number): Promise<Cost> {
+  await ctx.flush();
+  return measure(reps, async () => {
+    const start = performance.now();
+    ctx.run(new Array<Dispatch>(reps).fill(d));
+    await awaitAfterIdle(start, reps * expectedMs, () => ctx.flush());
+  });
+}
+
+export interface MatmulResult {
+  label: string;
+  shape: MatmulShape;
+  uses: string[];
+  /** Device-time GFLOP/s per kernel: median and fastest batch. */
+  gflops: Record<string, number>;
+  bestGflops: Record<string, number>;
+  engineUses: MatmulStrategy;
+  /**
+   * Wall-clock GFLOP/s of the engine's choice and of tf.matMul, medians of alternating rounds,
+   * and GFLOP per CPU-second (every thread of the process: host and adapter workers alike; NaN,
+   * null in JSON, where the platform has no CPU clock).
+   */
+  wall?: {
+    ours: number;
+    tfjs: number;
+    oursPerCpuSecond: number;
+    tfjsPerCpuSecond: number;
+    oursSamples: Cost[];
+    tfjsSamples: Cost[];
+    repsOurs: number;
+    repsTfjs: number;
+  };
+}
+
+export interface MatmulBenchOptions {
+  /** Which rows, and quick (shorter) timing or not. */
+  subset: BenchSubset;
+  filter?: string;
+  /** Compare with tf.matMul (tfjs's WebGPU backend must be active). */
+  tfjs: boolean;
+  /** Add the textbook kernel as a baseline column. */
+  textbook: boolean;
+}
+
+/** Runs the matmul rows, printing a table row as each finishes. */
+export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions): Promise<MatmulResult[]> {
+  const rows = matmulRows(options.subset).filter((r) => matmulRowMatches(r, options.filter));
+  const quick = options.subset.quick;
+  const cpu = hasCpuClock();
+  if (!rows.length) return [];
+  const timer = new GpuTimer(ctx);
+  const kernels: { name: string; options: MatmulOptions }[] = MATMUL_STRATEGIES.map((strategy) => ({ name: strategy, options: { strategy } }));
+  if (ctx.features.has('subgroups')) kernels.splice(1, 0, { name: 'register plain', options: { strategy: 'register', subgroups: false } });
+  const names = [...(options.textbook ? ['textbook'] : []), ...kernels.map((k) => k.name)];
+  say(`\nGFLOP/s per kernel: ${timer.method === 'timestamp' ? 'GPU timestamps' : 'wall clock over one submit'}, median batch` +
+    (options.tfjs ? '; ours vs tf.matMul: wall clock, median of alternating rounds' : '') +
+    (options.tfjs && cpu ? '; per CPU-s: GFLOP per CPU-second of the whole process (adapter threads included), which other load on the machine does not change' : '') +
+    `; load average ${loadAverage()}\n`);
+  const header = ['shape (MxKxN)', 'used by', ...names.map((n) => `${n}`), 'engine uses'];
+  if (options.tfjs) header.push('ours (wall)', 'tf.matMul (wall)', 'ours / tfjs');
+  if (options.tfjs && cpu) header.push('per CPU-s: ours', 'tfjs', 'ours / tfjs');
+  const table = new Table('matmul', header);
+  const results: MatmulResult[] = [];
+  try {
+    for (const row of rows) {
+      progress(`matmul ${row.label}`);
+      const { m, n, k } = row.shape;
+      const flops = 2 * m * n * k;
+      const [a, b, c] = operands(ctx, row.shape);
+      const gf: Record<string, number> = {};
+      const best: Record<string, number> = {};
+      const msPer: Record<string, number> = {};
+      const record = (name: string, t: Timing) => {
+        gf[name] = gflops(flops, t.medianMs);
+        best[name] = gflops(flops, t.minMs);
+        msPer[name] = t.medianMs;
+      };
+      if (options.textbook) record('textbook', await timeDispatch(timer, textbook(ctx, a, b, c, row.shape), quick));
+      for (const kernel of kernels) {
+        const d = matmul(ctx, a, b, c, { ...kernel.options, transA: row.shape.transA, transB: row.shape.transB });
+        record(kernel.name, await timeDispatch(timer, d, quick));
+      }
+      const engineUses = matmulStrategyFor(ctx, row.shape);
+      const result: MatmulResult = { label: row.label, shape: row.shape, uses: row.uses, gflops: gf, bestGflops: best, engineUses };
+      if (options.tfjs) {
+        const ours = matmul(ctx, a, b, c, { transA: row.shape.transA, transB: row.shape.transB });
+        result.wall = await versusTfjs(ctx, ours, row.shape, msPer[engineUses], quick);
+      }
+      await ctx.flush();
+      for (const t of [a, b, c]) t.buffer.destroy();
+      const cells = [row.label, usedBy(row), ...names.map((nm) => fmt(gf[nm])), engineUses];
+      if (result.wall) {
+        const w = result.wall;
+        cells.push(fmt(w.ours), fmt(w.tfjs), ratio(w.ours, w.tfjs));
+        if (cpu) cells.push(fmt(w.oursPerCpuSecond), fmt(w.tfjsPerCpuSecond), ratio(w.oursPerCpuSecond, w.tfjsPerCpuSecond));
+      }
+      table.row(cells);
+      results.push(result);
+    }
+  } finally {
+    timer.destroy();
+  }
+  return results;
+}
+
+/** The engine's matmul and tf.matMul on the same operands, wall clock, in alternating rounds. */
+async function versusTfjs(ctx: GpuContext, ours: Dispatch, shape: MatmulShape, oursDeviceMs: number, quick: boolean): Promise<NonNullable<MatmulResult['wall']>> {
+  const flops = 2 * shape.m * shape.n * shape.k;
+  const shapes = operandShapes(shape);
+  const ta = tf.tensor2d(hostData(shapes.a[0] * shapes.a[1]), shapes.a);
+  const tb = tf.tensor2d(hostData(shapes.b[0] * shapes.b[1]), shapes.b);
+  const op = () => tf.matMul(ta, tb, shape.transA ?? false, shape.transB ?? false);
+  try {
+    // tfjs compiles its shader on the first call; the second gives the time per call.
+    await timeTfjsOp(op, 1, 0);
+    let tfjsMs = (await timeTfjsOp(op, 1, 0)).ms;
+    let oursMs = Math.max(oursDeviceMs, 1e-3);
+    const target = quick ? 60 : 150;
+    const repsFor = (ms: number) => Math.max(1, Math.min(500, Math.round(target / ms)));
+    const [repsOurs, repsTfjs] = [repsFor(oursMs), repsFor(tfjsMs)];
+    // Calls that last seconds get fewer rounds: each round costs the slower side's seconds again.
+    const slowest = Math.max(oursMs, tfjsMs);
+    const rounds = slowest > 10_000 ? 1 : slowest > 1500 ? (quick ? 1 : 3) : quick ? 3 : 5;
+    const oursSamples: Cost[] = [];
+    const tfjsSamples: Cost[] = [];
+    for (let r = 0; r < rounds; r++) {
+      oursSamples.push(await timeWall(ctx, ours, repsOurs, oursMs));
+      tfjsSamples.push(await timeTfjsOp(op, repsTfjs, tfjsMs));
+      oursMs = Math.min(oursMs, ...oursSamples.map((s) => s.ms));
+      tfjsMs = Math.min(tfjsMs, ...tfjsSamples.map((s) => s.ms));
+    }
+    const rate = (samples: Cost[], key: keyof Cost) => gflops(flops, median(samples.map((s) => s[key])));
+    return {
+      ours: rate(oursSamples, 'ms'),
+      tfjs: rate(tfjsSamples, 'ms'),
+      oursPerCpuSecond: rate(oursSamples, 'cpuMs'),
+      tfjsPerCpuSecond: rate(tfjsSamples, 'cpuMs'),
+      oursSamples,
+      tfjsSamples,
+      repsOurs,
+      repsTfjs,
+    };
+  } finally {
+    ta.dispose();
+    tb.dispose();
+  }
+}
