@@ -1,0 +1,93 @@
+// The scheduler's contract: the G phase never touches D, and training reaches what the
+// presets document (toy-1d's target moments, ring8's modes) with a floor a broken G fails.
+
+import { beforeAll, describe, expect, test } from 'vitest';
+import { loadMnist } from '../src/data/mnist-node.ts';
+import type { Mnist } from '../src/data/mnist.ts';
+import { modeCoverage, RING8 } from '../src/data/toy.ts';
+import type { GanConfig } from '../src/gan/config.ts';
+import { preset } from '../src/gan/presets.ts';
+import { GanTrainer } from '../src/gan/trainer.ts';
+import { downloadU32 } from '../src/tensor/tensor.ts';
+import { useGpu } from './gpu.ts';
+
+const gpu = useGpu();
+let mnist: Mnist;
+beforeAll(async () => {
+  mnist = await loadMnist();
+});
+
+/** Every bit of a network's parameters, gradients' owner aside, and its optimizer state. */
+async function stateBits(trainer: GanTrainer, net: 'G' | 'D'): Promise<Uint32Array[]> {
+  const [mlp, opt] = net === 'G' ? [trainer.G, trainer.optG] : [trainer.D, trainer.optD];
+  const tensors = [mlp.params.flat, ...opt.state.map((s) => s.flat), opt.step];
+  return Promise.all(tensors.map(async (t) => new Uint32Array(await gpu.ctx.readBuffer(t.buffer, t.byteOffset, t.byteLength))));
+}
+
+describe('the G phase updates G only', () => {
+  const configs: [string, () => GanConfig][] = [
+    ['alternating schedule, Adam (toy-1d)', () => preset('toy-1d')],
+    ['epoch schedule, SGD with momentum and L2 (seed)', () => preset('seed')],
+  ];
+  test.each(configs)('%s', async (_, make) => {
+    const trainer = await GanTrainer.create(gpu.ctx, make(), { mnist });
+    await trainer.run(2); // momentum and moments are non-zero from here
+    gpu.ctx.run(trainer.phases.d);
+    const [dBefore, gBefore] = [await stateBits(trainer, 'D'), await stateBits(trainer, 'G')];
+    gpu.ctx.run(trainer.phases.g);
+    const [dAfter, gAfter] = [await stateBits(trainer, 'D'), await stateBits(trainer, 'G')];
+    dBefore.forEach((bits, i) => expect(dAfter[i], `D state tensor ${i} changed in the G phase`).toEqual(bits));
+    expect(gAfter[0]).not.toEqual(gBefore[0]);
+    trainer.destroy();
+  });
+});
+
+describe('training reaches the documented results', () => {
+  test('toy-1d: G maps uniform noise onto N(4, 0.5^2)', async () => {
+    const config = preset('toy-1d');
+    const trainer = await GanTrainer.create(gpu.ctx, config);
+    await trainer.run(config.iterations);
+    const x = await trainer.generate(trainer.fixedNoise(5000));
+    const mean = x.reduce((a, b) => a + b, 0) / x.length;
+    const std = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length);
+    console.log(`toy-1d after ${config.iterations} iterations: mean ${mean.toFixed(3)}, std ${std.toFixed(3)}`);
+    // The fit oscillates around the target: over seeds 0..2, every 1,000 iterations up to 4,000,
+    // the preset measured means 3.94..4.04 and stds 0.42..0.54 (docs/presets.md). An untrained
+    // G gives mean ~0, and a collapsed one a std far below 0.4.
+    expect(Math.abs(mean - 4)).toBeLessThan(0.1);
+    expect(Math.abs(std - 0.5)).toBeLessThan(0.1);
+    trainer.destroy();
+  });
+
+  test('ring8: modes covered and high-quality share above a floor a frozen G misses', async () => {
+    const config = preset('ring8');
+    const trained = await GanTrainer.create(gpu.ctx, config);
+    await trained.run(config.iterations);
+    const good = modeCoverage(await trained.generate(trained.fixedNoise(2500)), RING8);
+    trained.destroy();
+    // A G that never learns: same schedule, a learning rate too small to move it.
+    const frozen = await GanTrainer.create(gpu.ctx, { ...config, iterations: 200, optimizerG: { ...config.optimizerG, lr: 1e-12 } });
+    await frozen.run(200);
+    const bad = modeCoverage(await frozen.generate(frozen.fixedNoise(2500)), RING8);
+    frozen.destroy();
+    console.log(`ring8: trained ${good.modesCovered}/8 modes, ${(100 * good.highQualityShare).toFixed(1)}% high quality; frozen G ${bad.modesCovered}/8, ${(100 * bad.highQualityShare).toFixed(1)}%`);
+    expect(good.modesCovered).toBeGreaterThanOrEqual(RING8_FLOOR.modes);
+    expect(good.highQualityShare).toBeGreaterThanOrEqual(RING8_FLOOR.highQuality);
+    expect(bad.modesCovered < RING8_FLOOR.modes || bad.highQualityShare < RING8_FLOOR.highQuality).toBe(true);
+  }, 600_000);
+});
+
+/**
+ * Below what the preset reaches (8/8 modes, 86% high quality at its 5,000 iterations on lavapipe)
+ * with room for the ring's oscillation: between 4,000 and 12,000 iterations the share of
+ * high-quality samples swung between 39% and 95% with 7 or 8 modes (docs/presets.md).
+ */
+const RING8_FLOOR = { modes: 6, highQuality: 0.3 };
+
+test('the clock counts iterations', async () => {
+  const trainer = await GanTrainer.create(gpu.ctx, preset('toy-1d'));
+  await trainer.run(7, { logEvery: 3 });
+  expect((await downloadU32(gpu.ctx, trainer.clock))[0]).toBe(7);
+  expect(trainer.iteration).toBe(7);
+  trainer.destroy();
+});
