@@ -162,8 +162,8 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
 
   test("trains toy-1d, and Node samples the page's checkpoint alike", async () => {
     const { page, log } = await openPage(browser);
-    const iterations = 150;
-    const { snapshots, seconds } = await train(page, log, 'toy-1d', iterations, 90_000);
+    const iterations = 100;
+    const { snapshots, seconds } = await train(page, log, 'toy-1d', iterations, 100_000);
     expectTrainingShown(snapshots, iterations, log);
     expect(await page.locator('[data-testid=samples]').getAttribute('data-iteration')).toBe(String(iterations));
     // A blank canvas is uniform white (variance 0); the histogram, density and D(x) curves of
