@@ -14,6 +14,9 @@ struct Params {
   dst_row: u32,
 }
 
+// The value one_hot writes for the label's class (the conditional GAN's label scale).
+override HOT: f32 = 1.0;
+
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
@@ -44,5 +47,5 @@ fn one_hot(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   if (e >= params.rows * params.width) { return; }
   let i = e / params.width;
   let c = e % params.width;
-  dst[dst_index(i, c)] = select(0.0, 1.0, labels[i] == c);
+  dst[dst_index(i, c)] = select(0.0, HOT, labels[i] == c);
 }

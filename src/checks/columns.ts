@@ -30,24 +30,24 @@ export const columnsChecks: Check[] = [
     },
   })),
   ...([
-    [1, 1, 1, 1, 0, 0],
-    [5, 10, 7, 13, 3, 2],
-    [64, 10, 128, 794, 784, 64],
-    [100, 10, 100, 110, 100, 0],
-  ] as const).map(([rows, classes, dstRows, dstCols, column, row]): Check => ({
+    [1, 1, 1, 1, 0, 0, 1],
+    [5, 10, 7, 13, 3, 2, 1],
+    [64, 10, 128, 794, 784, 64, 5],
+    [100, 10, 100, 110, 100, 0, 1],
+  ] as const).map(([rows, classes, dstRows, dstCols, column, row, hot]): Check => ({
     kernel: 'oneHot',
-    case: `${rows} labels of ${classes} classes into ${dstRows}x${dstCols} at (${row}, ${column})`,
+    case: `${rows} labels of ${classes} classes into ${dstRows}x${dstCols} at (${row}, ${column})${hot === 1 ? '' : `, hot ${hot}`}`,
     async run(ctx: GpuContext) {
       const next = hostRandom(rows * classes);
       // Includes an out-of-range label, which must give a row of zeros.
       const labels = Uint32Array.from({ length: rows }, (_, i) => (i === rows - 1 && rows > 1 ? classes + 3 : Math.floor(next() * classes)));
       const init = randomF32(dstRows * dstCols, 7, 5, 6);
       const [l, d] = [tensorFrom(ctx, labels, [rows]), tensorFrom(ctx, init, [dstRows, dstCols])];
-      ctx.run([oneHot(ctx, l, d, { classes, column, row })]);
+      ctx.run([oneHot(ctx, l, d, { classes, column, row, hot })]);
       const got = await download(ctx, d);
       l.buffer.destroy();
       d.buffer.destroy();
-      return compare(got, ref.oneHot(labels, classes, Float64Array.from(init), dstCols, column, row), EXACT);
+      return compare(got, ref.oneHot(labels, classes, Float64Array.from(init), dstCols, column, row, hot), EXACT);
     },
   })),
 ];

@@ -54,9 +54,11 @@ export interface GanConfig {
   logEvery: number;
   /**
    * A conditional GAN (Mirza & Osindero 2014): the class label, one-hot over `classes`, is
-   * appended to G's noise and to D's input, so G learns p(x | label).
+   * appended to G's noise and to D's input, so G learns p(x | label). `labelScale` (default 1)
+   * is the value of the hot entry: 10 label inputs beside 784 pixels are quiet at 1, and a
+   * louder label makes both nets use it sooner (docs/presets.md).
    */
-  conditional?: { classes: number };
+  conditional?: { classes: number; labelScale?: number };
   /**
    * D's target for real rows (default 1). Below 1 it is one-sided label smoothing (Salimans et
    * al. 2016): D's logits on real data stop growing once D(x) reaches it, which keeps D from
@@ -90,6 +92,8 @@ export function validateConfig(c: GanConfig): void {
   const classes = c.conditional?.classes ?? 0;
   if (c.conditional) {
     positiveInt('conditional.classes', classes);
+    const scale = c.conditional.labelScale ?? 1;
+    if (!(Number.isFinite(scale) && scale > 0)) throw bad(`conditional.labelScale must be a positive number, got ${scale}`);
     if (c.data.kind !== 'mnist') throw bad('a conditional GAN needs labelled data (mnist)');
     if (c.schedule.kind !== 'alternating') throw bad('a conditional GAN uses the alternating schedule');
     if (classes !== 10) throw bad(`MNIST has 10 classes, conditional.classes is ${classes}`);

@@ -65,7 +65,7 @@ export class Sampler {
     const steps = recordNoiseDraw(this.ctx, batch.z, this.config.noise, seed, SAMPLER_STREAM);
     if (batch.labels) {
       upload(this.ctx, batch.labels, Uint32Array.from({ length: n }, (_, i) => label ?? Math.floor((i * c) / n)));
-      steps.push(copyColumns(this.ctx, batch.z, batch.input), oneHot(this.ctx, batch.labels, batch.input, { classes: c, column: this.config.noise.dim }));
+      steps.push(copyColumns(this.ctx, batch.z, batch.input), oneHot(this.ctx, batch.labels, batch.input, { classes: c, column: this.config.noise.dim, hot: this.config.conditional?.labelScale }));
     }
     this.ctx.run([...steps, ...this.G.forward(batch.ws, batch.input)]);
     return download(this.ctx, batch.ws.outputs[batch.ws.outputs.length - 1]);

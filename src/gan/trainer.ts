@@ -375,7 +375,7 @@ export class GanTrainer {
 
   /** dst = [x | one-hot(labels)] from row `row` on. */
   private recordConditioned(x: Tensor, labels: Tensor, dst: Tensor, row = 0): Step[] {
-    return [copyColumns(this.ctx, x, dst, { row }), oneHot(this.ctx, labels, dst, { classes: this.classes, column: x.cols, row })];
+    return [copyColumns(this.ctx, x, dst, { row }), oneHot(this.ctx, labels, dst, { classes: this.classes, column: x.cols, row, hot: this.config.conditional?.labelScale })];
   }
 
   /** D's target for real rows (config.realLabel, default 1). */

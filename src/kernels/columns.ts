@@ -6,7 +6,7 @@ import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gp
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { ELEMENTWISE_WG, expect2d, expectDistinct, expectDType, grid1d } from './common.ts';
+import { ELEMENTWISE_WG, expect2d, expectDistinct, expectDType, expectFinite, grid1d } from './common.ts';
 
 const shader = defineShader('columns.wgsl', source);
 const COPY: KernelSpec = { shader, entry: 'copy_columns', bindings: ['read', 'write', 'uniform'] };
@@ -49,17 +49,20 @@ export function copyColumns(ctx: GpuContext, src: Tensor, dst: Tensor, at: Colum
 }
 
 /** dst[row + i, column + c] = (labels[i] == c) for c < classes; labels are u32 class indices. */
-export function oneHot(ctx: GpuContext, labels: Tensor, dst: Tensor, opts: ColumnPlacement & { classes: number }): Dispatch {
+/** Writes one-hot rows of `labels` into dst's columns; the label's class gets `hot` (default 1). */
+export function oneHot(ctx: GpuContext, labels: Tensor, dst: Tensor, opts: ColumnPlacement & { classes: number; hot?: number }): Dispatch {
   const op = `oneHot(${labels} -> ${dst})`;
   expectDType(op, labels, 'u32');
   expectDType(op, dst, 'f32');
   expect2d(op, dst);
   if (!Number.isInteger(opts.classes) || opts.classes < 1) throw new ShapeError(`${op}: classes must be a positive integer, got ${opts.classes}`);
+  const hot = opts.hot ?? 1;
+  expectFinite(op, 'hot', hot);
   const rows = labels.size;
   const { column, row } = placement(op, dst, rows, opts.classes, opts);
   return ctx.dispatch(ONE_HOT, {
     label: op,
-    constants: { WG: ELEMENTWISE_WG },
+    constants: { WG: ELEMENTWISE_WG, HOT: hot },
     resources: [labels.binding(), dst.binding(), uniforms([['u32', rows], ['u32', opts.classes], ['u32', dst.cols], ['u32', column], ['u32', row]])],
     workgroups: grid1d(ctx, rows * opts.classes),
   });

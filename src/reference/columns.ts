@@ -6,8 +6,8 @@ export function copyColumns(src: ArrayLike<number>, rows: number, width: number,
   return out;
 }
 
-export function oneHot(labels: ArrayLike<number>, classes: number, dst: Float64Array, dstCols: number, column: number, row: number): Float64Array {
+export function oneHot(labels: ArrayLike<number>, classes: number, dst: Float64Array, dstCols: number, column: number, row: number, hot = 1): Float64Array {
   const out = Float64Array.from(dst);
-  for (let i = 0; i < labels.length; i++) for (let c = 0; c < classes; c++) out[(row + i) * dstCols + column + c] = labels[i] === c ? 1 : 0;
+  for (let i = 0; i < labels.length; i++) for (let c = 0; c < classes; c++) out[(row + i) * dstCols + column + c] = labels[i] === c ? hot : 0;
   return out;
 }
