@@ -10,6 +10,7 @@
 
 import './page.css';
 import mnistAssetUrl from '../.cache/mnist-asset/mnist-idx.gz?url';
+import { byId } from '../src/browser/dom.ts';
 import { loadMnistAsset } from '../src/browser/mnist-asset.ts';
 import type { Mnist } from '../src/data/mnist.ts';
 import { BROWSER_WEBGPU_HINT, openBrowserContext } from '../src/gpu/browser.ts';
@@ -25,12 +26,6 @@ import { openTfjsSide, type TfjsSide } from './tfjs.ts';
 declare const __BENCH_COMMIT__: string | null | undefined;
 
 type State = 'loading' | 'no-webgpu' | 'ready' | 'running' | 'done' | 'error';
-
-function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page has no #${id}`);
-  return el as T;
-}
 
 const ui = {
   adapter: byId('adapter'),

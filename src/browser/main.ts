@@ -9,6 +9,7 @@ import { AdapterError, describeAdapter, encodeNpy, encodePng, preset, PRESET_NAM
 import { MIXTURES, modeCoverage } from '../data/toy.ts';
 import { BROWSER_WEBGPU_HINT, openBrowserContext } from '../gpu/browser.ts';
 import { MetricsCharts } from './charts.ts';
+import { byId } from './dom.ts';
 import { loadMnistAsset } from './mnist-asset.ts';
 import { realRowsPerIteration, TrainingSession, type Preview } from './session.ts';
 
@@ -16,12 +17,6 @@ import { realRowsPerIteration, TrainingSession, type Preview } from './session.t
 const PAGE_DEFAULT_PRESET = 'toy-1d';
 
 type State = 'loading' | 'no-webgpu' | 'ready' | 'building' | 'loading-data' | 'training' | 'paused' | 'done' | 'error';
-
-function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page has no #${id}`);
-  return el as T;
-}
 
 const ui = {
   adapter: byId('adapter'),
