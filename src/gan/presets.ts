@@ -76,16 +76,18 @@ export const PRESETS = {
   /**
    * The conditional GAN (Mirza & Osindero 2014) on MNIST: the mnist preset's networks with the
    * one-hot digit appended to G's noise and to D's input, so a sample's digit can be chosen.
+   * The hot entry is 4 rather than 1: beside 784 pixels a unit label is quiet, and after 1,000
+   * iterations 16% of samples showed the requested digit, against 69% at 4 (docs/presets.md).
    */
   cgan: (): GanConfig => {
     const base = PRESETS.mnist();
     return {
       ...base,
       preset: 'cgan',
-      description: 'conditional MLP GAN: G (100+10)->256->512->784, D (784+10)->512->256->1, leaky ReLU, Adam 1e-3, real label 0.9, batch 64',
+      description: 'conditional MLP GAN: G (100+10)->256->512->784, D (784+10)->512->256->1, label x4, leaky ReLU, Adam 1e-3, real label 0.9, batch 64',
       generator: { ...base.generator, input: 110 },
       discriminator: { ...base.discriminator, input: 794 },
-      conditional: { classes: 10 },
+      conditional: { classes: 10, labelScale: 4 },
     };
   },
 
