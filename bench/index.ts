@@ -13,8 +13,7 @@
 // a browser.
 
 import os from 'node:os';
-import { parseArgs } from 'node:util';
-import { exitWithUsage, formatError } from '../src/cli/common.ts';
+import { exitWithUsage, formatError, parseFlags } from '../src/cli/common.ts';
 import { loadMnist } from '../src/data/mnist-node.ts';
 import { fileStamp, loadAverage, slug } from './common.ts';
 import { benchSubset } from './configs.ts';
@@ -35,30 +34,20 @@ const USAGE = `usage: npm run bench -- [--quick] [--filter TEXT] [--profile] [--
   --seed-iterations N  iterations of the seed experiment (default ${SEED_EXPERIMENT_ITERATIONS}, its length)`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        quick: { type: 'boolean', default: false },
-        filter: { type: 'string' },
-        profile: { type: 'boolean', default: false },
-        sections: { type: 'string' },
-        'skip-tfjs': { type: 'boolean', default: false },
-        'skip-cpu': { type: 'boolean', default: false },
-        retune: { type: 'boolean', default: false },
-        'seed-iterations': { type: 'string', default: String(SEED_EXPERIMENT_ITERATIONS) },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return exitWithUsage((e as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const values = parseFlags(
+    {
+      quick: { type: 'boolean', default: false },
+      filter: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      sections: { type: 'string' },
+      'skip-tfjs': { type: 'boolean', default: false },
+      'skip-cpu': { type: 'boolean', default: false },
+      retune: { type: 'boolean', default: false },
+      'seed-iterations': { type: 'string', default: String(SEED_EXPERIMENT_ITERATIONS) },
+    },
+    USAGE,
+  );
+  if (typeof values === 'number') return values;
   let sections;
   try {
     sections = resolveSections(values.sections?.split(','), { profile: values.profile, quick: values.quick });

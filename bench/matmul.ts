@@ -2,8 +2,7 @@
 // textbook 16 x 16 tiled kernel as a baseline column and, with --tfjs, tf.matMul side by side.
 // The Node edge: arguments, Dawn, the tuning file and the results file.
 
-import { parseArgs } from 'node:util';
-import { exitWithUsage, formatError } from '../src/cli/common.ts';
+import { exitWithUsage, formatError, parseFlags } from '../src/cli/common.ts';
 import { fileStamp, slug } from './common.ts';
 import { benchSubset } from './configs.ts';
 import { benchMatmul, matmulRowMatches, matmulRows, tuneMatmul } from './matmul-rows.ts';
@@ -17,26 +16,16 @@ const USAGE = `usage: npm run bench:matmul -- [--quick] [--filter TEXT] [--retun
   --tfjs           add tf.matMul (tfjs's WebGPU backend on the same adapter) side by side`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        quick: { type: 'boolean', default: false },
-        filter: { type: 'string' },
-        retune: { type: 'boolean', default: false },
-        tfjs: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return exitWithUsage((e as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const values = parseFlags(
+    {
+      quick: { type: 'boolean', default: false },
+      filter: { type: 'string' },
+      retune: { type: 'boolean', default: false },
+      tfjs: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (typeof values === 'number') return values;
   const subset = benchSubset(values.quick ? 'quick' : 'full');
   if (!matmulRows(subset).some((r) => matmulRowMatches(r, values.filter))) {
     return exitWithUsage(`no row matches --filter '${values.filter}'`, USAGE);

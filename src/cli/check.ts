@@ -1,10 +1,9 @@
 // `npm run check`: validates this machine's WebGPU adapter by running every kernel against its
 // float64 reference, one row per kernel and case. Exit code 1 on any failure. No test runner.
 
-import { parseArgs } from 'node:util';
 import { allChecks } from '../checks/index.ts';
 import { openNodeContext } from '../gpu/node.ts';
-import { exitWithUsage, formatError } from './common.ts';
+import { exitWithUsage, formatError, parseFlags } from './common.ts';
 
 const USAGE = `usage: npm run check -- [--quick] [--filter TEXT] [--backend DAWN_OPTION ...]
   --quick          skip the slow cases (large matmuls, 1e6-sample statistics)
@@ -12,25 +11,15 @@ const USAGE = `usage: npm run check -- [--quick] [--filter TEXT] [--backend DAWN
   --backend OPT    Dawn option passed through, e.g. backend=vulkan (repeatable)`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        quick: { type: 'boolean', default: false },
-        filter: { type: 'string' },
-        backend: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return exitWithUsage((e as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const values = parseFlags(
+    {
+      quick: { type: 'boolean', default: false },
+      filter: { type: 'string' },
+      backend: { type: 'string', multiple: true },
+    },
+    USAGE,
+  );
+  if (typeof values === 'number') return values;
   const checks = allChecks.filter(
     (c) => (!values.quick || !c.slow) && (!values.filter || `${c.kernel} ${c.case}`.includes(values.filter)),
   );

@@ -1,5 +1,7 @@
-// Shared by the command-line front ends: usage errors (exit code 2), strict number parsing,
-// error formatting.
+// Shared by the command-line front ends: flag parsing with --help, usage errors (exit code 2),
+// strict number parsing, error formatting.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A bad flag or value: the tool prints it with the usage and exits with code 2. */
 export class UsageError extends Error {
@@ -9,6 +11,27 @@ export class UsageError extends Error {
 export function exitWithUsage(message: string, usage: string): number {
   console.error(`error: ${message}\n\n${usage}`);
   return 2;
+}
+
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+type FlagValues<O extends FlagOptions> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
+
+/**
+ * The flags of a command that takes no positionals, with -h/--help added; or the exit code to
+ * stop with: 2 after a usage error (printed with the usage), 0 after --help (usage printed).
+ */
+export function parseFlags<const O extends FlagOptions>(options: O, usage: string, args?: string[]): FlagValues<O> | number {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h', default: false } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    return exitWithUsage((e as Error).message, usage);
+  }
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  return values as FlagValues<O>;
 }
 
 export function formatError(e: unknown): string {
