@@ -4,14 +4,14 @@
 // figures and their ratios in the tables, and its JSON download holds the same figures in the
 // Node results file's schema; without WebGPU the page says what it needs.
 
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BenchResults } from '../../bench/suite.ts';
 import { BROWSER_WEBGPU_HINT } from '../../src/gpu/browser.ts';
-import { ARTIFACTS, buildDist, chromiumMissingMessage, describePage, DIST, launchChromium, openPage, serveStatic } from './harness.ts';
+import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages } from './harness.ts';
 
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
 
@@ -50,12 +50,7 @@ function figure(row: Record<string, string>, column: string): number {
 
 describe.skipIf(skip)('the benchmark page in headless Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
-    const missing = chromiumMissingMessage();
-    if (missing) throw new Error(missing);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    buildDist();
-    ({ server, url: baseUrl } = await serveStatic(DIST, '/some/sub-path/'));
-    browser = await launchChromium();
+    ({ server, baseUrl, browser } = await startServedPages());
   }, 180_000);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@
 // playwright-core, with the page's console and errors kept for failure messages.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -103,4 +103,18 @@ export async function describePage(page: Page, log: string[]): Promise<string> {
   const status = await page.locator('[data-testid=status]').evaluate((el) => `${(el as HTMLElement).dataset.state}: ${el.textContent}`).catch(() => '?');
   const error = await page.locator('[data-testid=error]').textContent().catch(() => '');
   return `page status ${status}${error ? `; error banner: ${error}` : ''}${log.length ? `\npage console:\n  ${log.join('\n  ')}` : ''}`;
+}
+
+/**
+ * What a browser test file starts from: Chromium present (else an error saying how to get it),
+ * the artifacts folder, a fresh dist/, served under a sub-path (the pages must work from any
+ * static server and path: vite base './'), and a Chromium with WebGPU.
+ */
+export async function startServedPages(): Promise<{ server: Server; baseUrl: string; browser: Browser }> {
+  const missing = chromiumMissingMessage();
+  if (missing) throw new Error(missing);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  buildDist();
+  const { server, url } = await serveStatic(DIST, '/some/sub-path/');
+  return { server, baseUrl: url, browser: await launchChromium() };
 }

@@ -3,7 +3,7 @@
 // finite metrics that move and a picture that is not blank, writes checkpoints Node reads back
 // with the same samples (and reads Node's), and says what it needs when WebGPU is off.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { decode } from 'fast-png';
@@ -19,7 +19,7 @@ import { luminanceVariance } from '../../src/viz/image.ts';
 import { previewCount } from '../../src/viz/samples.ts';
 import { BROWSER_WEBGPU_HINT } from '../../src/gpu/browser.ts';
 import { openTestContext } from '../gpu.ts';
-import { ARTIFACTS, buildDist, chromiumMissingMessage, describePage, DIST, launchChromium, openPage, serveStatic } from './harness.ts';
+import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages } from './harness.ts';
 
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
 
@@ -127,13 +127,7 @@ function expectClose(a: Float32Array, b: Float32Array, tolerance: number, what: 
 
 describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
-    const missing = chromiumMissingMessage();
-    if (missing) throw new Error(missing);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    buildDist();
-    // Under a sub-path: dist/ must work from any static server and path (vite base './').
-    ({ server, url: baseUrl } = await serveStatic(DIST, '/some/sub-path/'));
-    browser = await launchChromium();
+    ({ server, baseUrl, browser } = await startServedPages());
   }, 180_000);
 
   afterAll(async () => {
