@@ -200,7 +200,7 @@ export class TfjsGan {
   }
 
   private withLabels(x: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Tensor2D {
-    return labels ? tf.concat2d([x, tf.oneHot(labels, this.classes).toFloat() as tf.Tensor2D], 1) : x;
+    return labels ? tf.concat2d([x, tf.oneHot(labels, this.classes).toFloat().mul(this.config.conditional?.labelScale ?? 1) as tf.Tensor2D], 1) : x;
   }
 
   private fakeLabels(n: number): tf.Tensor1D | null {
