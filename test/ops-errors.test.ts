@@ -2,6 +2,7 @@
 // ShapeError whose message names the op and the tensors (with their shapes) involved.
 
 import { describe, expect, test } from 'vitest';
+import { otherLabels } from '../src/kernels/columns.ts';
 import { fill } from '../src/kernels/fill.ts';
 import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../src/kernels/losses.ts';
 import { adam, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
@@ -12,7 +13,6 @@ import { expectShapeError, useGpu } from './gpu.ts';
 const gpu = useGpu();
 
 const tensor = (shape: Shape, label: string, dtype: DType = 'f32'): Tensor => gpu.tensor(shape, label, dtype);
-
 
 describe('losses', () => {
   test('labels with another element count', () => {
@@ -111,5 +111,15 @@ describe('optimizers', () => {
   test('incrementCounter on a non-u32 tensor or past its end', () => {
     expectShapeError(() => incrementCounter(gpu.ctx, tensor([2], 'clock')), 'incrementCounter', 'clock:f32[2]', 'u32');
     expectShapeError(() => incrementCounter(gpu.ctx, tensor([2], 'clock', 'u32'), 2), 'incrementCounter', 'clock:u32[2]', 'index 2');
+  });
+});
+
+describe('otherLabels', () => {
+  test('fewer than two classes, mismatched counts, f32 labels, out aliasing an input', () => {
+    const [l, s, o] = [tensor([4], 'labels', 'u32'), tensor([4], 'shifts', 'u32'), tensor([4], 'others', 'u32')];
+    expectShapeError(() => otherLabels(gpu.ctx, l, s, o, { classes: 1 }), 'otherLabels', 'classes must be an integer >= 2', 'labels:u32[4]');
+    expectShapeError(() => otherLabels(gpu.ctx, l, tensor([3], 'shifts', 'u32'), o, { classes: 10 }), 'otherLabels', 'same element count', 'shifts:u32[3]');
+    expectShapeError(() => otherLabels(gpu.ctx, tensor([4], 'labels'), s, o, { classes: 10 }), 'otherLabels', 'labels:f32[4]');
+    expectShapeError(() => otherLabels(gpu.ctx, l, s, l, { classes: 10 }), 'otherLabels', 'labels:u32[4]');
   });
 });

@@ -1,13 +1,12 @@
 import type { GpuContext } from '../gpu/context.ts';
-import { copyColumns, oneHot } from '../kernels/columns.ts';
+import { copyColumns, oneHot, otherLabels } from '../kernels/columns.ts';
 import * as ref from '../reference/columns.ts';
-import { download, tensorFrom } from '../tensor/tensor.ts';
+import { download, downloadU32, tensorFrom } from '../tensor/tensor.ts';
 import { compare, hostRandom, randomF32, type Check } from './check.ts';
 
 // Pure data movement: exact. The destination starts filled with other values, so a write to
 // the wrong place, or a missing one, shows.
 const EXACT = { abs: 0, rel: 0, why: 'data movement is exact' };
-
 
 export const columnsChecks: Check[] = [
   ...([
@@ -48,6 +47,31 @@ export const columnsChecks: Check[] = [
       l.buffer.destroy();
       d.buffer.destroy();
       return compare(got, ref.oneHot(labels, classes, Float64Array.from(init), dstCols, column, row, hot), EXACT);
+    },
+  })),
+  ...([
+    [1, 2],
+    [7, 3],
+    [64, 10],
+    [1000, 10],
+    [257, 37],
+  ] as const).map(([n, classes]): Check => ({
+    kernel: 'otherLabels',
+    case: `${n} labels of ${classes} classes`,
+    async run(ctx: GpuContext) {
+      const next = hostRandom(n + classes);
+      // Shifts cover the whole u32 range (reduced mod classes - 1 in the kernel), labels include
+      // out-of-range values (reduced mod classes first) when there is room for them.
+      const labels = Uint32Array.from({ length: n }, (_, i) => (i % 5 === 4 ? classes + i : Math.floor(next() * classes)));
+      const shifts = Uint32Array.from({ length: n }, () => Math.floor(next() * 2 ** 32));
+      const [l, s, o] = [tensorFrom(ctx, labels, [n]), tensorFrom(ctx, shifts, [n]), tensorFrom(ctx, new Uint32Array(n).fill(99), [n])];
+      ctx.run([otherLabels(ctx, l, s, o, { classes })]);
+      const got = await downloadU32(ctx, o);
+      for (const t of [l, s, o]) t.buffer.destroy();
+      const want = ref.otherLabels(labels, shifts, classes);
+      // The reference's own promise, so the comparison cannot pass on a wrong reference.
+      if (want.some((w, i) => w === labels[i] % classes || w >= classes)) throw new Error('reference otherLabels returned the label itself');
+      return compare(got, want, EXACT);
     },
   })),
 ];

@@ -1,5 +1,6 @@
 // Wider rows from parts: a block of columns copied into place, one-hot labels (the conditional
-// GAN's [z | one-hot] and [x | one-hot] inputs).
+// GAN's [z | one-hot] and [x | one-hot] inputs), and mismatched labels for the matching-aware
+// discriminator.
 
 import source from '../../shaders/columns.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
@@ -11,6 +12,7 @@ import { ELEMENTWISE_WG, expect2d, expectDistinct, expectDType, expectFinite, gr
 const shader = defineShader('columns.wgsl', source);
 const COPY: KernelSpec = { shader, entry: 'copy_columns', bindings: ['read', 'write', 'uniform'] };
 const ONE_HOT: KernelSpec = { shader, entry: 'one_hot', bindings: ['read', 'write', 'uniform'] };
+const OTHER_LABELS: KernelSpec = { shader, entry: 'other_labels', bindings: ['read', 'read', 'uniform', 'write'] };
 
 export interface ColumnPlacement {
   /** First destination column (default 0). */
@@ -48,8 +50,10 @@ export function copyColumns(ctx: GpuContext, src: Tensor, dst: Tensor, at: Colum
   });
 }
 
-/** dst[row + i, column + c] = (labels[i] == c) for c < classes; labels are u32 class indices. */
-/** Writes one-hot rows of `labels` into dst's columns; the label's class gets `hot` (default 1). */
+/**
+ * dst[row + i, column + c] = (labels[i] == c ? hot : 0) for c < classes (hot default 1); labels
+ * are u32 class indices, and one outside [0, classes) gives a row of zeros.
+ */
 export function oneHot(ctx: GpuContext, labels: Tensor, dst: Tensor, opts: ColumnPlacement & { classes: number; hot?: number }): Dispatch {
   const op = `oneHot(${labels} -> ${dst})`;
   expectDType(op, labels, 'u32');
@@ -65,5 +69,25 @@ export function oneHot(ctx: GpuContext, labels: Tensor, dst: Tensor, opts: Colum
     constants: { WG: ELEMENTWISE_WG, HOT: hot },
     resources: [labels.binding(), dst.binding(), uniforms([['u32', rows], ['u32', opts.classes], ['u32', dst.cols], ['u32', column], ['u32', row]])],
     workgroups: grid1d(ctx, rows * opts.classes),
+  });
+}
+
+/**
+ * out[i] = (labels[i] mod classes + 1 + shifts[i] mod (classes - 1)) mod classes: a class other
+ * than labels[i], uniform over the other classes when shifts[i] is uniform on [0, classes - 1)
+ * (randomIntegers with bound classes - 1). All three are u32 with the same element count.
+ */
+export function otherLabels(ctx: GpuContext, labels: Tensor, shifts: Tensor, out: Tensor, opts: { classes: number }): Dispatch {
+  const op = `otherLabels(${labels}, ${shifts} -> ${out})`;
+  for (const t of [labels, shifts, out]) expectDType(op, t, 'u32');
+  if (!Number.isInteger(opts.classes) || opts.classes < 2) throw new ShapeError(`${op}: classes must be an integer >= 2 (a label needs another class), got ${opts.classes}`);
+  if (shifts.size !== labels.size || out.size !== labels.size) throw new ShapeError(`${op}: labels, shifts and out must have the same element count`);
+  expectDistinct(op, labels, out);
+  expectDistinct(op, shifts, out);
+  return ctx.dispatch(OTHER_LABELS, {
+    label: op,
+    constants: { WG: ELEMENTWISE_WG },
+    resources: [labels.binding(), shifts.binding(), uniforms([['u32', labels.size], ['u32', opts.classes], ['u32', 0], ['u32', 0], ['u32', 0]]), out.binding()],
+    workgroups: grid1d(ctx, labels.size),
   });
 }

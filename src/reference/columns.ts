@@ -11,3 +11,7 @@ export function oneHot(labels: ArrayLike<number>, classes: number, dst: Float64A
   for (let i = 0; i < labels.length; i++) for (let c = 0; c < classes; c++) out[(row + i) * dstCols + column + c] = labels[i] === c ? hot : 0;
   return out;
 }
+
+export function otherLabels(labels: ArrayLike<number>, shifts: ArrayLike<number>, classes: number): Uint32Array {
+  return Uint32Array.from(labels, (l, i) => ((l % classes) + 1 + (shifts[i] % (classes - 1))) % classes);
+}
