@@ -238,16 +238,26 @@ export class TfjsGan {
     return this.optG.minimize(() => this.gLoss(this.D.forward(this.withLabels(this.G.forward(z), labels), this.logits)), true, this.G.variables)!;
   }
 
+  /** The matching-aware D's wrong labels: each real label moved to one of the other classes. */
+  private otherLabels(labels: tf.Tensor1D): tf.Tensor1D {
+    const c = this.classes;
+    const shifts = tf.tensor1d(Int32Array.from({ length: labels.shape[0] }, () => 1 + Math.floor(Math.random() * (c - 1))), 'int32');
+    return labels.add(shifts).mod(c).toInt() as tf.Tensor1D;
+  }
+
   private alternatingIteration(): tf.Tensor1D {
     const b = this.config.batch;
-    const targets = tf.concat2d([tf.fill([b, 1], this.config.realLabel ?? 1), tf.zeros([b, 1])], 0);
+    // A matching-aware D also sees the real rows with wrong labels, told fake (as the engine does).
+    const mismatch = this.classes > 0 && this.config.conditional?.mismatch === true;
+    const targets = tf.concat2d([tf.fill([b, 1], this.config.realLabel ?? 1), tf.zeros([mismatch ? 2 * b : b, 1])], 0);
     let dLoss: tf.Scalar = tf.scalar(0);
     for (let j = 0; j < this.config.k; j++) {
       const real = this.realBatch(b);
       const labels = this.fakeLabels(b);
       const fake = this.G.forward(this.withLabels(this.noise(b), labels));
-      const x = tf.concat2d([this.withLabels(real.x, real.labels), this.withLabels(fake, labels)], 0);
-      dLoss = this.dUpdate(x, targets);
+      const parts = [this.withLabels(real.x, real.labels), this.withLabels(fake, labels)];
+      if (mismatch) parts.push(this.withLabels(real.x, this.otherLabels(real.labels!)));
+      dLoss = this.dUpdate(tf.concat2d(parts, 0), targets);
     }
     const labels = this.fakeLabels(b);
     const gLoss = this.gUpdate(this.withLabels(this.noise(b), labels), labels);

@@ -56,9 +56,13 @@ export interface GanConfig {
    * A conditional GAN (Mirza & Osindero 2014): the class label, one-hot over `classes`, is
    * appended to G's noise and to D's input, so G learns p(x | label). `labelScale` (default 1)
    * is the value of the hot entry: 10 label inputs beside 784 pixels are quiet at 1, and a
-   * louder label makes both nets use it sooner (docs/presets.md).
+   * louder label makes both nets use it sooner (docs/presets.md). `mismatch` makes D
+   * matching-aware (Reed et al. 2016, GAN-CLS): each D batch also holds the real images paired
+   * with a wrong label (uniform over the other classes), told fake, so D's loss is the mean over
+   * real rows plus the means over fake rows and over mismatched rows. D then rejects a real-
+   * looking image of the wrong digit, which pushes G to draw the digit it was asked for.
    */
-  conditional?: { classes: number; labelScale?: number };
+  conditional?: { classes: number; labelScale?: number; mismatch?: boolean };
   /**
    * D's target for real rows (default 1). Below 1 it is one-sided label smoothing (Salimans et
    * al. 2016): D's logits on real data stop growing once D(x) reaches it, which keeps D from
@@ -94,6 +98,8 @@ export function validateConfig(c: GanConfig): void {
     positiveInt('conditional.classes', classes);
     const scale = c.conditional.labelScale ?? 1;
     if (!(Number.isFinite(scale) && scale > 0)) throw bad(`conditional.labelScale must be a positive number, got ${scale}`);
+    const mismatch = c.conditional.mismatch;
+    if (mismatch !== undefined && typeof mismatch !== 'boolean') throw bad(`conditional.mismatch must be true or false, got ${JSON.stringify(mismatch)}`);
     if (c.data.kind !== 'mnist') throw bad('a conditional GAN needs labelled data (mnist)');
     if (c.schedule.kind !== 'alternating') throw bad('a conditional GAN uses the alternating schedule');
     if (classes !== 10) throw bad(`MNIST has 10 classes, conditional.classes is ${classes}`);

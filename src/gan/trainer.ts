@@ -12,7 +12,7 @@ import { bceWithLogitsGrad, mseSigmoidGrad } from '../kernels/losses.ts';
 import { accumulateMetrics, METRIC_SLOTS, metricsFromSums, type Metrics } from '../kernels/metrics.ts';
 import { incrementCounter } from '../kernels/optim.ts';
 import { randomIntegers, randomPermutation } from '../kernels/random.ts';
-import { copyColumns, oneHot } from '../kernels/columns.ts';
+import { copyColumns, oneHot, otherLabels } from '../kernels/columns.ts';
 import { Mlp, type MlpWorkspace } from '../nn/mlp.ts';
 import { Optimizer } from '../nn/optimizer.ts';
 import { TensorPool } from '../tensor/pool.ts';
@@ -132,8 +132,10 @@ export class GanTrainer {
 
   /**
    * The last iteration's random draws, by name: alternating schedule `D<j>.x` (real rows, then
-   * the fake rows D saw), `D<j>.z`, `G.z`; epoch schedule `rows`, `real`, `noise`, `D<e>.shuffle`,
-   * `G.shuffle`. For inspection and for the float64 reference of an iteration.
+   * the fake rows D saw, then for a matching-aware D the real rows with wrong labels), `D<j>.z`,
+   * `G.z`, and for a conditional GAN `D<j>.real labels`, `D<j>.fake labels`, `G.labels` (and
+   * `D<j>.label shifts`, `D<j>.mismatched labels`); epoch schedule `rows`, `real`, `noise`,
+   * `D<e>.shuffle`, `G.shuffle`. For inspection and for the float64 reference of an iteration.
    */
   get draws(): ReadonlyMap<string, Tensor> {
     return this.drawTensors;
@@ -373,6 +375,18 @@ export class GanTrainer {
     return [randomIntegers(this.ctx, labels, { bound: this.classes, seed: this.config.seed, stream: this.streams(1), clock: this.clock })];
   }
 
+  /** The matching-aware D's wrong labels: per row, uniform over the classes other than `labels`'. */
+  private recordOtherLabels(labels: Tensor, shifts: Tensor, others: Tensor): Step[] {
+    return [
+      randomIntegers(this.ctx, shifts, { bound: this.classes - 1, seed: this.config.seed, stream: this.streams(1), clock: this.clock }),
+      otherLabels(this.ctx, labels, shifts, others, { classes: this.classes }),
+    ];
+  }
+
+  private get mismatch(): boolean {
+    return this.classes > 0 && this.config.conditional?.mismatch === true;
+  }
+
   /** dst = [x | one-hot(labels)] from row `row` on. */
   private recordConditioned(x: Tensor, labels: Tensor, dst: Tensor, row = 0): Step[] {
     return [copyColumns(this.ctx, x, dst, { row }), oneHot(this.ctx, labels, dst, { classes: this.classes, column: x.cols, row, hot: this.config.conditional?.labelScale })];
@@ -394,18 +408,22 @@ export class GanTrainer {
   /**
    * D's loss gradient (into ws's last delta) against `targets` and metrics for a batch whose
    * rows are told real (1) from fake (0) by `labels` (the targets differ from the labels only
-   * under label smoothing; the metrics stay the plain loss and the plain means of D).
+   * under label smoothing; the metrics stay the plain loss and the plain means of D). The
+   * metrics read the first `scoredRows` rows (default all): the matching-aware D's mismatched
+   * rows, which follow the real and fake halves, are trained on but not scored.
    */
-  private recordDLoss(ws: MlpWorkspace, labels: Tensor, targets = labels): Step[] {
+  private recordDLoss(ws: MlpWorkspace, labels: Tensor, targets = labels, scoredRows = ws.rows): Step[] {
     const out = ws.outputs[ws.outputs.length - 1];
     const delta = ws.deltas[ws.deltas.length - 1];
-    // BCE: mean over the real rows plus mean over the fake rows (the minibatch holds both);
-    // MSE: DeepLearnToolbox's mean over the minibatch's rows.
+    // BCE: mean over the real rows plus mean over the fake rows (the minibatch holds both, and
+    // with a matching-aware D a third block of mismatched rows of the same size, whose mean
+    // adds on); MSE: DeepLearnToolbox's mean over the minibatch's rows.
     const bce = this.config.loss === 'bce';
-    const scale = bce && this.config.schedule.kind === 'alternating' ? 2 / ws.rows : 1 / ws.rows;
+    const scale = bce && this.config.schedule.kind === 'alternating' ? 2 / scoredRows : 1 / ws.rows;
+    const scored = scoredRows === ws.rows ? [out, labels] : [out.rowsView(0, scoredRows), labels.rowsView(0, scoredRows)];
     return [
       bce ? bceWithLogitsGrad(this.ctx, out, targets, delta, { scale }) : mseSigmoidGrad(this.ctx, out, targets, delta, { scale }),
-      accumulateMetrics(this.ctx, out, labels, this.metrics, { output: bce ? 'logits' : 'probabilities', update: 'D', scale }),
+      accumulateMetrics(this.ctx, scored[0], scored[1], this.metrics, { output: bce ? 'logits' : 'probabilities', update: 'D', scale }),
     ];
   }
 
@@ -466,12 +484,14 @@ export class GanTrainer {
     const dim = this.source.dim;
     const nz = this.config.noise.dim;
     const c = this.classes;
-    const labelsD = this.pool.from(Float32Array.from({ length: 2 * b }, (_, i) => (i < b ? 1 : 0)), [2 * b, 1], 'D labels');
-    const targetsD = this.smoothed ? this.pool.from(Float32Array.from({ length: 2 * b }, (_, i) => (i < b ? this.realLabel : 0)), [2 * b, 1], 'D targets') : labelsD;
+    // D's batch: b real rows, b fake rows and, for a matching-aware D, b real rows with wrong labels.
+    const dRows = (this.mismatch ? 3 : 2) * b;
+    const labelsD = this.pool.from(Float32Array.from({ length: dRows }, (_, i) => (i < b ? 1 : 0)), [dRows, 1], 'D labels');
+    const targetsD = this.smoothed ? this.pool.from(Float32Array.from({ length: dRows }, (_, i) => (i < b ? this.realLabel : 0)), [dRows, 1], 'D targets') : labelsD;
     const ones = this.constant(b, 1, 'ones');
     const zeros = this.constant(b, 0, 'zeros');
     const gws = this.G.workspace(b, 'G');
-    const dwsD = this.D.workspace(2 * b, 'D[real+fake]');
+    const dwsD = this.D.workspace(dRows, this.mismatch ? 'D[real+fake+mismatched]' : 'D[real+fake]');
     const dwsG = this.D.workspace(b, 'D[fake]');
     const fake = gws.outputs[gws.outputs.length - 1];
     // The conditional GAN assembles [z | one-hot] for G and [x | one-hot] for D from parts.
@@ -480,7 +500,7 @@ export class GanTrainer {
     const d: Step[] = [];
     for (let j = 1; j <= k; j++) {
       // Each update draws into its own buffers, so all of an iteration's draws can be inspected.
-      const xD = this.drawBuffer(`D${j}.x`, [2 * b, dim + c]);
+      const xD = this.drawBuffer(`D${j}.x`, [dRows, dim + c]);
       const z = this.drawBuffer(`D${j}.z`, [b, nz]);
       if (!c) {
         this.recordReal(xD.rowsView(0, b), d);
@@ -502,10 +522,14 @@ export class GanTrainer {
           ...this.recordConditioned(real!, realLabels, xD),
           ...this.recordConditioned(fake, fakeLabels, xD, b),
         );
+        if (this.mismatch) {
+          const wrong = this.drawBuffer(`D${j}.mismatched labels`, [b], 'u32');
+          d.push(...this.recordOtherLabels(realLabels, this.drawBuffer(`D${j}.label shifts`, [b], 'u32'), wrong), ...this.recordConditioned(real!, wrong, xD, 2 * b));
+        }
       }
       d.push(
         ...this.D.forward(dwsD, xD, { logits: this.logitsOut }),
-        ...this.recordDLoss(dwsD, labelsD, targetsD),
+        ...this.recordDLoss(dwsD, labelsD, targetsD, 2 * b),
         ...this.D.backward(dwsD, xD, { paramGrads: true }),
         ...this.optD.recordUpdate(),
       );
