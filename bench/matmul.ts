@@ -8,8 +8,10 @@ import { benchSubset } from './configs.ts';
 import { benchMatmul, matmulRowMatches, matmulRows, tuneMatmul } from './matmul-rows.ts';
 import { fileStore, gitCommit, NODE_PLATFORM, openBenchGpu, TUNING_FILE, TUNING_FILE_NAME, writeResults } from './node.ts';
 
-const USAGE = `usage: npm run bench:matmul -- [--quick] [--filter TEXT] [--retune] [--tfjs]
+const USAGE = `usage: npm run bench:matmul -- [--quick] [--sizes LIST] [--filter TEXT] [--retune] [--tfjs]
   --quick          fewer shapes and shorter timing
+  --sizes LIST     the square sizes, comma-separated (default 256,512,1024,2048; --quick 256,1024),
+                   e.g. 1024,4096 on a GPU
   --filter TEXT    only rows whose label or configs contain TEXT (e.g. 1024, "A·Bᵀ", 100x784, seed;
                    alternatives separated by |)
   --retune         re-measure the strategy choice instead of reading the stored one
@@ -19,6 +21,7 @@ async function main(): Promise<number> {
   const values = parseFlags(
     {
       quick: { type: 'boolean', default: false },
+      sizes: { type: 'string' },
       filter: { type: 'string' },
       retune: { type: 'boolean', default: false },
       tfjs: { type: 'boolean', default: false },
@@ -27,6 +30,11 @@ async function main(): Promise<number> {
   );
   if (typeof values === 'number') return values;
   const subset = benchSubset(values.quick ? 'quick' : 'full');
+  if (values.sizes !== undefined) {
+    const sizes = values.sizes.split(',').map(Number);
+    if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 1)) return exitWithUsage(`--sizes takes positive integers separated by commas, got '${values.sizes}'`, USAGE);
+    subset.squares = sizes;
+  }
   if (!matmulRows(subset).some((r) => matmulRowMatches(r, values.filter))) {
     return exitWithUsage(`no row matches --filter '${values.filter}'`, USAGE);
   }
