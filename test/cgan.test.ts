@@ -1,10 +1,9 @@
 // The cgan preset does what it is for: a sample's digit is the one asked for. The engine's own
 // classifier (97.7% on real test digits) reads 500 samples per requested digit; it must find the
-// requested digit in at least 90% of all 5,000, and in at least 60% for every single digit, six
-// times chance. At the preset's 4,000 iterations it measured 93.2% overall and per digit 0: 100,
-// 1: 99, 2: 98, 3: 98, 4: 94, 5: 82, 6: 99, 7: 93, 8: 91, 9: 78 (%): digits 5 and 9 stay below
-// 90%, still rising with training (8,000 iterations at label scale 1 reached 83% for 5 and 91%
-// for 9; docs/presets.md). A generator that ignores its label scores about 10% per digit.
+// requested digit in at least 90% of the samples of every digit. At the preset's 4,000
+// iterations it measured 0: 100, 1: 100, 2: 100, 3: 99, 4: 100, 5: 98, 6: 100, 7: 100, 8: 98,
+// 9: 99 (%). Without the matching-aware D the same nets stayed at 78-83% for 5 and 9
+// (docs/presets.md). A generator that ignores its label scores about 10% per digit.
 //
 // Training the preset takes minutes on a software adapter, so the trained generator is cached
 // like the classifier (node_modules/.cache/webgpu-gan/, or $WEBGPU_GAN_CACHE), named by a hash of
@@ -23,6 +22,7 @@ import { CHECKPOINT_FORMAT, readCheckpoint, saveCheckpoint, type CheckpointConte
 import { preset } from '../src/gan/presets.ts';
 import { Sampler } from '../src/gan/sampler.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
+import { download, downloadU32 } from '../src/tensor/tensor.ts';
 import { useGpu } from './gpu.ts';
 
 const gpu = useGpu();
@@ -35,9 +35,36 @@ afterAll(() => {
   loaded?.classifier.destroy();
 });
 
+test("matching-aware D: its batch is [real | label], [fake | label], [the same real | another label]", async () => {
+  const b = 8;
+  const base = preset('cgan');
+  const config = { ...base, batch: b, iterations: 2, conditional: { ...base.conditional!, mismatch: true } };
+  const trainer = await GanTrainer.create(gpu.ctx, config, { mnist });
+  const last = (await trainer.run(2))!;
+  const draw = async (name: string) => Array.from(await download(gpu.ctx, trainer.draws.get(name)!));
+  const labels = async (name: string) => Array.from(await downloadU32(gpu.ctx, trainer.draws.get(name)!));
+  const [x, real, wrong, shifts] = [await draw('D1.x'), await labels('D1.real labels'), await labels('D1.mismatched labels'), await labels('D1.label shifts')];
+  trainer.destroy();
+  const cols = 794;
+  const hot = config.conditional.labelScale!;
+  expect(x.length).toBe(3 * b * cols);
+  for (let i = 0; i < b; i++) {
+    expect(wrong[i], `row ${i}`).not.toBe(real[i]);
+    expect(wrong[i]).toBe((real[i] + 1 + (shifts[i] % 9)) % 10);
+    const realRow = x.slice(i * cols, (i + 1) * cols);
+    const mismatched = x.slice((2 * b + i) * cols, (2 * b + i + 1) * cols);
+    expect(mismatched.slice(0, 784)).toEqual(realRow.slice(0, 784));
+    expect(realRow.slice(784)).toEqual(Array.from({ length: 10 }, (_, c) => (c === real[i] ? hot : 0)));
+    expect(mismatched.slice(784)).toEqual(Array.from({ length: 10 }, (_, c) => (c === wrong[i] ? hot : 0)));
+  }
+  // The metrics score the real and fake rows only: D's means stay probabilities of those halves.
+  for (const v of [last.dLoss, last.gLoss, last.dReal, last.dFake]) expect(Number.isFinite(v)).toBe(true);
+  expect(last.dReal).toBeGreaterThan(0);
+  expect(last.dReal).toBeLessThan(1);
+});
+
 const SAMPLES_PER_DIGIT = 500;
-const REQUIRED_OVERALL = 0.9;
-const REQUIRED_PER_DIGIT = 0.6;
+const REQUIRED_PER_DIGIT = 0.9;
 
 /** The trained cgan checkpoint for the preset as it is now: from the cache, or trained and cached. */
 async function cganCheckpoint(): Promise<{ ckpt: CheckpointContents; how: string }> {
@@ -64,7 +91,7 @@ async function cganCheckpoint(): Promise<{ ckpt: CheckpointContents; how: string
   return { ckpt: readCheckpoint(bytes, path), how: `no cached generator: trained the cgan preset (${config.iterations} iterations) in ${seconds.toFixed(0)} s and cached it at ${path}` };
 }
 
-test('cgan: the classifier recognises the requested digit in >= 90% of samples, and >= 60% for every digit', async () => {
+test('cgan: the classifier recognises the requested digit in >= 90% of the samples of every digit', async () => {
   const { ckpt, how } = await cganCheckpoint();
   console.log(`cgan: ${how}`);
   loaded = await loadOrTrainClassifier(gpu.ctx, mnist, { log: (line) => console.log(line) });
@@ -80,6 +107,5 @@ test('cgan: the classifier recognises the requested digit in >= 90% of samples, 
   console.log(`cgan: requested digit recognised in ${accuracy.map((a, d) => `${d}: ${(100 * a).toFixed(1)}%`).join(', ')}`);
   const overall = accuracy.reduce((a, b) => a + b, 0) / accuracy.length;
   console.log(`cgan: overall ${(100 * overall).toFixed(1)}%`);
-  expect(overall).toBeGreaterThanOrEqual(REQUIRED_OVERALL);
   accuracy.forEach((a, digit) => expect(a, `digit ${digit}`).toBeGreaterThanOrEqual(REQUIRED_PER_DIGIT));
 }, 1_800_000);
