@@ -151,9 +151,12 @@ export function matmulShapesOf(config: GanConfig): ShapeUse[] {
       ...mlpProducts('D', D, b, { forward: false, paramGrads: false, backward: true, inputColumns: dataColumns }).filter((u) => u.role.includes('dInput')),
     ];
   }
+  // D's batch: real and fake rows (and mismatched ones for a matching-aware D), `pack` rows per input.
+  const pack = config.pack ?? 1;
+  const dRows = ((config.conditional?.mismatch ? 3 : 2) * b) / pack;
   return [
     ...mlpProducts('G', G, b, { forward: true, paramGrads: true, backward: true }),
-    ...mlpProducts('D', D, 2 * b, { forward: true, paramGrads: true, backward: true }),
-    ...mlpProducts('D', D, b, { forward: true, paramGrads: false, backward: true, inputColumns: dataColumns }),
+    ...mlpProducts('D', D, dRows, { forward: true, paramGrads: true, backward: true }),
+    ...mlpProducts('D', D, b / pack, { forward: true, paramGrads: false, backward: true, inputColumns: dataColumns }),
   ];
 }

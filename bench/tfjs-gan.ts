@@ -233,9 +233,15 @@ export class TfjsGan {
     return this.optD.minimize(() => this.dLoss(this.D.forward(x, this.logits), y), true, this.D.variables)!;
   }
 
+  /** D's input for rows x: with PacGAN packing, `pack` rows side by side (a reshape, as in the engine). */
+  private packed(x: tf.Tensor2D): tf.Tensor2D {
+    const p = this.config.pack ?? 1;
+    return p === 1 ? x : x.reshape([x.shape[0] / p, x.shape[1] * p]);
+  }
+
   /** One G update from G inputs z (with the labels the fake rows carry into D); D is frozen. */
   private gUpdate(z: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Scalar {
-    return this.optG.minimize(() => this.gLoss(this.D.forward(this.withLabels(this.G.forward(z), labels), this.logits)), true, this.G.variables)!;
+    return this.optG.minimize(() => this.gLoss(this.D.forward(this.packed(this.withLabels(this.G.forward(z), labels)), this.logits)), true, this.G.variables)!;
   }
 
   /** The matching-aware D's wrong labels: each real label moved to one of the other classes. */
@@ -249,7 +255,8 @@ export class TfjsGan {
     const b = this.config.batch;
     // A matching-aware D also sees the real rows with wrong labels, told fake (as the engine does).
     const mismatch = this.classes > 0 && this.config.conditional?.mismatch === true;
-    const targets = tf.concat2d([tf.fill([b, 1], this.config.realLabel ?? 1), tf.zeros([mismatch ? 2 * b : b, 1])], 0);
+    const n = b / (this.config.pack ?? 1);
+    const targets = tf.concat2d([tf.fill([n, 1], this.config.realLabel ?? 1), tf.zeros([mismatch ? 2 * n : n, 1])], 0);
     let dLoss: tf.Scalar = tf.scalar(0);
     for (let j = 0; j < this.config.k; j++) {
       const real = this.realBatch(b);
@@ -257,7 +264,7 @@ export class TfjsGan {
       const fake = this.G.forward(this.withLabels(this.noise(b), labels));
       const parts = [this.withLabels(real.x, real.labels), this.withLabels(fake, labels)];
       if (mismatch) parts.push(this.withLabels(real.x, this.otherLabels(real.labels!)));
-      dLoss = this.dUpdate(tf.concat2d(parts, 0), targets);
+      dLoss = this.dUpdate(this.packed(tf.concat2d(parts, 0)), targets);
     }
     const labels = this.fakeLabels(b);
     const gLoss = this.gUpdate(this.withLabels(this.noise(b), labels), labels);

@@ -122,6 +122,37 @@ describe('whole iterations match the float64 reference', () => {
     trainer.destroy();
   });
 
+  // PacGAN packing reads D's batch as [rows / pack, dim * pack]: the reference does the same
+  // by counting rows, so a wrong reshape, row count, target or loss scale shows as a step-size
+  // error (1e-3 with Adam) against the same bounds as above.
+  test.each([
+    ['small MNIST-style net, pack 2', 2],
+    ['toy-1d, pack 4, label smoothing', 4],
+  ] as const)('PacGAN: %s, 4 iterations', async (name, pack) => {
+    const mnistStyle = name.startsWith('small');
+    const base = mnistStyle ? preset('mnist') : preset('toy-1d');
+    const dim = mnistStyle ? 784 : 1;
+    const config: GanConfig = mnistStyle
+      ? {
+          ...base,
+          generator: { input: 16, layers: [{ units: 64, activation: 'leaky_relu' }, { units: 784, activation: 'sigmoid' }], init: 'pytorch' },
+          discriminator: { input: dim * pack, layers: [{ units: 64, activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'pytorch' },
+          noise: { dim: 16, distribution: 'normal' },
+          optimizerG: base.optimizerD,
+          batch: 32,
+          pack,
+        }
+      : { ...base, discriminator: { ...base.discriminator, input: dim * pack }, batch: 16, realLabel: 0.8, pack };
+    const { trainer, ref } = await runAgainstReference(config, 4);
+    expect(trainer.D.params.weights[0].shape[0]).toBe(dim * pack);
+    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
+    console.log(`${name}: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
+
   // One-sided label smoothing changes D's targets for real rows only, in both schedules. The
   // bounds are the Adam test's: a target of 1 where 0.8 was meant moves D's gradient on every
   // real row by 0.2 / b, and its first Adam step by up to D's lr = 2e-3, 1000x the bound.

@@ -69,6 +69,15 @@ export interface GanConfig {
    * becoming so confident that G's gradient vanishes. Fake rows keep target 0.
    */
   realLabel?: number;
+  /**
+   * PacGAN packing (Lin et al. 2018; default 1): D judges `pack` samples of one kind at once,
+   * its input being `pack` real rows, or `pack` generated rows, side by side (discriminator.input
+   * = data dimension x pack). A batch of b rows is b / pack packed rows: the same memory read
+   * with another shape, so packing costs no copies and the same products. D then sees the
+   * spread of a few samples together, which penalises a generator that repeats itself.
+   * Unconditional alternating schedule only; batch must be a multiple of it.
+   */
+  pack?: number;
 }
 
 export function validateConfig(c: GanConfig): void {
@@ -104,11 +113,19 @@ export function validateConfig(c: GanConfig): void {
     if (c.schedule.kind !== 'alternating') throw bad('a conditional GAN uses the alternating schedule');
     if (classes !== 10) throw bad(`MNIST has 10 classes, conditional.classes is ${classes}`);
   }
+  const pack = c.pack ?? 1;
+  if (c.pack !== undefined) {
+    positiveInt('pack', c.pack);
+    if (pack > 1 && c.conditional) throw bad('pack > 1 is for an unconditional GAN');
+    if (pack > 1 && c.schedule.kind !== 'alternating') throw bad('pack > 1 uses the alternating schedule');
+    if (c.batch % pack) throw bad(`batch ${c.batch} must be a multiple of pack ${pack}`);
+  }
   const plus = classes ? ` + ${classes} classes` : '';
   if (c.generator.input !== c.noise.dim + classes) throw bad(`generator input ${c.generator.input} != noise.dim ${c.noise.dim}${plus}`);
   const gOut = c.generator.layers[c.generator.layers.length - 1].units;
   if (gOut !== dim) throw bad(`generator output ${gOut} != data dimension ${dim}`);
-  if (c.discriminator.input !== dim + classes) throw bad(`discriminator input ${c.discriminator.input} != data dimension ${dim}${plus}`);
+  const packed = pack > 1 ? ` x pack ${pack}` : '';
+  if (c.discriminator.input !== dim * pack + classes) throw bad(`discriminator input ${c.discriminator.input} != data dimension ${dim}${packed}${plus}`);
   const dOut = c.discriminator.layers[c.discriminator.layers.length - 1];
   if (dOut.units !== 1) throw bad(`discriminator must end in 1 unit, got ${dOut.units}`);
   if (dOut.activation !== 'sigmoid') throw bad(`discriminator output activation must be sigmoid (D(x) is a probability), got ${dOut.activation}`);

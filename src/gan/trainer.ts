@@ -383,6 +383,17 @@ export class GanTrainer {
     ];
   }
 
+  /** PacGAN's pack: how many rows of one kind D judges together (1 when not packed). */
+  private get pack(): number {
+    return this.config.pack ?? 1;
+  }
+
+  /** `x` [rows, dim] as D's packed input [rows / pack, dim * pack]: the same memory. */
+  private packed(x: Tensor): Tensor {
+    const p = this.pack;
+    return p === 1 ? x : x.reshape([x.rows / p, x.cols * p], `${x.label} packed by ${p}`);
+  }
+
   private get mismatch(): boolean {
     return this.classes > 0 && this.config.conditional?.mismatch === true;
   }
@@ -455,7 +466,7 @@ export class GanTrainer {
    */
   private recordGUpdate(z: Tensor, gws: MlpWorkspace, dws: MlpWorkspace, ones: Tensor, zeros: Tensor, condition?: { labels: Tensor; dInput: Tensor }): Step[] {
     const fake = gws.outputs[gws.outputs.length - 1];
-    const dInput = condition?.dInput ?? fake;
+    const dInput = condition?.dInput ?? this.packed(fake);
     return [
       ...this.G.forward(gws, z),
       ...(condition ? this.recordConditioned(fake, condition.labels, condition.dInput) : []),
@@ -464,8 +475,8 @@ export class GanTrainer {
       ...this.D.backward(dws, dInput, {
         paramGrads: false,
         inputGrad: {
-          tensor: gws.deltas[gws.deltas.length - 1],
-          gradOf: { output: fake, activation: this.G.outputActivation, leak: this.config.generator.leak },
+          tensor: this.packed(gws.deltas[gws.deltas.length - 1]),
+          gradOf: { output: this.packed(fake), activation: this.G.outputActivation, leak: this.config.generator.leak },
           columns: condition ? fake.cols : undefined,
         },
       }),
@@ -484,15 +495,18 @@ export class GanTrainer {
     const dim = this.source.dim;
     const nz = this.config.noise.dim;
     const c = this.classes;
-    // D's batch: b real rows, b fake rows and, for a matching-aware D, b real rows with wrong labels.
+    // D's batch: b real rows, b fake rows and, for a matching-aware D, b real rows with wrong
+    // labels; packed, D judges them `pack` rows at a time, so it scores dRows / pack inputs.
     const dRows = (this.mismatch ? 3 : 2) * b;
-    const labelsD = this.pool.from(Float32Array.from({ length: dRows }, (_, i) => (i < b ? 1 : 0)), [dRows, 1], 'D labels');
-    const targetsD = this.smoothed ? this.pool.from(Float32Array.from({ length: dRows }, (_, i) => (i < b ? this.realLabel : 0)), [dRows, 1], 'D targets') : labelsD;
-    const ones = this.constant(b, 1, 'ones');
-    const zeros = this.constant(b, 0, 'zeros');
+    const p = this.pack;
+    const [scored, realScored] = [dRows / p, b / p];
+    const labelsD = this.pool.from(Float32Array.from({ length: scored }, (_, i) => (i < realScored ? 1 : 0)), [scored, 1], 'D labels');
+    const targetsD = this.smoothed ? this.pool.from(Float32Array.from({ length: scored }, (_, i) => (i < realScored ? this.realLabel : 0)), [scored, 1], 'D targets') : labelsD;
+    const ones = this.constant(b / p, 1, 'ones');
+    const zeros = this.constant(b / p, 0, 'zeros');
     const gws = this.G.workspace(b, 'G');
-    const dwsD = this.D.workspace(dRows, this.mismatch ? 'D[real+fake+mismatched]' : 'D[real+fake]');
-    const dwsG = this.D.workspace(b, 'D[fake]');
+    const dwsD = this.D.workspace(scored, this.mismatch ? 'D[real+fake+mismatched]' : 'D[real+fake]');
+    const dwsG = this.D.workspace(b / p, 'D[fake]');
     const fake = gws.outputs[gws.outputs.length - 1];
     // The conditional GAN assembles [z | one-hot] for G and [x | one-hot] for D from parts.
     const gInput = c ? this.pool.acquire([b, nz + c], 'f32', 'G input') : null;
@@ -527,10 +541,11 @@ export class GanTrainer {
           d.push(...this.recordOtherLabels(realLabels, this.drawBuffer(`D${j}.label shifts`, [b], 'u32'), wrong), ...this.recordConditioned(real!, wrong, xD, 2 * b));
         }
       }
+      const xPacked = this.packed(xD);
       d.push(
-        ...this.D.forward(dwsD, xD, { logits: this.logitsOut }),
-        ...this.recordDLoss(dwsD, labelsD, targetsD, 2 * b),
-        ...this.D.backward(dwsD, xD, { paramGrads: true }),
+        ...this.D.forward(dwsD, xPacked, { logits: this.logitsOut }),
+        ...this.recordDLoss(dwsD, labelsD, targetsD, (2 * b) / p),
+        ...this.D.backward(dwsD, xPacked, { paramGrads: true }),
         ...this.optD.recordUpdate(),
       );
     }

@@ -69,15 +69,17 @@ function dUpdate(s: RefGan, config: GanConfig, x: Float64Array, labels: ArrayLik
   applyUpdate(s.D, s.optD, grads);
 }
 
-/** One G update on noise z [m, nz], D frozen. */
+/** One G update on noise z [m, nz], D frozen; D judges the m fake rows `pack` at a time. */
 function gUpdate(s: RefGan, config: GanConfig, z: Float64Array, m: number): void {
   const gOut = refForward(s.G, z, m);
   const fake = last(gOut);
-  const dOut = refForward(s.D, fake, m, config.loss === 'bce');
+  // Packed, the same row-major data is m / pack rows of pack samples side by side.
+  const dm = m / (config.pack ?? 1);
+  const dOut = refForward(s.D, fake, dm, config.loss === 'bce');
   const minimax = config.loss === 'bce' && config.gLoss === 'minimax';
-  const labels = new Array<number>(m).fill(minimax ? 0 : 1);
-  const delta = dLossDelta(config, last(dOut), labels, (minimax ? -1 : 1) / m);
-  const dFake = refBackward(s.D, fake, m, dOut, delta).input;
+  const labels = new Array<number>(dm).fill(minimax ? 0 : 1);
+  const delta = dLossDelta(config, last(dOut), labels, (minimax ? -1 : 1) / dm);
+  const dFake = refBackward(s.D, fake, dm, dOut, delta).input;
   const gAct = last(s.G.layers).activation;
   const gDelta = dFake.map((g, i) => g * activationGrad(fake[i], gAct, s.G.leak));
   applyUpdate(s.G, s.optG, refBackward(s.G, z, m, gOut, gDelta));
@@ -96,9 +98,11 @@ function rows(src: ArrayLike<number>, dim: number, indices: ArrayLike<number>, f
 export function refAlternatingIteration(s: RefGan, config: GanConfig, draws: { realRows: Float64Array[]; zD: Float64Array[]; zG: Float64Array }): void {
   const b = config.batch;
   const real = config.realLabel ?? 1;
-  const labels = Array.from({ length: 2 * b }, (_, i) => (i < b ? real : 0));
-  // BCE: mean over the real rows plus mean over the fake rows; MSE: mean over all 2b rows.
-  const scale = config.loss === 'bce' ? 1 / b : 1 / (2 * b);
+  // Packed, D scores b / pack real and b / pack fake inputs of pack rows each.
+  const n = b / (config.pack ?? 1);
+  const labels = Array.from({ length: 2 * n }, (_, i) => (i < n ? real : 0));
+  // BCE: mean over the real inputs plus mean over the fake inputs; MSE: mean over all of them.
+  const scale = config.loss === 'bce' ? 1 / n : 1 / (2 * n);
   for (let j = 0; j < config.k; j++) {
     const fake = last(refForward(s.G, draws.zD[j], b));
     const x = new Float64Array(2 * b * fake.length / b);

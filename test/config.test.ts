@@ -1,0 +1,50 @@
+// Config validation: a bad combination is a ShapeError naming the field before any GPU work.
+
+import { describe, expect, test } from 'vitest';
+import { validateConfig, type GanConfig } from '../src/gan/config.ts';
+import { ShapeError } from '../src/gpu/errors.ts';
+import { preset } from '../src/gan/presets.ts';
+
+function expectInvalid(config: GanConfig, ...fragments: string[]): void {
+  let error: unknown;
+  try {
+    validateConfig(config);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ShapeError);
+  for (const f of fragments) expect((error as Error).message).toContain(f);
+}
+
+const packed = (pack: number, batch = 64): GanConfig => {
+  const c = preset('mnist');
+  return { ...c, batch, pack, discriminator: { ...c.discriminator, input: 784 * pack } };
+};
+
+describe('PacGAN pack', () => {
+  test('a packed mnist config is valid, and pack 1 is the plain GAN', () => {
+    expect(() => validateConfig(packed(2))).not.toThrow();
+    expect(() => validateConfig(packed(1))).not.toThrow();
+  });
+  test("D's input must be the data dimension times pack", () => {
+    expectInvalid({ ...packed(2), discriminator: preset('mnist').discriminator }, 'discriminator input 784 != data dimension 784 x pack 2');
+  });
+  test('batch must be a multiple of pack; pack a positive integer', () => {
+    expectInvalid(packed(3, 64), 'batch 64 must be a multiple of pack 3');
+    expectInvalid({ ...packed(1), pack: 0 }, 'pack must be a positive integer, got 0');
+    expectInvalid({ ...packed(2), pack: 1.5 }, 'pack must be a positive integer, got 1.5');
+  });
+  test('not with the epoch schedule or a conditional GAN', () => {
+    const seed = preset('seed');
+    expectInvalid({ ...seed, pack: 2, discriminator: { ...seed.discriminator, input: 1568 } }, 'pack > 1 uses the alternating schedule');
+    const cgan = preset('cgan');
+    expectInvalid({ ...cgan, pack: 2, discriminator: { ...cgan.discriminator, input: 1578 } }, 'pack > 1 is for an unconditional GAN');
+  });
+});
+
+describe('conditional.mismatch', () => {
+  test('must be a boolean', () => {
+    const cgan = preset('cgan');
+    expectInvalid({ ...cgan, conditional: { ...cgan.conditional!, mismatch: 'yes' as unknown as boolean } }, 'conditional.mismatch must be true or false');
+  });
+});
