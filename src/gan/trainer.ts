@@ -496,16 +496,16 @@ export class GanTrainer {
     const nz = this.config.noise.dim;
     const c = this.classes;
     // D's batch: b real rows, b fake rows and, for a matching-aware D, b real rows with wrong
-    // labels; packed, D judges them `pack` rows at a time, so it scores dRows / pack inputs.
+    // labels; packed, D judges them `pack` rows at a time: dRows / pack inputs.
     const dRows = (this.mismatch ? 3 : 2) * b;
     const p = this.pack;
-    const [scored, realScored] = [dRows / p, b / p];
-    const labelsD = this.pool.from(Float32Array.from({ length: scored }, (_, i) => (i < realScored ? 1 : 0)), [scored, 1], 'D labels');
-    const targetsD = this.smoothed ? this.pool.from(Float32Array.from({ length: scored }, (_, i) => (i < realScored ? this.realLabel : 0)), [scored, 1], 'D targets') : labelsD;
+    const [inputs, realInputs] = [dRows / p, b / p];
+    const labelsD = this.pool.from(Float32Array.from({ length: inputs }, (_, i) => (i < realInputs ? 1 : 0)), [inputs, 1], 'D labels');
+    const targetsD = this.smoothed ? this.pool.from(Float32Array.from({ length: inputs }, (_, i) => (i < realInputs ? this.realLabel : 0)), [inputs, 1], 'D targets') : labelsD;
     const ones = this.constant(b / p, 1, 'ones');
     const zeros = this.constant(b / p, 0, 'zeros');
     const gws = this.G.workspace(b, 'G');
-    const dwsD = this.D.workspace(scored, this.mismatch ? 'D[real+fake+mismatched]' : 'D[real+fake]');
+    const dwsD = this.D.workspace(inputs, this.mismatch ? 'D[real+fake+mismatched]' : 'D[real+fake]');
     const dwsG = this.D.workspace(b / p, 'D[fake]');
     const fake = gws.outputs[gws.outputs.length - 1];
     // The conditional GAN assembles [z | one-hot] for G and [x | one-hot] for D from parts.
