@@ -4,7 +4,23 @@
 import type { GanConfig } from '../src/gan/config.ts';
 import { PRESET_NAMES, preset } from '../src/gan/presets.ts';
 import type { MatmulShape } from '../src/kernels/matmul.ts';
-import type { MlpSpec } from '../src/nn/mlp.ts';
+import type { Activation } from '../src/kernels/common.ts';
+import { planNetwork, type NetworkSpec } from '../src/nn/network.ts';
+
+/** A multilayer perceptron as sizes and activations: what the MLP benchmark paths take. */
+export interface DenseNet {
+  input: number;
+  layers: { units: number; activation: Activation }[];
+  leak?: number;
+}
+
+/** A network of dense layers as a DenseNet; other layer kinds are refused. */
+export function denseNet(name: string, spec: NetworkSpec): DenseNet {
+  const plan = planNetwork(name, spec);
+  const other = plan.running.find((l) => l.kind !== 'dense');
+  if (other) throw new Error(`${name}: the MLP benchmark takes dense layers only, not ${other.kind}`);
+  return { input: plan.input[0], layers: plan.running.map((l) => ({ units: l.plan.output[0], activation: l.plan.activation })), leak: spec.leak };
+}
 
 /**
  * The seed experiment's networks (G 100->784, D 784->100->1, sigmoid, MSE, SGD) trained the
@@ -123,7 +139,7 @@ export interface ShapeUse {
  * gradients (Aᵀ·B), deltas through each layer (A·Bᵀ), and the input gradient when asked
  * (`inputColumns`: the input columns it covers).
  */
-function mlpProducts(name: string, spec: MlpSpec, rows: number, pass: { forward: boolean; paramGrads: boolean; backward: boolean; inputColumns?: number }): ShapeUse[] {
+function mlpProducts(name: string, spec: DenseNet, rows: number, pass: { forward: boolean; paramGrads: boolean; backward: boolean; inputColumns?: number }): ShapeUse[] {
   const out: ShapeUse[] = [];
   const sizes = [spec.input, ...spec.layers.map((l) => l.units)];
   spec.layers.forEach((_, l) => {
@@ -140,8 +156,8 @@ function mlpProducts(name: string, spec: MlpSpec, rows: number, pass: { forward:
 /** The matrix products of one training iteration of `config` (each distinct use once). */
 export function matmulShapesOf(config: GanConfig): ShapeUse[] {
   const b = config.batch;
-  const G = config.generator;
-  const D = config.discriminator;
+  const G = denseNet('generator', config.generator);
+  const D = denseNet('discriminator', config.discriminator);
   const dataColumns = D.input - (config.conditional?.classes ?? 0);
   if (config.schedule.kind === 'epoch') {
     return [

@@ -13,7 +13,8 @@ import type { MnistSplit } from '../src/data/mnist.ts';
 import { MIXTURES } from '../src/data/toy.ts';
 import type { GanConfig } from '../src/gan/config.ts';
 import { DEFAULT_LEAK, type Activation } from '../src/kernels/common.ts';
-import type { MlpSpec } from '../src/nn/mlp.ts';
+import type { NetworkSpec } from '../src/nn/network.ts';
+import { denseNet, type DenseNet } from './configs.ts';
 import type { OptimizerSpec } from '../src/nn/optimizer.ts';
 
 /** Rows kept resident for gathering real batches (and noise-bank rows). */
@@ -22,10 +23,10 @@ const RESIDENT_ROWS = 10_000;
 class TfjsMlp {
   readonly weights: tf.Variable[];
   readonly biases: tf.Variable[];
-  private readonly spec: MlpSpec;
+  private readonly spec: DenseNet;
 
-  constructor(spec: MlpSpec, name: string) {
-    this.spec = spec;
+  constructor(network: NetworkSpec, name: string) {
+    const spec = (this.spec = denseNet(name, network));
     let fanIn = spec.input;
     this.weights = [];
     this.biases = [];

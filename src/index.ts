@@ -10,7 +10,11 @@ export { validateConfig, type GanConfig, type NoiseSpec, type Schedule } from '.
 export { readCheckpoint, restoreCheckpoint, saveCheckpoint, trainerFromCheckpoint, type CheckpointContents } from './gan/checkpoint.ts';
 export { Sampler } from './gan/sampler.ts';
 export type { Metrics } from './kernels/metrics.ts';
-export type { MlpSpec, LayerSpec, InitScheme } from './nn/mlp.ts';
+export { Network, describeNetwork, planNetwork, type NetworkSpec, type NetworkWorkspace } from './nn/network.ts';
+export type { LayerSpec, DenseSpec, Conv2dSpec, ConvTranspose2dSpec, BatchNormSpec, ActivationSpec, ReshapeSpec, SampleShape, LayerKind, Layer } from './nn/layer.ts';
+export { LAYER_KINDS } from './nn/layers/index.ts';
+export type { InitScheme } from './nn/init.ts';
+export { createLoss, LOSSES, LOSS_NAMES, type GanLoss } from './loss/index.ts';
 export type { OptimizerSpec } from './nn/optimizer.ts';
 export type { Activation } from './kernels/common.ts';
 export { parseMnist, MNIST_FILES, type Mnist, type MnistSplit } from './data/mnist.ts';

@@ -8,11 +8,14 @@ import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
-import type { Mlp } from '../src/nn/mlp.ts';
+import type { Network } from '../src/nn/network.ts';
+import type { RefNet } from '../src/reference/network.ts';
 import { refAlternatingIteration, refEpochIteration, refOptimizer, type RefGan } from '../src/reference/gan.ts';
-import type { RefMlp } from '../src/reference/mlp.ts';
 import { download, downloadU32 } from '../src/tensor/tensor.ts';
+import { refNetOf, worstRatio as ratioOf } from './ref-net.ts';
 import { openTestContext } from './gpu.ts';
+
+const worstRatio = (net: Network, ref: RefNet, abs: number, rel: number) => ratioOf(ctx, net, ref, abs, rel);
 
 let ctx: GpuContext;
 let mnist: Mnist;
@@ -24,44 +27,16 @@ afterAll(async () => {
   await ctx?.destroy();
 });
 
-async function refNet(net: Mlp): Promise<RefMlp> {
-  const layers = await Promise.all(
-    net.spec.layers.map(async (l, i) => ({
-      w: Float64Array.from(await download(ctx, net.params.weights[i])),
-      b: Float64Array.from(await download(ctx, net.params.biases[i])),
-      fanIn: net.params.weights[i].shape[0],
-      units: l.units,
-      activation: l.activation,
-    })),
-  );
-  return { layers, leak: net.spec.leak ?? 0.2 };
-}
-
 async function draw(trainer: GanTrainer, name: string): Promise<Float64Array> {
   const t = trainer.draws.get(name);
   if (!t) throw new Error(`no draw '${name}'`);
   return Float64Array.from(t.dtype === 'u32' ? await downloadU32(ctx, t) : await download(ctx, t));
 }
 
-/** Largest |gpu - ref| / (abs + rel * |ref|) over every parameter of a network: <= 1 passes. */
-async function worstRatio(net: Mlp, ref: RefMlp, abs: number, rel: number): Promise<{ ratio: number; maxAbs: number }> {
-  let ratio = 0;
-  let maxAbs = 0;
-  for (let l = 0; l < ref.layers.length; l++) {
-    for (const [gpu, want] of [[await download(ctx, net.params.weights[l]), ref.layers[l].w], [await download(ctx, net.params.biases[l]), ref.layers[l].b]] as const) {
-      for (let i = 0; i < want.length; i++) {
-        const err = Math.abs(gpu[i] - want[i]);
-        maxAbs = Math.max(maxAbs, err);
-        ratio = Math.max(ratio, err / (abs + rel * Math.abs(want[i])));
-      }
-    }
-  }
-  return { ratio, maxAbs };
-}
-
 async function runAgainstReference(config: GanConfig, iterations: number) {
   const trainer = await GanTrainer.create(ctx, config, { mnist });
-  const ref: RefGan = { G: await refNet(trainer.G), D: await refNet(trainer.D), optG: refOptimizer(config.optimizerG, await refNet(trainer.G)), optD: refOptimizer(config.optimizerD, await refNet(trainer.D)) };
+  const [G, D] = [await refNetOf(ctx, trainer.G), await refNetOf(ctx, trainer.D)];
+  const ref: RefGan = { G, D, optG: refOptimizer(config.optimizerG, G), optD: refOptimizer(config.optimizerD, D), loss: trainer.loss.reference };
   for (let it = 0; it < iterations; it++) {
     await trainer.run(1);
     if (config.schedule.kind === 'epoch') {
@@ -144,7 +119,7 @@ describe('whole iterations match the float64 reference', () => {
         }
       : { ...base, discriminator: { ...base.discriminator, input: dim * pack }, batch: 16, realLabel: 0.8, pack };
     const { trainer, ref } = await runAgainstReference(config, 4);
-    expect(trainer.D.params.weights[0].shape[0]).toBe(dim * pack);
+    expect(trainer.D.params.byKey.get('0.weight')!.shape[0]).toBe(dim * pack);
     const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
     const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
     console.log(`${name}: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);

@@ -5,7 +5,7 @@
 
 import './style.css';
 import mnistAssetUrl from '../../.cache/mnist-asset/mnist-idx.gz?url';
-import { AdapterError, describeAdapter, encodeNpy, encodePng, preset, PRESET_NAMES, validateConfig, type GanConfig, type MetricsReport, type Mnist } from '../index.ts';
+import { AdapterError, describeAdapter, encodeNpy, encodePng, planNetwork, preset, PRESET_NAMES, validateConfig, type GanConfig, type MetricsReport, type Mnist } from '../index.ts';
 import { MIXTURES, modeCoverage } from '../data/toy.ts';
 import { BROWSER_WEBGPU_HINT, openBrowserContext } from '../gpu/browser.ts';
 import { MetricsCharts } from './charts.ts';
@@ -181,7 +181,7 @@ function showRate(itPerSec: number, iteration: number): void {
 
 function captionFor(config: GanConfig, p: Preview): string {
   const data = config.data;
-  const n = p.samples.length / (config.generator.layers[config.generator.layers.length - 1].units || 1);
+  const n = p.samples.length / (planNetwork('generator', config.generator).output.reduce((a, b) => a * b, 1) || 1);
   switch (data.kind) {
     case 'mnist':
       return `G(z) for the same ${n} noise vectors at every refresh; iteration ${p.iteration}.`;

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Mnist } from '../data/mnist.ts';
 import type { GpuContext } from '../gpu/context.ts';
+import { describeNetwork } from '../nn/network.ts';
 import { CLASSIFIER_FORMAT, MNIST_CLASSIFIER, MnistClassifier, type ClassifierSpec } from './classifier.ts';
 
 export function defaultClassifierCacheDir(): string {
@@ -62,7 +63,7 @@ export async function loadOrTrainClassifier(ctx: GpuContext, mnist: Mnist, opts:
       }
     }
   }
-  const layers = [spec.net.input, ...spec.net.layers.map((l) => l.units)].join('-');
+  const layers = describeNetwork('classifier', spec.net);
   log(`${opts.retrain ? 'retraining' : `no cached classifier at ${path}: training`} the MNIST classifier (${layers}, ${spec.training.epochs} epochs of batch ${spec.training.batch}, Adam ${spec.training.lr})`);
   const began = performance.now();
   const classifier = await MnistClassifier.train(ctx, mnist.train, spec, {

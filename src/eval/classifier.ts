@@ -14,7 +14,8 @@ import { gatherRows, gatherValues } from '../kernels/gather.ts';
 import { incrementCounter } from '../kernels/optim.ts';
 import { randomPermutation } from '../kernels/random.ts';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors.ts';
-import { Mlp, validateMlpSpec, type MlpSpec, type MlpWorkspace } from '../nn/mlp.ts';
+import { Network, planNetwork, type NetworkSpec, type NetworkWorkspace } from '../nn/network.ts';
+import { elements } from '../nn/layer.ts';
 import { Optimizer } from '../nn/optimizer.ts';
 import { TensorPool } from '../tensor/pool.ts';
 import { download, upload, type Tensor } from '../tensor/tensor.ts';
@@ -31,7 +32,7 @@ export interface ClassifierTraining {
 
 export interface ClassifierSpec {
   /** 784 inputs, 10 outputs (logits: the last layer's activation is ignored), at least one hidden layer. */
-  net: MlpSpec;
+  net: NetworkSpec;
   training: ClassifierTraining;
 }
 
@@ -65,11 +66,10 @@ export interface EpochReport {
 
 export function validateClassifierSpec(spec: ClassifierSpec): void {
   const bad = (msg: string) => new ShapeError(`classifier: ${msg}`);
-  validateMlpSpec('classifier', spec.net);
-  if (spec.net.input !== MNIST_PIXELS) throw bad(`input must be ${MNIST_PIXELS} pixels, got ${spec.net.input}`);
-  const layers = spec.net.layers;
-  if (layers.length < 2) throw bad('needs a hidden layer (its output is the feature vector)');
-  if (layers[layers.length - 1].units !== MNIST_CLASSES) throw bad(`must end in ${MNIST_CLASSES} logits, got ${layers[layers.length - 1].units}`);
+  const plan = planNetwork('classifier', spec.net);
+  if (elements(plan.input) !== MNIST_PIXELS) throw bad(`input must be ${MNIST_PIXELS} pixels, got ${spec.net.input}`);
+  if (plan.running.length < 2) throw bad('needs a hidden layer (its output is the feature vector)');
+  if (elements(plan.output) !== MNIST_CLASSES) throw bad(`must end in ${MNIST_CLASSES} logits, got ${elements(plan.output)}`);
   const t = spec.training;
   for (const [name, v] of [['epochs', t.epochs], ['batch', t.batch]] as const) {
     if (!Number.isInteger(v) || v < 1) throw bad(`training.${name} must be a positive integer, got ${v}`);
@@ -95,21 +95,21 @@ export class MnistClassifier {
   readonly spec: ClassifierSpec;
   private readonly ctx: GpuContext;
   private readonly pool: TensorPool;
-  private readonly net: Mlp;
-  private predictor: { input: Tensor; ws: MlpWorkspace; steps: Step[] } | null = null;
+  private readonly net: Network;
+  private predictor: { input: Tensor; ws: NetworkWorkspace; steps: Step[] } | null = null;
 
   private constructor(ctx: GpuContext, spec: ClassifierSpec) {
     validateClassifierSpec(spec);
     this.ctx = ctx;
     this.spec = spec;
     this.pool = new TensorPool(ctx);
-    this.net = new Mlp(ctx, this.pool, 'classifier', spec.net);
+    this.net = new Network(ctx, this.pool, 'classifier', spec.net);
   }
 
   /** Width of the feature vector: the last hidden layer's output. */
   get featureSize(): number {
-    const layers = this.spec.net.layers;
-    return layers[layers.length - 2].units;
+    const running = planNetwork('classifier', this.spec.net).running;
+    return elements(running[running.length - 2].plan.output);
   }
 
   /** Trains a classifier on `split` (the MNIST training split) as `spec` says. */
@@ -131,7 +131,7 @@ export class MnistClassifier {
       const metrics = pool.acquire([4], 'f32', 'classifier.metrics');
       const ws = net.workspace(t.batch);
       const optimizer = new Optimizer(ctx, pool, net, { kind: 'adam', lr: t.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
-      const last = ws.outputs.length - 1;
+      const [logits, logitGrad] = [net.output(ws), net.outputGrad(ws)];
 
       ctx.run([fill(ctx, epochClock, 0), ...net.recordInit(t.seed, 0), ...optimizer.recordReset()]);
       // Recorded once, replayed every epoch: the permutation is keyed by the epoch clock.
@@ -140,8 +140,8 @@ export class MnistClassifier {
         gatherRows(ctx, images, order, x, { indexOffset: b * t.batch, scale: 1 / 255 }),
         gatherValues(ctx, labels, order, y, { indexOffset: b * t.batch }),
         ...net.forward(ws, x, { logits: true }),
-        softmaxCrossEntropyLoss(ctx, ws.outputs[last], y, metrics, { slot: 0, scale: 1 / (batches * t.batch), accumulate: true }),
-        softmaxCrossEntropyGrad(ctx, ws.outputs[last], y, ws.deltas[last], { scale: 1 / t.batch }),
+        softmaxCrossEntropyLoss(ctx, logits, y, metrics, { slot: 0, scale: 1 / (batches * t.batch), accumulate: true }),
+        softmaxCrossEntropyGrad(ctx, logits, y, logitGrad, { scale: 1 / t.batch }),
         ...net.backward(ws, x, { paramGrads: true }),
         ...optimizer.recordUpdate(),
       ]);
@@ -169,10 +169,8 @@ export class MnistClassifier {
   /** The weights and the spec as safetensors (weight l is [in, out], as in checkpoints). */
   async toSafetensors(metadata: Record<string, string> = {}): Promise<Uint8Array> {
     const tensors = new Map<string, SafeTensor>();
-    for (let l = 0; l < this.spec.net.layers.length; l++) {
-      for (const [kind, t] of [['weight', this.net.params.weights[l]], ['bias', this.net.params.biases[l]]] as const) {
-        tensors.set(`classifier.${l}.${kind}`, { dtype: 'F32', shape: [...t.shape], data: await download(this.ctx, t) });
-      }
+    for (const [key, t] of this.net.params.byKey) {
+      tensors.set(`classifier.${key}`, { dtype: 'F32', shape: [...t.shape], data: await download(this.ctx, t) });
     }
     return encodeSafetensors(tensors, { ...metadata, format: CLASSIFIER_FORMAT, spec: JSON.stringify(this.spec), adapter: this.ctx.adapterLine });
   }
@@ -188,15 +186,13 @@ export class MnistClassifier {
       throw new CheckpointError(`${name}: the spec in its metadata is not JSON`);
     }
     const c = new MnistClassifier(ctx, spec);
-    for (let l = 0; l < spec.net.layers.length; l++) {
-      for (const [kind, t] of [['weight', c.net.params.weights[l]], ['bias', c.net.params.biases[l]]] as const) {
-        const saved = tensors.get(`classifier.${l}.${kind}`);
-        if (!saved || saved.dtype !== 'F32' || saved.shape.join() !== t.shape.join()) {
-          c.destroy();
-          throw new CheckpointError(`${name}: 'classifier.${l}.${kind}' is missing or not f32 [${t.shape}]`);
-        }
-        upload(ctx, t, saved.data);
+    for (const [key, t] of c.net.params.byKey) {
+      const saved = tensors.get(`classifier.${key}`);
+      if (!saved || saved.dtype !== 'F32' || saved.shape.join() !== t.shape.join()) {
+        c.destroy();
+        throw new CheckpointError(`${name}: 'classifier.${key}' is missing or not f32 [${t.shape}]`);
       }
+      upload(ctx, t, saved.data);
     }
     return { classifier: c, metadata };
   }
@@ -226,7 +222,7 @@ export class MnistClassifier {
       chunk.set(images.subarray(start * MNIST_PIXELS, (start + count) * MNIST_PIXELS));
       upload(this.ctx, input, chunk);
       this.ctx.run(steps);
-      const [z, f] = await Promise.all([download(this.ctx, ws.outputs[ws.outputs.length - 1]), download(this.ctx, ws.outputs[ws.outputs.length - 2])]);
+      const [z, f] = await Promise.all([download(this.ctx, this.net.output(ws)), download(this.ctx, ws.layers[ws.layers.length - 2].output)]);
       logits.set(z.subarray(0, count * classes), start * classes);
       features.set(f.subarray(0, count * width), start * width);
     }

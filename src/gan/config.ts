@@ -2,7 +2,9 @@
 
 import { dataDim, type DataSpec } from '../data/source.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { validateMlpSpec, type MlpSpec } from '../nn/mlp.ts';
+import { createLoss, LOSS_NAMES } from '../loss/index.ts';
+import { elements } from '../nn/layer.ts';
+import { planNetwork, type NetworkSpec } from '../nn/network.ts';
 import { validateOptimizerSpec, type OptimizerSpec } from '../nn/optimizer.ts';
 
 export interface NoiseSpec {
@@ -36,10 +38,10 @@ export interface GanConfig {
   description: string;
   data: DataSpec;
   noise: NoiseSpec;
-  generator: MlpSpec;
-  discriminator: MlpSpec;
-  /** `bce`: binary cross-entropy on D's logits; `mse`: squared error through D's sigmoid. */
-  loss: 'bce' | 'mse';
+  generator: NetworkSpec;
+  discriminator: NetworkSpec;
+  /** The objective, by name (src/loss/index.ts): `bce`, binary cross-entropy on D's logits; `mse`, squared error through D's sigmoid. */
+  loss: string;
   /** The G objective with BCE: -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (minimax). */
   gLoss: 'non-saturating' | 'minimax';
   optimizerG: OptimizerSpec;
@@ -93,12 +95,14 @@ export function validateConfig(c: GanConfig): void {
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw bad(`seed must be an integer in [0, 2^53), got ${c.seed}`);
   if (c.noise.distribution !== 'normal' && c.noise.distribution !== 'uniform') throw bad(`noise.distribution must be normal or uniform`);
   if (c.noise.bank !== undefined) positiveInt('noise.bank', c.noise.bank);
-  if (c.loss !== 'bce' && c.loss !== 'mse') throw bad(`loss must be bce or mse, got '${c.loss}'`);
+  if (!LOSS_NAMES.includes(c.loss)) throw bad(`loss must be one of ${LOSS_NAMES.join(', ')}, got '${c.loss}'`);
   if (c.gLoss !== 'non-saturating' && c.gLoss !== 'minimax') throw bad(`gLoss must be non-saturating or minimax, got '${c.gLoss}'`);
   if (c.realLabel !== undefined && !(c.realLabel > 0.5 && c.realLabel <= 1)) throw bad(`realLabel must be in (0.5, 1], got ${c.realLabel}`);
-  if (c.loss === 'mse' && c.gLoss === 'minimax') throw bad('the minimax G loss is defined for bce only');
-  validateMlpSpec('generator', c.generator);
-  validateMlpSpec('discriminator', c.discriminator);
+  if (c.loss !== 'bce' && c.gLoss === 'minimax') throw bad('the minimax G loss is defined for bce only');
+  const loss = createLoss(c);
+  if (c.realLabel !== undefined && c.realLabel !== 1 && !loss.smoothing) throw bad(`realLabel ${c.realLabel}: the ${c.loss} loss has no targets to smooth; leave realLabel at 1`);
+  const G = planNetwork('generator', c.generator);
+  const D = planNetwork('discriminator', c.discriminator);
   validateOptimizerSpec('generator', c.optimizerG);
   validateOptimizerSpec('discriminator', c.optimizerD);
   const dim = dataDim(c.data);
@@ -121,14 +125,20 @@ export function validateConfig(c: GanConfig): void {
     if (c.batch % pack) throw bad(`batch ${c.batch} must be a multiple of pack ${pack}`);
   }
   const plus = classes ? ` + ${classes} classes` : '';
-  if (c.generator.input !== c.noise.dim + classes) throw bad(`generator input ${c.generator.input} != noise.dim ${c.noise.dim}${plus}`);
-  const gOut = c.generator.layers[c.generator.layers.length - 1].units;
+  const [gIn, gOut, dIn] = [elements(G.input), elements(G.output), elements(D.input)];
+  if (gIn !== c.noise.dim + classes) throw bad(`generator input ${gIn} != noise.dim ${c.noise.dim}${plus}`);
   if (gOut !== dim) throw bad(`generator output ${gOut} != data dimension ${dim}`);
   const packed = pack > 1 ? ` x pack ${pack}` : '';
-  if (c.discriminator.input !== dim * pack + classes) throw bad(`discriminator input ${c.discriminator.input} != data dimension ${dim}${packed}${plus}`);
-  const dOut = c.discriminator.layers[c.discriminator.layers.length - 1];
-  if (dOut.units !== 1) throw bad(`discriminator must end in 1 unit, got ${dOut.units}`);
-  if (dOut.activation !== 'sigmoid') throw bad(`discriminator output activation must be sigmoid (D(x) is a probability), got ${dOut.activation}`);
+  if (dIn !== dim * pack + classes) throw bad(`discriminator input ${dIn} != data dimension ${dim}${packed}${plus}`);
+  // Conditioning and packing widen D's input: only a dense first layer reads it as flat features.
+  const dFirst = D.running[0];
+  if ((classes || pack > 1) && dFirst.kind !== 'dense') throw bad(`a conditional or packed discriminator needs a dense first layer, got ${dFirst.kind}`);
+  if (elements(D.output) !== 1) throw bad(`discriminator must end in 1 unit, got ${elements(D.output)}`);
+  const dAct = D.running[D.running.length - 1].plan.activation;
+  if (dAct !== loss.dActivation) {
+    const meaning = loss.output === 'probability' ? 'D(x) is a probability' : 'D(x) is a raw score';
+    throw bad(`discriminator output activation must be ${loss.dActivation} for the ${c.loss} loss (${meaning}), got ${dAct}`);
+  }
   if (c.schedule.kind === 'epoch') {
     const rows = c.schedule.epochRows;
     positiveInt('schedule.epochRows', rows);

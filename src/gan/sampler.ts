@@ -3,7 +3,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { CheckpointError } from '../io/safetensors.ts';
-import { Mlp, type MlpWorkspace } from '../nn/mlp.ts';
+import { Network, type NetworkWorkspace } from '../nn/network.ts';
 import { TensorPool } from '../tensor/pool.ts';
 import { download, upload, type Tensor } from '../tensor/tensor.ts';
 import type { CheckpointContents } from './checkpoint.ts';
@@ -19,17 +19,17 @@ export class Sampler {
   readonly iteration: number;
   private readonly ctx: GpuContext;
   private readonly pool: TensorPool;
-  private readonly G: Mlp;
-  private readonly batches = new Map<number, { z: Tensor; input: Tensor; labels: Tensor | null; ws: MlpWorkspace }>();
+  private readonly G: Network;
+  private readonly batches = new Map<number, { z: Tensor; input: Tensor; labels: Tensor | null; ws: NetworkWorkspace }>();
 
   constructor(ctx: GpuContext, ckpt: CheckpointContents) {
     this.ctx = ctx;
     this.config = ckpt.config;
     this.iteration = ckpt.iteration;
     this.pool = new TensorPool(ctx);
-    this.G = new Mlp(ctx, this.pool, 'generator', ckpt.config.generator);
-    const tensors = [...this.G.params.weights.map((t, l) => [`generator.${l}.weight`, t] as const), ...this.G.params.biases.map((t, l) => [`generator.${l}.bias`, t] as const)];
-    for (const [name, t] of tensors) {
+    this.G = new Network(ctx, this.pool, 'generator', ckpt.config.generator);
+    for (const [key, t] of [...this.G.params.byKey, ...this.G.buffers]) {
+      const name = `generator.${key}`;
       const saved = ckpt.tensors.get(name);
       if (!saved || saved.shape.join() !== t.shape.join()) throw new CheckpointError(`checkpoint: '${name}' is missing or not of shape [${t.shape}]`);
       upload(ctx, t, saved.data);
@@ -67,8 +67,9 @@ export class Sampler {
       upload(this.ctx, batch.labels, Uint32Array.from({ length: n }, (_, i) => label ?? Math.floor((i * c) / n)));
       steps.push(copyColumns(this.ctx, batch.z, batch.input), oneHot(this.ctx, batch.labels, batch.input, { classes: c, column: this.config.noise.dim, hot: this.config.conditional?.labelScale }));
     }
-    this.ctx.run([...steps, ...this.G.forward(batch.ws, batch.input)]);
-    return download(this.ctx, batch.ws.outputs[batch.ws.outputs.length - 1]);
+    // Batch norm normalises with its running statistics: a sample does not depend on its batch.
+    this.ctx.run([...steps, ...this.G.forward(batch.ws, batch.input, { training: false })]);
+    return download(this.ctx, this.G.output(batch.ws));
   }
 
   destroy(): void {

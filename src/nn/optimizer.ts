@@ -1,6 +1,7 @@
 // An optimizer for one network: its state lives in flat buffers laid out like the
 // parameters, so a whole network updates in one dispatch (Adam) or two (SGD, whose L2
-// penalty skips the biases, as DeepLearnToolbox's does).
+// penalty skips everything but the weights, as DeepLearnToolbox's does). Each kind names its
+// own state tensors, so checkpoints need no per-kind code elsewhere.
 
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
@@ -8,15 +9,22 @@ import { fill } from '../kernels/fill.ts';
 import { adam, incrementCounter, sgdMomentum } from '../kernels/optim.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { ParamSet, type Mlp } from './mlp.ts';
+import type { Network } from './network.ts';
+import { ParamSet } from './params.ts';
 
 export type OptimizerSpec =
   | { kind: 'sgd'; lr: number; momentum: number; l2: number }
   | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number };
 
+/** The state each kind keeps per parameter, by the name checkpoints give it. */
+const STATE_NAMES: Record<OptimizerSpec['kind'], readonly string[]> = {
+  sgd: ['velocity'],
+  adam: ['adam_m', 'adam_v'],
+};
+
 export function validateOptimizerSpec(name: string, o: OptimizerSpec): void {
   const bad = (msg: string) => new ShapeError(`optimizer of '${name}': ${msg}`);
-  if (o.kind !== 'sgd' && o.kind !== 'adam') throw bad(`kind '${(o as { kind: string }).kind}' is not sgd or adam`);
+  if (!o || !(o.kind in STATE_NAMES)) throw bad(`kind '${(o as { kind: string } | undefined)?.kind}' is not one of ${Object.keys(STATE_NAMES).join(', ')}`);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw bad(`lr must be a positive number, got ${o.lr}`);
   if (o.kind === 'sgd') {
     if (!(o.momentum >= 0 && o.momentum < 1)) throw bad(`momentum must be in [0, 1), got ${o.momentum}`);
@@ -31,21 +39,32 @@ export function validateOptimizerSpec(name: string, o: OptimizerSpec): void {
 
 export class Optimizer {
   readonly spec: OptimizerSpec;
-  /** SGD: [velocity]; Adam: [first moment, second moment]. */
+  /** One flat state buffer per name in `stateNames`, laid out like the parameters. */
   readonly state: ParamSet[];
+  readonly stateNames: readonly string[];
   /** u32 [4]: element 0 counts Adam's updates (its t); SGD leaves it at 0. */
   readonly step: Tensor;
   private readonly ctx: GpuContext;
-  private readonly net: Mlp;
+  private readonly net: Network;
 
-  constructor(ctx: GpuContext, pool: TensorPool, net: Mlp, spec: OptimizerSpec) {
+  constructor(ctx: GpuContext, pool: TensorPool, net: Network, spec: OptimizerSpec) {
     validateOptimizerSpec(net.name, spec);
     this.ctx = ctx;
     this.net = net;
     this.spec = spec;
-    const slots = spec.kind === 'sgd' ? ['velocity'] : ['m', 'v'];
-    this.state = slots.map((s) => new ParamSet(pool, net.layout, `${net.name}.${s}`));
+    this.stateNames = STATE_NAMES[spec.kind];
+    this.state = this.stateNames.map((s) => new ParamSet(pool, net.layout, `${net.name}.${s}`));
     this.step = pool.acquire([4], 'u32', `${net.name}.step`);
+  }
+
+  /** The state as checkpoint entries: `${layer}.${param}.${state name}`, and `optimizer_step`. */
+  namedState(): [string, Tensor][] {
+    const entries: [string, Tensor][] = [];
+    this.state.forEach((set, i) => {
+      for (const [key, t] of set.byKey) entries.push([`${key}.${this.stateNames[i]}`, t]);
+    });
+    entries.push(['optimizer_step', this.step]);
+    return entries;
   }
 
   /** Zeroes the state and the step count. */
@@ -60,10 +79,11 @@ export class Optimizer {
     if (s.kind === 'sgd') {
       const [v] = this.state;
       // SGD needs no step count: one dispatch fewer per update (30 per seed iteration).
-      return [
-        sgdMomentum(this.ctx, params.weightRegion, grads.weightRegion, v.weightRegion, { lr: s.lr, momentum: s.momentum, l2: s.l2 }),
-        sgdMomentum(this.ctx, params.biasRegion, grads.biasRegion, v.biasRegion, { lr: s.lr, momentum: s.momentum, l2: 0 }),
-      ];
+      const region = (set: ParamSet, decay: boolean) => (decay ? set.decayRegion : set.restRegion);
+      return [true, false].flatMap((decay) => {
+        const w = region(params, decay);
+        return w ? [sgdMomentum(this.ctx, w, region(grads, decay)!, region(v, decay)!, { lr: s.lr, momentum: s.momentum, l2: decay ? s.l2 : 0 })] : [];
+      });
     }
     const [m, v] = this.state;
     return [

@@ -6,8 +6,10 @@ import { hostRandom, randomF32 } from '../src/checks/check.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { copyColumns, oneHot } from '../src/kernels/columns.ts';
 import { bceWithLogitsGrad } from '../src/kernels/losses.ts';
-import { Mlp, type MlpSpec } from '../src/nn/mlp.ts';
-import { refBceMean, refForward, type RefMlp } from '../src/reference/mlp.ts';
+import { Network, type NetworkSpec } from '../src/nn/network.ts';
+import { bceWithLogitsLoss } from '../src/reference/losses.ts';
+import { refForward, type RefNet } from '../src/reference/network.ts';
+import { refNetOf } from './ref-net.ts';
 import { TensorPool } from '../src/tensor/pool.ts';
 import { download } from '../src/tensor/tensor.ts';
 import { openTestContext } from './gpu.ts';
@@ -23,17 +25,13 @@ afterAll(async () => {
   await ctx?.destroy();
 });
 
-async function toReference(net: Mlp): Promise<RefMlp> {
-  const layers = await Promise.all(
-    net.spec.layers.map(async (l, i) => ({
-      w: Float64Array.from(await download(ctx, net.params.weights[i])),
-      b: Float64Array.from(await download(ctx, net.params.biases[i])),
-      fanIn: net.params.weights[i].shape[0],
-      units: l.units,
-      activation: l.activation,
-    })),
-  );
-  return { layers, leak: net.spec.leak ?? 0.2 };
+const toReference = (net: Network) => refNetOf(ctx, net);
+const refBceMean = (logits: Float64Array, labels: ArrayLike<number>) => bceWithLogitsLoss(logits, labels, 1 / logits.length);
+const outputOf = (net: RefNet, x: Float64Array, rows: number, logits = false) => refForward(net, x, rows, { logits }).at(-1)!;
+
+/** Expects every parameter gradient of `net` to match finite differences of `loss` in `ref`. */
+async function expectParamGrads(prefix: string, net: Network, ref: RefNet, loss: () => number): Promise<void> {
+  for (const [key, t] of net.grads.byKey) expectClose(`${prefix}${key}`, await download(ctx, t), finiteDifferences(ref.params.get(key)!, loss));
 }
 
 /** Central difference of `loss` with respect to every entry of `values` (perturbed in place). */
@@ -67,71 +65,64 @@ function labelsFor(rows: number): Float32Array {
 }
 
 describe('MLP backward against finite differences (float64)', () => {
-  const specs: [string, MlpSpec][] = [
+  const specs: [string, NetworkSpec][] = [
     ['2 layers, tanh -> logit', { input: 6, layers: [{ units: 9, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' }],
     ['3 layers, leaky relu and sigmoid', { input: 5, layers: [{ units: 7, activation: 'leaky_relu' }, { units: 4, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], init: 'dlt' }],
   ];
 
   test.each(specs)('%s', async (_, spec) => {
     const rows = 5;
-    const net = new Mlp(ctx, pool, 'D', spec);
+    const net = new Network(ctx, pool, 'D', spec);
     const ws = net.workspace(rows);
-    const xs = randomF32(rows * spec.input, 3, -1, 1);
-    const x = pool.from(xs, [rows, spec.input], 'x');
+    const xs = randomF32(rows * (spec.input as number), 3, -1, 1);
+    const x = pool.from(xs, [rows, net.inputSize], 'x');
     const labels = pool.from(labelsFor(rows), [rows, 1], 'labels');
-    const dx = pool.acquire([rows, spec.input], 'f32', 'dx');
+    const dx = pool.acquire([rows, net.inputSize], 'f32', 'dx');
     ctx.run([
       ...net.recordInit(7, 100),
       ...net.forward(ws, x, { logits: true }),
-      bceWithLogitsGrad(ctx, ws.outputs[ws.outputs.length - 1], labels, ws.deltas[ws.deltas.length - 1], { scale: 1 / rows }),
+      bceWithLogitsGrad(ctx, net.output(ws), labels, net.outputGrad(ws), { scale: 1 / rows }),
       ...net.backward(ws, x, { paramGrads: true, inputGrad: { tensor: dx } }),
     ]);
     const ref = await toReference(net);
     const x64 = Float64Array.from(xs);
     const y = Array.from(labelsFor(rows));
-    const loss = () => refBceMean(refForward(ref, x64, rows, true).at(-1)!, y);
-
-    for (let l = 0; l < spec.layers.length; l++) {
-      expectClose(`dW${l + 1}`, await download(ctx, net.grads.weights[l]), finiteDifferences(ref.layers[l].w, loss));
-      expectClose(`db${l + 1}`, await download(ctx, net.grads.biases[l]), finiteDifferences(ref.layers[l].b, loss));
-    }
+    const loss = () => refBceMean(outputOf(ref, x64, rows, true), y);
+    await expectParamGrads('', net, ref, loss);
     expectClose('dx', await download(ctx, dx), finiteDifferences(x64, loss));
   });
 
   test('gradient flows through a frozen D into G (the G step)', async () => {
     const rows = 4;
-    const g = new Mlp(ctx, pool, 'G', { input: 3, layers: [{ units: 8, activation: 'relu' }, { units: 6, activation: 'tanh' }], init: 'he' });
-    const d = new Mlp(ctx, pool, 'D', { input: 6, layers: [{ units: 5, activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' });
+    const g = new Network(ctx, pool, 'G', { input: 3, layers: [{ units: 8, activation: 'relu' }, { units: 6, activation: 'tanh' }], init: 'he' });
+    const d = new Network(ctx, pool, 'D', { input: 6, layers: [{ units: 5, activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' });
     const gws = g.workspace(rows);
     const dws = d.workspace(rows);
     const zs = randomF32(rows * 3, 9, -1, 1);
     const z = pool.from(zs, [rows, 3], 'z');
     const ones = pool.from(new Float32Array(rows).fill(1), [rows, 1], 'ones');
-    const fake = gws.outputs[1];
+    const fake = g.output(gws);
     ctx.run([
       ...g.recordInit(1, 0),
       ...d.recordInit(2, 0),
       ...g.forward(gws, z),
       ...d.forward(dws, fake, { logits: true }),
-      bceWithLogitsGrad(ctx, dws.outputs[1], ones, dws.deltas[1], { scale: 1 / rows }),
-      ...d.backward(dws, fake, { paramGrads: false, inputGrad: { tensor: gws.deltas[1], gradOf: { output: fake, activation: 'tanh' } } }),
+      bceWithLogitsGrad(ctx, d.output(dws), ones, d.outputGrad(dws), { scale: 1 / rows }),
+      ...d.backward(dws, fake, { paramGrads: false, inputGrad: g.chainInto(gws) }),
       ...g.backward(gws, z, { paramGrads: true }),
     ]);
     const [gRef, dRef] = [await toReference(g), await toReference(d)];
     const z64 = Float64Array.from(zs);
     const target = new Array(rows).fill(1);
-    const loss = () => refBceMean(refForward(dRef, refForward(gRef, z64, rows).at(-1)!, rows, true).at(-1)!, target);
-    for (let l = 0; l < 2; l++) {
-      expectClose(`G dW${l + 1}`, await download(ctx, g.grads.weights[l]), finiteDifferences(gRef.layers[l].w, loss));
-      expectClose(`G db${l + 1}`, await download(ctx, g.grads.biases[l]), finiteDifferences(gRef.layers[l].b, loss));
-    }
+    const loss = () => refBceMean(outputOf(dRef, outputOf(gRef, z64, rows), rows, true), target);
+    await expectParamGrads('G ', g, gRef, loss);
   });
 
   test('conditional D: the gradient reaches G through the image columns of [G(z) | one-hot]', async () => {
     const rows = 4;
     const classes = 3;
-    const g = new Mlp(ctx, pool, 'G', { input: 5, layers: [{ units: 6, activation: 'sigmoid' }], init: 'xavier' });
-    const d = new Mlp(ctx, pool, 'D', { input: 6 + classes, layers: [{ units: 5, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' });
+    const g = new Network(ctx, pool, 'G', { input: 5, layers: [{ units: 6, activation: 'sigmoid' }], init: 'xavier' });
+    const d = new Network(ctx, pool, 'D', { input: 6 + classes, layers: [{ units: 5, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' });
     const gws = g.workspace(rows);
     const dws = d.workspace(rows);
     const zs = randomF32(rows * 5, 21, -1, 1);
@@ -139,7 +130,7 @@ describe('MLP backward against finite differences (float64)', () => {
     const labels = Uint32Array.from([0, 2, 1, 2]);
     const dInput = pool.acquire([rows, 6 + classes], 'f32', 'D input');
     const ones = pool.from(new Float32Array(rows).fill(1), [rows, 1], 'ones');
-    const fake = gws.outputs[0];
+    const fake = g.output(gws);
     ctx.run([
       ...g.recordInit(3, 0),
       ...d.recordInit(4, 0),
@@ -147,23 +138,22 @@ describe('MLP backward against finite differences (float64)', () => {
       copyColumns(ctx, fake, dInput),
       oneHot(ctx, pool.from(labels, [rows], 'labels'), dInput, { classes, column: 6 }),
       ...d.forward(dws, dInput, { logits: true }),
-      bceWithLogitsGrad(ctx, dws.outputs[1], ones, dws.deltas[1], { scale: 1 / rows }),
-      ...d.backward(dws, dInput, { paramGrads: false, inputGrad: { tensor: gws.deltas[0], gradOf: { output: fake, activation: 'sigmoid' }, columns: 6 } }),
+      bceWithLogitsGrad(ctx, d.output(dws), ones, d.outputGrad(dws), { scale: 1 / rows }),
+      ...d.backward(dws, dInput, { paramGrads: false, inputGrad: g.chainInto(gws, 6) }),
       ...g.backward(gws, z, { paramGrads: true }),
     ]);
     const [gRef, dRef] = [await toReference(g), await toReference(d)];
     const z64 = Float64Array.from(zs);
     const loss = () => {
-      const out = refForward(gRef, z64, rows).at(-1)!;
+      const out = outputOf(gRef, z64, rows);
       const x = new Float64Array(rows * (6 + classes));
       for (let i = 0; i < rows; i++) {
         for (let j = 0; j < 6; j++) x[i * (6 + classes) + j] = out[i * 6 + j];
         x[i * (6 + classes) + 6 + labels[i]] = 1;
       }
-      return refBceMean(refForward(dRef, x, rows, true).at(-1)!, new Array(rows).fill(1));
+      return refBceMean(outputOf(dRef, x, rows, true), new Array(rows).fill(1));
     };
-    expectClose('G dW1', await download(ctx, g.grads.weights[0]), finiteDifferences(gRef.layers[0].w, loss));
-    expectClose('G db1', await download(ctx, g.grads.biases[0]), finiteDifferences(gRef.layers[0].b, loss));
+    await expectParamGrads('G ', g, gRef, loss);
   });
 });
 

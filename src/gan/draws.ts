@@ -1,0 +1,116 @@
+// The random inputs of a recorded iteration: real rows, noise, and a conditional GAN's labels.
+// Every draw takes the next of the trainer's random streams in recording order and is keyed by
+// the clock, so a replayed dispatch draws fresh numbers and a resumed run draws the same ones.
+// The buffers an iteration draws into are kept by name, for inspection and for the float64
+// reference of an iteration.
+
+import type { RealSource } from '../data/source.ts';
+import type { GpuContext, Step } from '../gpu/context.ts';
+import { copyColumns, oneHot, otherLabels } from '../kernels/columns.ts';
+import { gatherRows } from '../kernels/gather.ts';
+import { randomIntegers, randomPermutation } from '../kernels/random.ts';
+import type { TensorPool } from '../tensor/pool.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { GanConfig } from './config.ts';
+import { recordNoiseDraw } from './noise.ts';
+
+export class Draws {
+  /** The buffers the iteration draws into, by name. */
+  readonly named = new Map<string, Tensor>();
+  private nextStream = 0;
+  private readonly ctx: GpuContext;
+  private readonly pool: TensorPool;
+  private readonly config: GanConfig;
+  /** u32 [4]: element 0 counts iterations and keys every draw. */
+  readonly clock: Tensor;
+  private readonly source: RealSource;
+  private readonly noiseBank: Tensor | null;
+
+  constructor(ctx: GpuContext, pool: TensorPool, config: GanConfig, clock: Tensor, source: RealSource, noiseBank: Tensor | null) {
+    this.ctx = ctx;
+    this.pool = pool;
+    this.config = config;
+    this.clock = clock;
+    this.source = source;
+    this.noiseBank = noiseBank;
+  }
+
+  /** Reserves `n` consecutive random streams. */
+  streams(n: number): number {
+    const first = this.nextStream;
+    this.nextStream += n;
+    return first;
+  }
+
+  /** A buffer holding one of the iteration's draws, kept by name. */
+  buffer(name: string, shape: number[], dtype: 'f32' | 'u32' = 'f32'): Tensor {
+    const t = this.pool.acquire(shape, dtype, name);
+    this.named.set(name, t);
+    return t;
+  }
+
+  /** Fills `z` [n, noise.dim] with fresh noise on `stream` (keyed by the clock when `perIteration`). */
+  drawNoise(z: Tensor, stream: number, perIteration = true): Step[] {
+    return recordNoiseDraw(this.ctx, z, this.config.noise, this.config.seed, stream, perIteration ? this.clock : undefined);
+  }
+
+  /** Noise rows for a batch: rows of the bank (by `indices`, or freshly drawn indices), or fresh draws. */
+  noise(z: Tensor, indices?: Tensor): Step[] {
+    if (!this.noiseBank) return this.drawNoise(z, this.streams(1));
+    const steps: Step[] = [];
+    let rows = indices;
+    if (!rows) {
+      rows = this.pool.acquire([z.rows], 'u32', 'noise rows');
+      steps.push(randomPermutation(this.ctx, rows, { domain: this.noiseBank.rows, seed: this.config.seed, stream: this.streams(1), clock: this.clock }));
+    }
+    steps.push(gatherRows(this.ctx, this.noiseBank, rows, z));
+    return steps;
+  }
+
+  /**
+   * Real rows into `dst`: dataset rows by `indices` (drawn here if not given), or fresh draws.
+   * Returns the row indices used (null for a generated distribution), for the rows' labels.
+   */
+  real(dst: Tensor, steps: Step[], indices?: Tensor): Tensor | null {
+    const draw = { seed: this.config.seed, stream: this.streams(1), clock: this.clock };
+    if (this.source.rows === null) {
+      steps.push(...this.source.record(dst, draw));
+      return null;
+    }
+    let rows = indices;
+    if (!rows) {
+      rows = this.pool.acquire([dst.rows], 'u32', 'real rows');
+      steps.push(randomPermutation(this.ctx, rows, { domain: this.source.rows, ...draw }));
+    }
+    steps.push(...this.source.record(dst, { ...draw, indices: rows }));
+    return rows;
+  }
+
+  /** Rows of the fixed noise bank, or null when noise is drawn fresh. */
+  get noiseBankRows(): number | null {
+    return this.noiseBank?.rows ?? null;
+  }
+
+  /** Classes of the conditional GAN (0 when unconditional). */
+  get classes(): number {
+    return this.config.conditional?.classes ?? 0;
+  }
+
+  /** Labels for generated rows: uniform over the classes. */
+  fakeLabels(labels: Tensor): Step[] {
+    return [randomIntegers(this.ctx, labels, { bound: this.classes, seed: this.config.seed, stream: this.streams(1), clock: this.clock })];
+  }
+
+  /** The matching-aware D's wrong labels: per row, uniform over the classes other than `labels`'. */
+  otherLabels(labels: Tensor, shifts: Tensor, others: Tensor): Step[] {
+    return [
+      randomIntegers(this.ctx, shifts, { bound: this.classes - 1, seed: this.config.seed, stream: this.streams(1), clock: this.clock }),
+      otherLabels(this.ctx, labels, shifts, others, { classes: this.classes }),
+    ];
+  }
+
+  /** dst = [x | one-hot(labels)] from row `row` on. */
+  conditioned(x: Tensor, labels: Tensor, dst: Tensor, row = 0): Step[] {
+    return [copyColumns(this.ctx, x, dst, { row }), oneHot(this.ctx, labels, dst, { classes: this.classes, column: x.cols, row, hot: this.config.conditional?.labelScale })];
+  }
+}

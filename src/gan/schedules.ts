@@ -1,0 +1,233 @@
+// How an iteration is recorded (config.schedule): the alternating schedule of Goodfellow et
+// al.'s Algorithm 1 and the seed experiment's epochs. A schedule sees the networks through
+// forward / backward / output / output-gradient handles, the objective through the loss seam
+// and the optimizers through their update; it decides only what runs in which order on which
+// rows.
+
+import type { RealSource } from '../data/source.ts';
+import type { GpuContext, Step } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
+import { gatherRows, gatherValues } from '../kernels/gather.ts';
+import { randomPermutation } from '../kernels/random.ts';
+import type { GanLoss } from '../loss/index.ts';
+import type { InputGrad } from '../nn/layer.ts';
+import type { Network, NetworkWorkspace } from '../nn/network.ts';
+import type { Optimizer } from '../nn/optimizer.ts';
+import type { TensorPool } from '../tensor/pool.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { GanConfig } from './config.ts';
+import type { Draws } from './draws.ts';
+
+/** What a schedule records with. */
+export interface IterationParts {
+  ctx: GpuContext;
+  pool: TensorPool;
+  config: GanConfig;
+  G: Network;
+  D: Network;
+  optG: Optimizer;
+  optD: Optimizer;
+  loss: GanLoss;
+  source: RealSource;
+  draws: Draws;
+  metrics: Tensor;
+}
+
+/** An iteration's phases: the D updates, then the G update. */
+export interface RecordedIteration {
+  d: Step[];
+  g: Step[];
+}
+
+export const SCHEDULES: Record<GanConfig['schedule']['kind'], (p: IterationParts) => RecordedIteration> = {
+  alternating: recordAlternating,
+  epoch: recordEpoch,
+};
+
+/** D's target for real rows (config.realLabel, default 1), and the rows' 1/0 labels. */
+function labelTensors(p: IterationParts, rows: number, isReal: (i: number) => boolean, shape: number[], name: string): { labels: Tensor; targets: Tensor } {
+  const real = p.config.realLabel ?? 1;
+  const labels = p.pool.from(Float32Array.from({ length: rows }, (_, i) => (isReal(i) ? 1 : 0)), shape, `${name} labels`);
+  const targets = real === 1 ? labels : p.pool.from(Float32Array.from({ length: rows }, (_, i) => (isReal(i) ? real : 0)), shape, `${name} targets`);
+  return { labels, targets };
+}
+
+function constant(p: IterationParts, rows: number, value: number, label: string): Tensor {
+  return p.pool.from(new Float32Array(rows).fill(value), [rows, 1], label);
+}
+
+/** PacGAN's pack: how many rows of one kind D judges together (1 when not packed). */
+const packOf = (p: IterationParts) => p.config.pack ?? 1;
+
+/** `x` [rows, dim] as D's packed input [rows / pack, dim * pack]: the same memory. */
+function packed(p: IterationParts, x: Tensor): Tensor {
+  const n = packOf(p);
+  return n === 1 ? x : x.reshape([x.rows / n, x.cols * n], `${x.label} packed by ${n}`);
+}
+
+/** One D update on `x`: forward, the loss's gradient and metrics, backward, the update. */
+function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { labels: Tensor; targets: Tensor; scoredRows: number; blockRows: number | null; blocks: number }): Step[] {
+  const { D, loss } = p;
+  return [
+    ...D.forward(ws, x, { logits: loss.logits, blocks: batch.blocks }),
+    ...loss.recordD(p.ctx, { out: D.output(ws), delta: D.outputGrad(ws), ...batch }, p.metrics),
+    ...D.backward(ws, x, { paramGrads: true, blocks: batch.blocks }),
+    ...p.optD.recordUpdate(),
+  ];
+}
+
+/**
+ * G forward, D forward (frozen), the loss, D backward into G, G backward, G update. `z` is G's
+ * whole input; for the conditional GAN, `condition` gives the labels and the buffer that holds
+ * D's input [G(z) | one-hot(labels)], and the gradient flows back through the image columns.
+ */
+function gUpdate(p: IterationParts, z: Tensor, gws: NetworkWorkspace, dws: NetworkWorkspace, constants: { ones: Tensor; zeros: Tensor }, condition?: { labels: Tensor; dInput: Tensor }): Step[] {
+  const { G, D, loss } = p;
+  const fake = G.output(gws);
+  const dInput = condition?.dInput ?? packed(p, fake);
+  const chain = G.chainInto(gws, condition ? fake.cols : undefined);
+  const inputGrad: InputGrad = { ...chain, tensor: packed(p, chain.tensor), gradOf: chain.gradOf && { ...chain.gradOf, output: packed(p, chain.gradOf.output) } };
+  return [
+    ...G.forward(gws, z),
+    ...(condition ? p.draws.conditioned(fake, condition.labels, condition.dInput) : []),
+    ...D.forward(dws, dInput, { logits: loss.logits }),
+    ...loss.recordG(p.ctx, { out: D.output(dws), delta: D.outputGrad(dws), ...constants }, p.metrics),
+    ...D.backward(dws, dInput, { paramGrads: false, inputGrad }),
+    ...G.backward(gws, z, { paramGrads: true }),
+    ...p.optG.recordUpdate(),
+  ];
+}
+
+/** Goodfellow et al.'s Algorithm 1: k D updates on fresh real and fake batches, one G update. */
+function recordAlternating(p: IterationParts): RecordedIteration {
+  const { config, pool, draws, G, D } = p;
+  const { batch: b, k } = config;
+  const dim = p.source.dim;
+  const nz = config.noise.dim;
+  const c = draws.classes;
+  const mismatch = c > 0 && config.conditional?.mismatch === true;
+  // D's batch: b real rows, b fake rows and, for a matching-aware D, b real rows with wrong
+  // labels; packed, D judges them `pack` rows at a time: dRows / pack inputs in blocks of b / pack.
+  const blocks = mismatch ? 3 : 2;
+  const dRows = blocks * b;
+  const n = packOf(p);
+  const [inputs, blockRows] = [dRows / n, b / n];
+  const dBatch = { ...labelTensors(p, inputs, (i) => i < blockRows, [inputs, 1], 'D'), scoredRows: 2 * blockRows, blockRows, blocks };
+  const constants = { ones: constant(p, blockRows, 1, 'ones'), zeros: constant(p, blockRows, 0, 'zeros') };
+  const gws = G.workspace(b, 'G');
+  const dwsD = D.workspace(inputs, mismatch ? 'D[real+fake+mismatched]' : 'D[real+fake]');
+  const dwsG = D.workspace(blockRows, 'D[fake]');
+  const fake = G.output(gws);
+  // The conditional GAN assembles [z | one-hot] for G and [x | one-hot] for D from parts.
+  const gInput = c ? pool.acquire([b, nz + c], 'f32', 'G input') : null;
+  const real = c ? pool.acquire([b, dim], 'f32', 'real rows') : null;
+  const d: Step[] = [];
+  for (let j = 1; j <= k; j++) {
+    // Each update draws into its own buffers, so all of an iteration's draws can be inspected.
+    const xD = draws.buffer(`D${j}.x`, [dRows, dim + c]);
+    const z = draws.buffer(`D${j}.z`, [b, nz]);
+    if (!c) {
+      draws.real(xD.rowsView(0, b), d);
+      d.push(
+        ...draws.noise(z),
+        ...G.forward(gws, z),
+        p.ctx.copy(fake.buffer, xD.buffer, b * dim * 4, fake.byteOffset, xD.byteOffset + b * dim * 4, 'fake rows into the D batch'),
+      );
+    } else {
+      const realLabels = draws.buffer(`D${j}.real labels`, [b], 'u32');
+      const fakeLabels = draws.buffer(`D${j}.fake labels`, [b], 'u32');
+      const rows = draws.real(real!, d)!;
+      d.push(
+        ...p.source.recordLabels!(realLabels, rows),
+        ...draws.noise(z),
+        ...draws.fakeLabels(fakeLabels),
+        ...draws.conditioned(z, fakeLabels, gInput!),
+        ...G.forward(gws, gInput!),
+        ...draws.conditioned(real!, realLabels, xD),
+        ...draws.conditioned(fake, fakeLabels, xD, b),
+      );
+      if (mismatch) {
+        const wrong = draws.buffer(`D${j}.mismatched labels`, [b], 'u32');
+        d.push(...draws.otherLabels(realLabels, draws.buffer(`D${j}.label shifts`, [b], 'u32'), wrong), ...draws.conditioned(real!, wrong, xD, 2 * b));
+      }
+    }
+    d.push(...dUpdate(p, dwsD, packed(p, xD), dBatch));
+  }
+  const z = draws.buffer('G.z', [b, nz]);
+  const g = draws.noise(z);
+  if (!c) {
+    g.push(...gUpdate(p, z, gws, dwsG, constants));
+  } else {
+    const labels = draws.buffer('G.labels', [b], 'u32');
+    g.push(
+      ...draws.fakeLabels(labels),
+      ...draws.conditioned(z, labels, gInput!),
+      ...gUpdate(p, gInput!, gws, dwsG, constants, { labels, dInput: pool.acquire([b, dim + c], 'f32', 'D input (G step)') }),
+    );
+  }
+  return { d, g };
+}
+
+/**
+ * The seed experiment's iteration: draw `epochRows` real rows and as many noise rows; D trains
+ * k epochs over the real and fake rows shuffled into minibatches, then G one epoch over the
+ * noise rows with D frozen.
+ */
+function recordEpoch(p: IterationParts): RecordedIteration {
+  const { config, pool, draws, G, D, ctx } = p;
+  if (config.schedule.kind !== 'epoch') throw new ShapeError('recordEpoch: not an epoch schedule');
+  const rows = config.schedule.epochRows;
+  const { batch: b, k, seed } = config;
+  const dim = p.source.dim;
+  const nz = config.noise.dim;
+  const clock = draws.clock;
+  const perm = draws.buffer('rows', [rows], 'u32');
+  const both = pool.acquire([2 * rows, dim], 'f32', 'D rows (real, fake)');
+  draws.named.set('real', both.rowsView(0, rows, 'real'));
+  const all = labelTensors(p, 2 * rows, (i) => i < rows, [2 * rows], 'D row');
+  const batchTargets = all.targets !== all.labels ? pool.acquire([b], 'f32', 'D minibatch targets') : null;
+  const zRows = draws.buffer('noise', [rows, nz]);
+  const gwsAll = G.workspace(rows, 'G[all rows]');
+  const generated = G.output(gwsAll);
+  const gShuffle = draws.buffer('G.shuffle', [rows], 'u32');
+  const xb = pool.acquire([b, dim], 'f32', 'D minibatch');
+  const yb = pool.acquire([b], 'f32', 'D minibatch labels');
+  const zb = pool.acquire([b, nz], 'f32', 'G minibatch noise');
+  const constants = { ones: constant(p, b, 1, 'ones'), zeros: constant(p, b, 0, 'zeros') };
+  const gws = G.workspace(b, 'G');
+  const dws = D.workspace(b, 'D');
+
+  const d: Step[] = [];
+  // index = randperm(rows of the data); the same rows of the data and of the noise bank.
+  const noiseBankRows = draws.noiseBankRows;
+  const domain = p.source.rows ?? noiseBankRows;
+  if (domain !== null) {
+    if (domain < rows) throw new ShapeError(`epoch schedule: ${rows} rows per iteration exceed the ${domain} available`);
+    d.push(randomPermutation(ctx, perm, { domain, seed, stream: draws.streams(1), clock }));
+  }
+  const sharedRows = noiseBankRows !== null && p.source.rows === noiseBankRows ? perm : undefined;
+  draws.real(both.rowsView(0, rows), d, p.source.rows === null ? undefined : perm);
+  d.push(
+    ...draws.noise(zRows, sharedRows),
+    ...G.forward(gwsAll, zRows),
+    ctx.copy(generated.buffer, both.buffer, rows * dim * 4, generated.byteOffset, both.byteOffset + rows * dim * 4, 'fake rows into the D rows'),
+  );
+  for (let epoch = 1; epoch <= k; epoch++) {
+    const shuffle = draws.buffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
+    d.push(randomPermutation(ctx, shuffle, { domain: 2 * rows, seed, stream: draws.streams(1), clock }));
+    for (let j = 0; j < (2 * rows) / b; j++) {
+      const at = { indexOffset: j * b };
+      d.push(
+        gatherRows(ctx, both, shuffle, xb, at),
+        gatherValues(ctx, all.labels, shuffle, yb, at),
+        ...(batchTargets ? [gatherValues(ctx, all.targets, shuffle, batchTargets, at)] : []),
+        ...dUpdate(p, dws, xb, { labels: yb, targets: batchTargets ?? yb, scoredRows: b, blockRows: null, blocks: 1 }),
+      );
+    }
+  }
+  const g: Step[] = [randomPermutation(ctx, gShuffle, { domain: rows, seed, stream: draws.streams(1), clock })];
+  for (let j = 0; j < rows / b; j++) {
+    g.push(gatherRows(ctx, zRows, gShuffle, zb, { indexOffset: j * b }), ...gUpdate(p, zb, gws, dws, constants));
+  }
+  return { d, g };
+}

@@ -1,0 +1,53 @@
+// The dense layer: y = act(x W + b) with W stored [in, out], one fused matmul. Backward from
+// delta (the gradient with respect to x W + b): dW = xᵀ delta with db = column sums of delta in
+// the same dispatch, and dx = delta Wᵀ times the producer's act'(x), also one dispatch.
+// A dense layer reads any sample shape as flat features (an NHWC image's pixels in order).
+
+import { matmul } from '../../kernels/matmul.ts';
+import { recordWeightInit } from '../init.ts';
+import { elements, type DenseSpec, type Layer, type LayerKind, type Step } from '../layer.ts';
+import { checkActivation, positiveInteger } from './validate.ts';
+
+export const dense: LayerKind<DenseSpec> = {
+  plan(spec, input, where) {
+    positiveInteger(where, 'units', spec.units);
+    const activation = checkActivation(where, spec.activation);
+    const hasBias = spec.bias ?? true;
+    const fanIn = elements(input);
+    return {
+      output: [spec.units],
+      params: [{ name: 'weight', shape: [fanIn, spec.units], decay: true }, ...(hasBias ? [{ name: 'bias', shape: [spec.units], decay: false }] : [])],
+      buffers: [],
+      activation,
+    };
+  },
+
+  build({ ctx, pool, spec, plan, input, params, grads, init, leak, label }): Layer {
+    const [w, b] = [params.weight, params.bias];
+    const fans = { fanIn: elements(input), fanOut: spec.units, activation: plan.activation, leak };
+    return {
+      recordInit: (seed, stream) => recordWeightInit(ctx, init, fans, w, b, seed, stream),
+      workspace: (rows, name) => ({
+        rows,
+        output: pool.acquire([rows, spec.units], 'f32', `${name}.y`),
+        delta: pool.acquire([rows, spec.units], 'f32', `${name}.delta`),
+      }),
+      forward: (ws, x, opts) => [
+        matmul(ctx, x, w, ws.output, { bias: b, activation: opts.activation ?? plan.activation, leak, label: `${label}.forward` }),
+      ],
+      backward(ws, x, opts) {
+        const steps: Step[] = [];
+        if (opts.paramGrads) {
+          steps.push(matmul(ctx, x, ws.delta, grads.weight, { transA: true, biasGrad: grads.bias, accumulate: opts.accumulate, label: `${label}.dW` }));
+        }
+        if (opts.inputGrad) {
+          const { tensor, gradOf, columns } = opts.inputGrad;
+          // Input column c meets row c of W, so the first rows of W give those columns' gradient.
+          const wIn = columns === undefined ? w : w.rowsView(0, columns);
+          steps.push(matmul(ctx, ws.delta, wIn, tensor, { transB: true, gradOf, label: `${label}.dInput` }));
+        }
+        return steps;
+      },
+    };
+  },
+};

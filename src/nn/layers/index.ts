@@ -1,0 +1,16 @@
+// The layer kinds a network spec may name. A new kind is a module beside these and one line here.
+
+import type { LayerKind, LayerKindName, LayerSpec } from '../layer.ts';
+import { dense } from './dense.ts';
+import { activation, reshape } from './shape.ts';
+
+export const LAYER_KINDS: Record<string, LayerKind<never>> = {
+  dense,
+  reshape,
+  activation,
+} satisfies Partial<Record<LayerKindName, LayerKind<never>>>;
+
+/** The kind of a spec (a spec without one is dense, as every layer was before kinds existed). */
+export function layerKindOf(spec: LayerSpec): string {
+  return spec.kind ?? 'dense';
+}

@@ -1,0 +1,253 @@
+// A network: a sequence of layers over one flat parameter buffer (params.ts), with forward and
+// backward passes as recorded dispatches. What a layer does is its kind's business
+// (layers/index.ts); the network plans the shapes, lays out the parameters, fuses standalone
+// activations into the layer before them, treats reshapes as views, and chains the layers'
+// passes. A multilayer perceptron is a network of dense layers.
+
+import type { GpuContext, Step } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
+import { DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
+import { fill } from '../kernels/fill.ts';
+import type { TensorPool } from '../tensor/pool.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { INIT_SCHEMES, type InitScheme } from './init.ts';
+import { elements, formatSample, type GradOf, type InputGrad, type Layer, type LayerPlan, type LayerSpec, type LayerWorkspace, type SampleShape } from './layer.ts';
+import { LAYER_KINDS, layerKindOf } from './layers/index.ts';
+import { ParamSet, paramLayout, type ParamLayout } from './params.ts';
+
+export interface NetworkSpec {
+  /** One sample's shape: a feature count, or [height, width, channels] for images. */
+  input: number | number[];
+  layers: LayerSpec[];
+  init: InitScheme;
+  /** Leaky-ReLU slope for every leaky activation (default 0.2). */
+  leak?: number;
+}
+
+/** A layer as planned: its place in the spec, its input shape and what its kind worked out. */
+export interface PlannedLayer {
+  index: number;
+  kind: string;
+  spec: LayerSpec;
+  input: SampleShape;
+  plan: LayerPlan;
+}
+
+export interface NetworkPlan {
+  input: SampleShape;
+  output: SampleShape;
+  /** Every spec layer, views included. */
+  layers: PlannedLayer[];
+  /** The layers that run (views and fused activations left out). */
+  running: PlannedLayer[];
+}
+
+/** Validates a spec and works out every layer's shapes, without a GPU. */
+export function planNetwork(name: string, spec: NetworkSpec): NetworkPlan {
+  const bad = (msg: string) => new ShapeError(`network '${name}': ${msg}`);
+  if (!spec || typeof spec !== 'object') throw bad('spec must be an object');
+  const input = typeof spec.input === 'number' ? [spec.input] : spec.input;
+  if (!Array.isArray(input) || (input.length !== 1 && input.length !== 3) || input.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw bad(`input size must be a positive integer or [height, width, channels], got ${JSON.stringify(spec.input)}`);
+  }
+  if (!Array.isArray(spec.layers) || !spec.layers.length) throw bad('needs at least one layer');
+  if (!INIT_SCHEMES.includes(spec.init)) throw bad(`init '${spec.init}' is not one of ${INIT_SCHEMES.join(', ')}`);
+  if (spec.leak !== undefined && !(spec.leak >= 0 && spec.leak < 1)) throw bad(`leak must be in [0, 1), got ${spec.leak}`);
+  const layers: PlannedLayer[] = [];
+  const running: PlannedLayer[] = [];
+  let shape: SampleShape = input;
+  spec.layers.forEach((layer, index) => {
+    if (!layer || typeof layer !== 'object') throw bad(`layer ${index + 1} must be an object`);
+    const kind = layerKindOf(layer);
+    const where = `network '${name}', layer ${index + 1} (${kind}, input ${formatSample(shape)})`;
+    const k = LAYER_KINDS[kind];
+    if (!k) throw new ShapeError(`${where}: unknown kind '${kind}' (expected one of ${Object.keys(LAYER_KINDS).join(', ')})`);
+    let plan = k.plan(layer as never, shape, where);
+    const previous = running[running.length - 1];
+    if (kind === 'activation' && previous && previous.plan.activation === 'identity') {
+      // Fused: the layer before applies it in its epilogue, and this one becomes a view.
+      previous.plan = { ...previous.plan, activation: plan.activation };
+      plan = { ...plan, view: true };
+    } else if (kind === 'activation' && !previous) {
+      throw new ShapeError(`${where}: an activation cannot be a network's first layer (apply it to the data, or put it after a layer)`);
+    }
+    const planned = { index, kind, spec: layer, input: shape, plan };
+    layers.push(planned);
+    if (!plan.view) running.push(planned);
+    shape = plan.output;
+  });
+  if (!running.length) throw bad('needs at least one layer that computes something (not only reshapes)');
+  return { input, output: shape, layers, running };
+}
+
+/** The per-batch-size buffers of a network: each running layer's workspace. */
+export interface NetworkWorkspace {
+  rows: number;
+  layers: LayerWorkspace[];
+}
+
+export interface NetworkForwardOptions {
+  /** Leave the last layer's activation off (the logits of a loss that folds in the sigmoid). */
+  logits?: boolean;
+  /** Batch statistics (default true); false normalises with running statistics (sampling). */
+  training?: boolean;
+  /** The rows are this many equal blocks of different kinds (real | fake), normalised apart. */
+  blocks?: number;
+}
+
+export interface NetworkBackwardOptions {
+  /** Compute parameter gradients (false for a frozen network). */
+  paramGrads: boolean;
+  /** Add to the gradients instead of overwriting them. */
+  accumulate?: boolean;
+  /** Also write the gradient with respect to the network's input here. */
+  inputGrad?: InputGrad;
+  /** As in the forward pass that filled the workspace. */
+  blocks?: number;
+}
+
+export class Network {
+  readonly name: string;
+  readonly spec: NetworkSpec;
+  readonly plan: NetworkPlan;
+  readonly layout: ParamLayout;
+  readonly params: ParamSet;
+  readonly grads: ParamSet;
+  /** Non-trainable state (batch norm's running statistics), by `${layer}.${name}`. */
+  readonly buffers: ReadonlyMap<string, Tensor>;
+  readonly leak: number;
+  private readonly ctx: GpuContext;
+  private readonly layers: Layer[];
+
+  constructor(ctx: GpuContext, pool: TensorPool, name: string, spec: NetworkSpec) {
+    this.ctx = ctx;
+    this.name = name;
+    this.spec = spec;
+    this.plan = planNetwork(name, spec);
+    this.leak = spec.leak ?? DEFAULT_LEAK;
+    this.layout = paramLayout(this.plan.running.map((l) => ({ index: l.index, params: l.plan.params })));
+    this.params = new ParamSet(pool, this.layout, `${name}.params`);
+    this.grads = new ParamSet(pool, this.layout, `${name}.grads`);
+    const buffers = new Map<string, Tensor>();
+    this.layers = this.plan.running.map((l) => {
+      const own: Record<string, Tensor> = {};
+      for (const b of l.plan.buffers) {
+        own[b.name] = pool.acquire(b.shape, 'f32', `${name}.${l.index}.${b.name}`);
+        buffers.set(`${l.index}.${b.name}`, own[b.name]);
+      }
+      return LAYER_KINDS[l.kind].build({
+        ctx,
+        pool,
+        spec: l.spec as never,
+        plan: l.plan,
+        input: l.input,
+        params: this.params.ofLayer(l.index),
+        grads: this.grads.ofLayer(l.index),
+        buffers: own,
+        init: spec.init,
+        leak: this.leak,
+        label: `${name}.${l.index}`,
+      });
+    });
+    this.buffers = buffers;
+    // Padding between views is never written; zero it once so region-wide updates leave it 0.
+    ctx.run([fill(ctx, this.grads.flat, 0), fill(ctx, this.params.flat, 0)]);
+  }
+
+  /** Features of one input sample. */
+  get inputSize(): number {
+    return elements(this.plan.input);
+  }
+
+  get outputSize(): number {
+    return elements(this.plan.output);
+  }
+
+  get inputShape(): SampleShape {
+    return this.plan.input;
+  }
+
+  get outputShape(): SampleShape {
+    return this.plan.output;
+  }
+
+  /** The activation of the network's output (its last running layer's). */
+  get outputActivation(): Activation {
+    return this.plan.running[this.plan.running.length - 1].plan.activation;
+  }
+
+  /** Draws initial parameters (streams stream + 2l and stream + 2l + 1 for spec layer l) and resets buffers. */
+  recordInit(seed: number, stream: number): Step[] {
+    const steps: Step[] = [fill(this.ctx, this.params.flat, 0)];
+    this.layers.forEach((layer, i) => steps.push(...layer.recordInit(seed, stream + 2 * this.plan.running[i].index)));
+    for (const l of this.plan.running) {
+      for (const b of l.plan.buffers) steps.push(fill(this.ctx, this.buffers.get(`${l.index}.${b.name}`)!, b.initial));
+    }
+    return steps;
+  }
+
+  /** Streams `recordInit` uses from `stream` on. */
+  get initStreams(): number {
+    return 2 * this.spec.layers.length;
+  }
+
+  /** Buffers for running this network on `rows` inputs at a time. */
+  workspace(rows: number, label = `${this.name}[${rows}]`): NetworkWorkspace {
+    return { rows, layers: this.layers.map((layer, i) => layer.workspace(rows, `${label}.${this.plan.running[i].index}`)) };
+  }
+
+  /** The network's output in a workspace [rows, outputSize]. */
+  output(ws: NetworkWorkspace): Tensor {
+    return ws.layers[ws.layers.length - 1].output;
+  }
+
+  /** Where the loss writes its gradient: with respect to the output before its activation. */
+  outputGrad(ws: NetworkWorkspace): Tensor {
+    return ws.layers[ws.layers.length - 1].delta;
+  }
+
+  /**
+   * What another network's backward pass needs to continue into this one through its input:
+   * this network's output gradient, with this network's output activation fused in.
+   */
+  chainInto(ws: NetworkWorkspace, columns?: number): InputGrad {
+    return { tensor: this.outputGrad(ws), gradOf: { output: this.output(ws), activation: this.outputActivation, leak: this.leak }, columns };
+  }
+
+  forward(ws: NetworkWorkspace, input: Tensor, opts: NetworkForwardOptions = {}): Step[] {
+    this.expectInput('forward', ws, input);
+    const last = this.layers.length - 1;
+    const layerOpts = { training: opts.training ?? true, blocks: opts.blocks ?? 1 };
+    return this.layers.flatMap((layer, i) =>
+      layer.forward(ws.layers[i], i === 0 ? input : ws.layers[i - 1].output, { ...layerOpts, activation: i === last && opts.logits ? 'identity' : undefined }),
+    );
+  }
+
+  /** Backward from the output gradient (filled by a loss): parameter and input gradients. */
+  backward(ws: NetworkWorkspace, input: Tensor, opts: NetworkBackwardOptions): Step[] {
+    this.expectInput('backward', ws, input);
+    const steps: Step[] = [];
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const below = i === 0 ? input : ws.layers[i - 1].output;
+      const inputGrad = i === 0 ? opts.inputGrad : { tensor: ws.layers[i - 1].delta, gradOf: this.gradOf(ws, i - 1) };
+      steps.push(...this.layers[i].backward(ws.layers[i], below, { paramGrads: opts.paramGrads, accumulate: opts.accumulate, inputGrad, blocks: opts.blocks ?? 1 }));
+    }
+    return steps;
+  }
+
+  private gradOf(ws: NetworkWorkspace, i: number): GradOf {
+    return { output: ws.layers[i].output, activation: this.plan.running[i].plan.activation, leak: this.leak };
+  }
+
+  private expectInput(op: string, ws: NetworkWorkspace, input: Tensor): void {
+    if (input.rank !== 2 || input.shape[0] !== ws.rows || input.shape[1] !== this.inputSize) {
+      throw new ShapeError(`${this.name}.${op}: input ${input} must have shape [${ws.rows}, ${this.inputSize}]`);
+    }
+  }
+}
+
+/** The sizes a network maps through, e.g. `784-512-256-10` or `100-7x7x128-14x14x64-28x28x1`. */
+export function describeNetwork(name: string, spec: NetworkSpec): string {
+  const plan = planNetwork(name, spec);
+  return [plan.input, ...plan.running.map((l) => l.plan.output)].map(formatSample).join('-');
+}
