@@ -75,7 +75,15 @@ function activate(z: tf.Tensor2D, activation: Activation, leak: number): tf.Tens
 }
 
 function optimizer(spec: OptimizerSpec): tf.Optimizer {
-  return spec.kind === 'sgd' ? tf.train.momentum(spec.lr, spec.momentum) : tf.train.adam(spec.lr, spec.beta1, spec.beta2, spec.eps);
+  if (spec.clip) throw new Error('the tfjs peer has no weight clipping');
+  switch (spec.kind) {
+    case 'sgd':
+      return tf.train.momentum(spec.lr, spec.momentum);
+    case 'adam':
+      return tf.train.adam(spec.lr, spec.beta1, spec.beta2, spec.eps);
+    case 'rmsprop':
+      return tf.train.rmsprop(spec.lr, spec.alpha, 0, spec.eps);
+  }
 }
 
 /** Per-row min-max to [0, 1] in place (MATLAB mapminmax; a constant row is left as it is). */

@@ -1,11 +1,9 @@
-// Discriminator losses and their gradients, per element of the output column.
-// LOSS 0: binary cross-entropy on logits x with targets y in [0, 1].
-// LOSS 1: half squared error of a sigmoid output a against y (DeepLearnToolbox's nnff/nnbp).
+// Discriminator losses and their gradients, per element of the output column, for the LOSS
+// code of lib/loss.wgsl (BCE on logits, squared error through a sigmoid, hinge, Wasserstein).
 // `loss_grad` writes scale * dL/d(input) elementwise; `loss_sum` adds scale * sum_i L_i into
 // one slot of a metrics tensor, in a fixed order (one workgroup: lanes walk strided elements,
 // then combine pairwise), so the result is bit-identical from run to run.
 
-override LOSS: u32 = 0u;
 override ACCUMULATE: bool = false;
 override WG: u32 = 256u;
 // Gradient elements per invocation, WG apart (lavapipe pays per invocation, not per element).
@@ -22,24 +20,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-fn loss_term(p: f32, y: f32) -> f32 {
-  if (LOSS == 0u) { return bce_with_logits(p, y); }
-  let e = y - p;
-  return 0.5 * e * e;
-}
-
-fn loss_grad_term(p: f32, y: f32) -> f32 {
-  if (LOSS == 0u) { return sigmoid(p) - y; }
-  return (p - y) * (p * (1.0 - p));
-}
-
 @compute @workgroup_size(WG)
 fn loss_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let base = (wid.y * nwg.x + wid.x) * WG * PER_INVOCATION + lid;
   for (var k = 0u; k < PER_INVOCATION; k++) {
     let i = base + k * WG;
     if (i >= params.n) { return; }
-    out[i] = params.scale * loss_grad_term(pred[i], labels[i]);
+    out[i] = params.scale * loss_gradient(pred[i], labels[i]);
   }
 }
 
@@ -50,7 +37,7 @@ var<workgroup> lane_sums: array<f32, SUM_LANES>;
 fn loss_sum(@builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   for (var i = lid; i < params.n; i += SUM_LANES) {
-    acc += loss_term(pred[i], labels[i]);
+    acc += loss_value(pred[i], labels[i]);
   }
   lane_sums[lid] = acc;
   workgroupBarrier();

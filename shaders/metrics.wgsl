@@ -5,8 +5,7 @@
 // A D update's batch mixes real (label 1) and fake (label 0) rows, in any order. One workgroup
 // sums in a fixed order (strided lanes, then a pairwise tree), so results are bit-identical.
 
-// 0: D's output is a logit (BCE); 1: D's output is a sigmoid probability (MSE).
-override LOSS: u32 = 0u;
+// LOSS (lib/loss.wgsl) says how a row's loss is computed and what D's output means.
 // 0: a D update; 1: a G update.
 override MODE: u32 = 0u;
 const LANES: u32 = 64u;
@@ -25,12 +24,6 @@ struct Params {
 var<workgroup> sums: array<vec4f, LANES>;
 var<workgroup> losses: array<f32, LANES>;
 
-fn element_loss(p: f32, y: f32) -> f32 {
-  if (LOSS == 0u) { return bce_with_logits(p, y); }
-  let e = y - p;
-  return 0.5 * e * e;
-}
-
 @compute @workgroup_size(LANES)
 fn accumulate(@builtin(local_invocation_index) lid: u32) {
   var loss = 0.0;
@@ -39,8 +32,8 @@ fn accumulate(@builtin(local_invocation_index) lid: u32) {
   for (var i = lid; i < params.n; i += LANES) {
     let p = pred[i];
     let y = labels[i];
-    loss += element_loss(p, y);
-    let d = select(p, sigmoid(p), LOSS == 0u);
+    loss += loss_value(p, y);
+    let d = d_value(p);
     acc += vec4f(y * d, y, (1.0 - y) * d, 1.0 - y);
   }
   sums[lid] = acc;

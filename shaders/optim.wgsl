@@ -1,5 +1,7 @@
-// Optimizer updates, one element per invocation. Both entries share one parameter block so
-// their bindings agree: SGD binds (w, g, velocity, params); Adam binds (w, g, m, params, v, step).
+// Optimizer updates, one element per invocation. The entries share one parameter block so
+// their bindings agree: SGD binds (w, g, velocity, params); RMSProp (w, g, mean square, params);
+// Adam (w, g, m, params, v, step). Every update may end by clipping each weight to [-clip, clip]
+// (WGAN's weight clipping; clip = 0 leaves weights unclipped).
 
 override WG: u32 = 256u;
 // Elements per invocation, WG apart (consecutive per loop step): on lavapipe an invocation
@@ -23,6 +25,7 @@ struct Params {
   ln_beta1: f32,
   ln_beta2: f32,
   eps: f32,
+  clip: f32,
 }
 
 @group(0) @binding(0) var<storage, read_write> w: array<f32>;
@@ -31,6 +34,10 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read_write> state2: array<f32>;
 @group(0) @binding(5) var<storage, read> step: array<u32>;
+
+fn clipped(x: f32) -> f32 {
+  return select(x, clamp(x, -params.clip, params.clip), params.clip > 0.0);
+}
 
 // DeepLearnToolbox's nnapplygrads: v = momentum v + lr (g + l2 w); w -= v.
 @compute @workgroup_size(WG)
@@ -42,7 +49,7 @@ fn sgd_momentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     let wi = w[i];
     let velocity = params.momentum * state1[i] + params.lr * (g[i] + params.l2 * wi);
     state1[i] = velocity;
-    w[i] = wi - velocity;
+    w[i] = clipped(wi - velocity);
   }
 }
 
@@ -80,6 +87,23 @@ fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v = params.beta2 * state2[i] + params.one_minus_beta2 * (gi * gi);
     state1[i] = m;
     state2[i] = v;
-    w[i] = wi - params.lr * (m / correction1) / (sqrt(v / correction2) + params.eps);
+    w[i] = clipped(wi - params.lr * (m / correction1) / (sqrt(v / correction2) + params.eps));
+  }
+}
+
+// RMSProp (Hinton's lecture 6e; torch.optim.RMSprop without momentum or centring), the
+// optimizer of the Wasserstein GAN: s = alpha s + (1 - alpha) g^2; w -= lr g / (sqrt(s) + eps).
+// alpha rides in beta2 and 1 - alpha in one_minus_beta2.
+@compute @workgroup_size(WG)
+fn rmsprop(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let base = (wid.y * nwg.x + wid.x) * WG * PER_INVOCATION + lid;
+  for (var k = 0u; k < PER_INVOCATION; k++) {
+    let i = base + k * WG;
+    if (i >= params.n) { return; }
+    let wi = w[i];
+    let gi = g[i] + params.l2 * wi;
+    let square = params.beta2 * state1[i] + params.one_minus_beta2 * (gi * gi);
+    state1[i] = square;
+    w[i] = clipped(wi - params.lr * gi / (sqrt(square) + params.eps));
   }
 }

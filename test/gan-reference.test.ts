@@ -144,4 +144,34 @@ describe('whole iterations match the float64 reference', () => {
     expect(d.ratio).toBeLessThanOrEqual(1);
     trainer.destroy();
   });
+
+  // Raw-score objectives: the hinge loss with Adam, and the Wasserstein critic with RMSProp,
+  // weight clipping and five critic updates per G update (Arjovsky et al.'s schedule). The
+  // bounds are the Adam tests'; RMSProp's steps are also ~lr = 5e-5..2e-4 whatever the gradient,
+  // and a clipped weight is off by a whole step if the clip is skipped.
+  test.each([
+    ['hinge, Adam', (): GanConfig => ({ ...toyScore(), loss: 'hinge' })],
+    [
+      'wasserstein, RMSProp, clip 0.01, k = 5',
+      (): GanConfig => {
+        const rms = { kind: 'rmsprop' as const, alpha: 0.99, eps: 1e-8 };
+        return { ...toyScore(), loss: 'wasserstein', k: 5, optimizerD: { ...rms, lr: 2e-4, clip: 0.01 }, optimizerG: { ...rms, lr: 5e-5 } };
+      },
+    ],
+  ])('%s, 3 iterations', async (name, make) => {
+    const { trainer, ref } = await runAgainstReference(make(), 3);
+    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
+    console.log(`${name}: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
 });
+
+/** toy-1d with a raw-score D (no sigmoid) and a small batch. */
+function toyScore(): GanConfig {
+  const base = preset('toy-1d');
+  const layers = base.discriminator.layers.map((l, i, all) => (i === all.length - 1 ? { ...l, activation: 'identity' as const } : l));
+  return { ...base, batch: 16, discriminator: { ...base.discriminator, layers } };
+}

@@ -2,7 +2,7 @@
 // extreme logits (0, +-88 and +-89 around f32's exp overflow, +-1e4) with hard and soft labels.
 
 import type { GpuContext } from '../gpu/context.ts';
-import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../kernels/losses.ts';
+import { bceWithLogitsGrad, bceWithLogitsLoss, lossGradient, lossValueSum, mseLoss, mseSigmoidGrad, type LossKernel } from '../kernels/losses.ts';
 import * as ref from '../reference/losses.ts';
 import { createTensor, download, tensorFrom, upload } from '../tensor/tensor.ts';
 import { combine, compare, EPS32, hostRandom, randomF32, type Check, type CheckResult, type Tolerance } from './check.ts';
@@ -180,4 +180,45 @@ const mseChecks: Check[] = SIZES.flatMap((n) => [
   },
 ]);
 
-export const lossChecks: Check[] = [...bceChecks, bceExtremeCheck, ...mseChecks];
+/**
+ * Hinge and Wasserstein terms on raw scores with hard labels. Every gradient is f32(scale) times
+ * -1, 0 or +1 (s p < 1 compares an exact product), so it must come out bit for bit; each loss
+ * term rounds once (1 - s p) or not at all (-s p), and the sums round as the BCE sums do.
+ * Scores include the hinge's kink at exactly +-1.
+ */
+function scoreChecks(loss: LossKernel): Check[] {
+  return SIZES.map((n) => ({
+    kernel: loss,
+    case: `n=${n} scale=1/n accumulate`,
+    async run(ctx: GpuContext) {
+      const next = hostRandom(71 + n);
+      const ps = randomF32(n, 73 + n, -3, 3);
+      [1, -1, 0].forEach((v, i) => i < n && (ps[i] = v));
+      const ys = Float32Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1));
+      const scale = 1 / n;
+      const initial = randomF32(SLOTS, 79 + n);
+      const p = tensorFrom(ctx, ps, [n, 1], 'scores');
+      const y = tensorFrom(ctx, ys, [n, 1], 'labels');
+      const grad = createTensor(ctx, [n, 1], 'f32', 'grad');
+      const out = tensorFrom(ctx, initial, [SLOTS], 'metrics');
+      ctx.run([lossGradient(ctx, loss, p, y, grad, { scale }), lossValueSum(ctx, loss, p, y, out, { slot: SLOT, scale, accumulate: true })]);
+      const [gradGot, lossGot] = [await download(ctx, grad), await download(ctx, out)];
+      const lossWant = Float64Array.from(initial);
+      let parts = 0;
+      for (let i = 0; i < n; i++) {
+        lossWant[SLOT] += scale * ref.lossValue(loss, ps[i], ys[i]);
+        parts += Math.abs(ref.lossValue(loss, ps[i], ys[i])) + 1;
+      }
+      const lossScale = new Float64Array(SLOTS);
+      lossScale[SLOT] = Math.abs(initial[SLOT]) + scale * parts;
+      const result = combine([
+        compare(gradGot, Float64Array.from(ps, (pi, i) => Math.fround(scale) * ref.lossGradient(loss, pi, ys[i])), { abs: 0, rel: 0, why: 'f32(scale) times -1, 0 or 1: exact' }),
+        compare(lossGot, lossWant, lossSumTolerance(n, false), lossScale),
+      ]);
+      for (const t of [p, y, grad, out]) t.buffer.destroy();
+      return result;
+    },
+  }));
+}
+
+export const lossChecks: Check[] = [...bceChecks, bceExtremeCheck, ...mseChecks, ...scoreChecks('hinge'), ...scoreChecks('wasserstein')];

@@ -2,7 +2,7 @@
 // gradients, and of the GPU step counter that Adam reads (incremented on the GPU each step).
 
 import type { GpuContext } from '../gpu/context.ts';
-import { adam, incrementCounter, sgdMomentum } from '../kernels/optim.ts';
+import { adam, incrementCounter, rmsprop, sgdMomentum } from '../kernels/optim.ts';
 import * as ref from '../reference/optim.ts';
 import { createTensor, download, downloadU32, tensorFrom, upload } from '../tensor/tensor.ts';
 import { combine, compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
@@ -28,9 +28,10 @@ const sgdChecks: Check[] = SIZES.flatMap((n) =>
   [0, 0.5].flatMap((momentum) =>
     [0, 1e-4].map((l2): Check => ({
       kernel: 'sgdMomentum',
-      case: `n=${n} lr=2 momentum=${momentum} l2=${l2}, ${STEPS} steps`,
+      case: `n=${n} lr=2 momentum=${momentum} l2=${l2}${l2 ? ' clip=0.3' : ''}, ${STEPS} steps`,
       async run(ctx) {
-        const opts = { lr: 2, momentum, l2 };
+        // With L2 the weights are also clipped to [-0.3, 0.3], which binds on many of them.
+        const opts = { lr: 2, momentum, l2, clip: l2 ? 0.3 : undefined };
         const w0 = randomF32(n, 71 + n, -0.5, 0.5);
         const grads = gradients(n, 73 + n, 0.05);
         const w = tensorFrom(ctx, w0, [n], 'w');
@@ -67,6 +68,7 @@ const ADAM_CASES: AdamCase[] = [
   { name: 'lr=1e-3 b1=0.9 b2=0.999 wd=1e-4, t=1..5, small w', opts: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 }, t0: 0, wRange: 1e-3 },
   { name: 'lr=1e-3 b1=0.9 b2=0.999, t=999996..1e6, small w', opts: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, t0: 999_995, wRange: 1e-3 },
   { name: 'lr=1e-3 b1=0 b2=0.99 eps=1e-3, t=1..5, small w', opts: { lr: 1e-3, beta1: 0, beta2: 0.99, eps: 1e-3 }, t0: 0, wRange: 1e-3 },
+  { name: 'lr=1e-2 b1=0.5 b2=0.9 clip=0.01, t=1..5, w in [-0.02, 0.02]', opts: { lr: 1e-2, beta1: 0.5, beta2: 0.9, eps: 1e-8, clip: 0.01 }, t0: 0, wRange: 0.02 },
 ];
 
 // Per step the update lr * (m / c1) / (sqrt(v / c2) + eps) carries the roundings of m (3), v
@@ -109,4 +111,41 @@ const adamChecks: Check[] = SIZES.flatMap((n) =>
   })),
 );
 
-export const optimChecks: Check[] = [...sgdChecks, ...adamChecks];
+// Per step: g^2, two products and a sum for the mean square (4 roundings), sqrt (its error
+// halved) + eps, lr g and the division (2.5 ulp in WGSL): under 12 u of the update's |terms|,
+// and 1 u of |w|; errors in the mean square carry forward damped by alpha. 16 u of the
+// reference's sums leaves a margin, as for Adam.
+const RMSPROP_TOL: Tolerance = { abs: 0, rel: 16 * EPS32, why: '~12 u per update (mean square, sqrt, eps, product, division) + 1 u of |w|, summed over steps' };
+
+const RMSPROP_CASES: { name: string; opts: ref.RmspropOptions; wRange: number }[] = [
+  { name: 'WGAN lr=5e-5 alpha=0.99 eps=1e-8 clip=0.01', opts: { lr: 5e-5, alpha: 0.99, eps: 1e-8, clip: 0.01 }, wRange: 0.01 },
+  { name: 'lr=1e-3 alpha=0.9 eps=1e-6 wd=1e-2, small w', opts: { lr: 1e-3, alpha: 0.9, eps: 1e-6, weightDecay: 1e-2 }, wRange: 1e-3 },
+];
+
+const rmspropChecks: Check[] = SIZES.flatMap((n) =>
+  RMSPROP_CASES.map((c): Check => ({
+    kernel: 'rmsprop',
+    case: `n=${n} ${c.name}, ${STEPS} steps`,
+    async run(ctx: GpuContext) {
+      const w0 = randomF32(n, 89 + n, -c.wRange, c.wRange);
+      const grads = gradients(n, 97 + n, 1);
+      const w = tensorFrom(ctx, w0, [n], 'w');
+      const g = createTensor(ctx, [n], 'f32', 'g');
+      const s = tensorFrom(ctx, new Float32Array(n), [n], 'mean square');
+      const update = rmsprop(ctx, w, g, s, c.opts);
+      for (const gs of grads) {
+        upload(ctx, g, gs);
+        ctx.run([update]);
+      }
+      const want = ref.rmsprop(w0, new Float64Array(n), grads, c.opts);
+      const result = combine([
+        compare(await download(ctx, w), want.w, RMSPROP_TOL, want.wMagnitude),
+        compare(await download(ctx, s), want.s, ADAM_MOMENT_TOL, want.s.map(Math.abs)),
+      ]);
+      for (const t of [w, g, s]) t.buffer.destroy();
+      return result;
+    },
+  })),
+);
+
+export const optimChecks: Check[] = [...sgdChecks, ...adamChecks, ...rmspropChecks];

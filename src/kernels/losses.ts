@@ -1,5 +1,6 @@
 // Discriminator losses: gradients (elementwise) and loss values (summed into a metric slot).
-// Labels are an f32 tensor of 0/1 or soft targets with the prediction's element count.
+// Labels are an f32 tensor of 0/1 (or soft targets, for BCE and MSE) with the prediction's
+// element count. The per-row terms live in shaders/lib/loss.wgsl, shared with the metrics.
 
 import lossLib from '../../shaders/lib/loss.wgsl?raw';
 import source from '../../shaders/losses.wgsl?raw';
@@ -18,8 +19,12 @@ const shader = defineShader('losses.wgsl', source, [activationShader, lossShader
 const GRAD: KernelSpec = { shader, entry: 'loss_grad', bindings: ['read', 'read', 'write', 'uniform'] };
 const SUM: KernelSpec = { shader, entry: 'loss_sum', bindings: ['read', 'read', 'write', 'uniform'] };
 
-type Loss = 'bce' | 'mse';
-const LOSS_CODE: Record<Loss, number> = { bce: 0, mse: 1 };
+/**
+ * The per-row losses: `bce` on logits, `mse` through a sigmoid output, `hinge` relu(1 - s x) and
+ * `wasserstein` -s x on a raw score x, with s = +1 for label 1 and -1 for label 0.
+ */
+export type LossKernel = 'bce' | 'mse' | 'hinge' | 'wasserstein';
+export const LOSS_CODES: Record<LossKernel, number> = { bce: 0, mse: 1, hinge: 2, wasserstein: 3 };
 
 function expectPair(op: string, pred: Tensor, labels: Tensor): void {
   expectDType(op, pred, 'f32');
@@ -29,7 +34,7 @@ function expectPair(op: string, pred: Tensor, labels: Tensor): void {
   }
 }
 
-function lossGrad(ctx: GpuContext, op: string, loss: Loss, pred: Tensor, labels: Tensor, grad: Tensor, scale: number): Dispatch {
+function lossGrad(ctx: GpuContext, op: string, loss: LossKernel, pred: Tensor, labels: Tensor, grad: Tensor, scale: number): Dispatch {
   expectPair(op, pred, labels);
   expectDType(op, grad, 'f32');
   if (grad.size !== pred.size) throw new ShapeError(`${op}: ${grad} has ${grad.size} elements, ${pred} has ${pred.size}`);
@@ -38,7 +43,7 @@ function lossGrad(ctx: GpuContext, op: string, loss: Loss, pred: Tensor, labels:
   expectDistinct(op, labels, grad);
   return ctx.dispatch(GRAD, {
     label: op,
-    constants: { LOSS: LOSS_CODE[loss], WG: ELEMENTWISE_WG, PER_INVOCATION },
+    constants: { LOSS: LOSS_CODES[loss], WG: ELEMENTWISE_WG, PER_INVOCATION },
     resources: [pred.binding(), labels.binding(), grad.binding(), uniforms([['u32', pred.size], ['f32', scale], ['u32', 0]])],
     workgroups: grid1d(ctx, Math.ceil(pred.size / PER_INVOCATION)),
   });
@@ -52,7 +57,7 @@ function lossGrad(ctx: GpuContext, op: string, loss: Loss, pred: Tensor, labels:
 function lossSum(
   ctx: GpuContext,
   op: string,
-  loss: Loss,
+  loss: LossKernel,
   pred: Tensor,
   labels: Tensor,
   out: Tensor,
@@ -66,7 +71,7 @@ function lossSum(
   expectDistinct(op, labels, out);
   return ctx.dispatch(SUM, {
     label: op,
-    constants: { LOSS: LOSS_CODE[loss], ACCUMULATE: opts.accumulate ? 1 : 0 },
+    constants: { LOSS: LOSS_CODES[loss], ACCUMULATE: opts.accumulate ? 1 : 0 },
     resources: [pred.binding(), labels.binding(), out.binding(), uniforms([['u32', pred.size], ['f32', opts.scale], ['u32', opts.slot]])],
     workgroups: [1, 1, 1],
   });
@@ -102,4 +107,21 @@ export function mseLoss(
   opts: { slot: number; scale: number; accumulate?: boolean },
 ): Dispatch {
   return lossSum(ctx, `mseLoss(${a}, ${labels} -> ${out}[${opts.slot}])`, 'mse', a, labels, out, opts);
+}
+
+/** grad = scale * d loss / d pred for any per-row loss (lib/loss.wgsl). */
+export function lossGradient(ctx: GpuContext, loss: LossKernel, pred: Tensor, labels: Tensor, grad: Tensor, opts: { scale: number }): Dispatch {
+  return lossGrad(ctx, `lossGradient ${loss}(${pred}, ${labels} -> ${grad})`, loss, pred, labels, grad, opts.scale);
+}
+
+/** out[slot] (+)= scale * sum_i loss(pred_i, y_i) for any per-row loss. */
+export function lossValueSum(
+  ctx: GpuContext,
+  loss: LossKernel,
+  pred: Tensor,
+  labels: Tensor,
+  out: Tensor,
+  opts: { slot: number; scale: number; accumulate?: boolean },
+): Dispatch {
+  return lossSum(ctx, `lossValueSum ${loss}(${pred}, ${labels} -> ${out}[${opts.slot}])`, loss, pred, labels, out, opts);
 }

@@ -7,7 +7,7 @@ import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { expectDistinct, expectDType, expectFinite } from './common.ts';
-import { lossShader } from './losses.ts';
+import { LOSS_CODES, lossShader, type LossKernel } from './losses.ts';
 
 const shader = defineShader('metrics.wgsl', source, [activationShader, lossShader]);
 const ACCUMULATE: KernelSpec = { shader, entry: 'accumulate', bindings: ['read', 'read', 'write', 'uniform'] };
@@ -15,19 +15,18 @@ const ACCUMULATE: KernelSpec = { shader, entry: 'accumulate', bindings: ['read',
 export const METRIC_SLOTS = 8;
 export const METRIC = { dLoss: 0, dRealSum: 1, dRealRows: 2, dFakeSum: 3, dFakeRows: 4, dUpdates: 5, gLoss: 6, gUpdates: 7 } as const;
 
-export type DOutput = 'logits' | 'probabilities';
-
 /**
  * Adds one update's figures to the metric sums: for a D update the loss and D's mean output
- * on real and on fake rows (told apart by the labels); for a G update its loss.
- * `scale` multiplies the loss sum (1/m; negative for the minimax G loss with labels 0).
+ * on real and on fake rows (told apart by the labels: a probability for BCE's logits, else the
+ * output as it is); for a G update its loss. `scale` multiplies the loss sum (1/m; negative for
+ * the minimax G loss with labels 0).
  */
 export function accumulateMetrics(
   ctx: GpuContext,
   pred: Tensor,
   labels: Tensor,
   metrics: Tensor,
-  opts: { output: DOutput; update: 'D' | 'G'; scale: number },
+  opts: { loss: LossKernel; update: 'D' | 'G'; scale: number },
 ): Dispatch {
   const op = `accumulateMetrics(${opts.update}, ${pred})`;
   expectDType(op, pred, 'f32');
@@ -40,7 +39,7 @@ export function accumulateMetrics(
   expectDistinct(op, labels, metrics);
   return ctx.dispatch(ACCUMULATE, {
     label: op,
-    constants: { LOSS: opts.output === 'logits' ? 0 : 1, MODE: opts.update === 'D' ? 0 : 1 },
+    constants: { LOSS: LOSS_CODES[opts.loss], MODE: opts.update === 'D' ? 0 : 1 },
     resources: [pred.binding(), labels.binding(), metrics.binding(), uniforms([['u32', pred.size], ['f32', opts.scale]])],
     workgroups: [1, 1, 1],
   });

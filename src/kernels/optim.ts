@@ -1,5 +1,5 @@
-// Optimizers: DeepLearnToolbox's SGD with momentum and L2, Adam with bias correction, and the
-// GPU counter Adam reads its step count from. Hyperparameters are fixed when the op is
+// Optimizers: DeepLearnToolbox's SGD with momentum and L2, Adam with bias correction, RMSProp,
+// each with optional weight clipping, and the GPU counter Adam reads its step count from. Hyperparameters are fixed when the op is
 // recorded; the step count changes every iteration, so it lives in a u32 tensor on the GPU.
 
 import source from '../../shaders/optim.wgsl?raw';
@@ -13,6 +13,7 @@ import { fillShader, PER_INVOCATION } from './fill.ts';
 const shader = defineShader('optim.wgsl', source);
 
 const SGD: KernelSpec = { shader, entry: 'sgd_momentum', bindings: ['write', 'read', 'write', 'uniform'] };
+const RMSPROP: KernelSpec = { shader, entry: 'rmsprop', bindings: ['write', 'read', 'write', 'uniform'] };
 const ADAM: KernelSpec = { shader, entry: 'adam', bindings: ['write', 'read', 'write', 'uniform', 'write', 'read'] };
 const INCREMENT: KernelSpec = { shader: fillShader, entry: 'increment_counter', bindings: ['write', 'uniform'] };
 
@@ -33,6 +34,7 @@ interface OptimFields {
   beta1?: number;
   beta2?: number;
   eps?: number;
+  clip?: number;
 }
 
 /** The shared parameter block of shaders/optim.wgsl, in declaration order. */
@@ -52,6 +54,7 @@ function optimParams(f: OptimFields): Uint8Array {
     ['f32', lnBeta(beta1)],
     ['f32', lnBeta(beta2)],
     ['f32', f.eps ?? 0],
+    ['f32', f.clip ?? 0],
   ]);
 }
 
@@ -64,23 +67,29 @@ function expectParameterSet(op: string, w: Tensor, ...others: Tensor[]): void {
   expectDistinct(op, w, ...others);
 }
 
+/** Weight clipping to [-clip, clip] after an update (0 or absent: none). */
+function expectClip(op: string, clip: number | undefined): void {
+  if (clip !== undefined && !(Number.isFinite(clip) && clip >= 0)) throw new ShapeError(`${op}: clip must be a number >= 0 (0: no clipping), got ${clip}`);
+}
+
 /** DeepLearnToolbox SGD: v = momentum*v + lr*(g + l2*w); w -= v. Pass l2 = 0 for biases. */
 export function sgdMomentum(
   ctx: GpuContext,
   w: Tensor,
   g: Tensor,
   v: Tensor,
-  opts: { lr: number; momentum: number; l2: number },
+  opts: { lr: number; momentum: number; l2: number; clip?: number },
 ): Dispatch {
   const op = `sgdMomentum(${w}, ${g}, ${v})`;
   expectParameterSet(op, w, g, v);
   expectFinite(op, 'lr', opts.lr);
   expectFinite(op, 'momentum', opts.momentum);
   expectFinite(op, 'l2', opts.l2);
+  expectClip(op, opts.clip);
   return ctx.dispatch(SGD, {
     label: op,
     constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
-    resources: [w.binding(), g.binding(), v.binding(), optimParams({ n: w.size, lr: opts.lr, momentum: opts.momentum, l2: opts.l2 })],
+    resources: [w.binding(), g.binding(), v.binding(), optimParams({ n: w.size, lr: opts.lr, momentum: opts.momentum, l2: opts.l2, clip: opts.clip })],
     workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
   });
 }
@@ -98,9 +107,10 @@ export function adam(
   m: Tensor,
   v: Tensor,
   step: Tensor,
-  opts: { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number },
+  opts: { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number; clip?: number },
 ): Dispatch {
   const op = `adam(${w}, ${g}, ${m}, ${v}, ${step})`;
+  expectClip(op, opts.clip);
   expectParameterSet(op, w, g, m, v);
   expectDType(op, step, 'u32');
   const stepIndex = opts.stepIndex ?? 0;
@@ -122,10 +132,36 @@ export function adam(
       w.binding(),
       g.binding(),
       m.binding(),
-      optimParams({ n: w.size, stepIndex, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps }),
+      optimParams({ n: w.size, stepIndex, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, clip: opts.clip }),
       v.binding(),
       step.binding(),
     ],
+    workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
+  });
+}
+
+/**
+ * RMSProp: s = alpha s + (1 - alpha) g^2; w -= lr g / (sqrt(s) + eps), with coupled L2
+ * `weightDecay` (g + weightDecay w) as torch.optim.RMSprop has it.
+ */
+export function rmsprop(
+  ctx: GpuContext,
+  w: Tensor,
+  g: Tensor,
+  square: Tensor,
+  opts: { lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number },
+): Dispatch {
+  const op = `rmsprop(${w}, ${g}, ${square})`;
+  expectParameterSet(op, w, g, square);
+  const weightDecay = opts.weightDecay ?? 0;
+  for (const [name, value] of [['lr', opts.lr], ['alpha', opts.alpha], ['eps', opts.eps], ['weightDecay', weightDecay]] as const) expectFinite(op, name, value);
+  if (opts.alpha < 0 || opts.alpha >= 1) throw new ShapeError(`${op}: alpha must be in [0, 1), got ${opts.alpha}`);
+  if (opts.eps < 0) throw new ShapeError(`${op}: eps must be >= 0, got ${opts.eps}`);
+  expectClip(op, opts.clip);
+  return ctx.dispatch(RMSPROP, {
+    label: op,
+    constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
+    resources: [w.binding(), g.binding(), square.binding(), optimParams({ n: w.size, lr: opts.lr, l2: weightDecay, beta2: opts.alpha, eps: opts.eps, clip: opts.clip })],
     workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
   });
 }

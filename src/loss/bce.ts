@@ -20,7 +20,7 @@ export function bce(gLoss: 'non-saturating' | 'minimax'): GanLoss {
       const [out, labels] = scored(b);
       return [
         bceWithLogitsGrad(ctx, b.out, b.targets, b.delta, { scale }),
-        accumulateMetrics(ctx, out, labels, metrics, { output: 'logits', update: 'D', scale }),
+        accumulateMetrics(ctx, out, labels, metrics, { loss: 'bce', update: 'D', scale }),
       ];
     },
     recordG(ctx, b, metrics) {
@@ -28,7 +28,7 @@ export function bce(gLoss: 'non-saturating' | 'minimax'): GanLoss {
       const [labels, scale] = minimax ? [b.zeros, -1 / b.out.rows] : [b.ones, 1 / b.out.rows];
       return [
         bceWithLogitsGrad(ctx, b.out, labels, b.delta, { scale }),
-        accumulateMetrics(ctx, b.out, labels, metrics, { output: 'logits', update: 'G', scale }),
+        accumulateMetrics(ctx, b.out, labels, metrics, { loss: 'bce', update: 'G', scale }),
       ];
     },
     reference: refBce(minimax),

@@ -4,6 +4,7 @@ import { ShapeError } from '../gpu/errors.ts';
 import { bce } from './bce.ts';
 import type { GanLoss } from './loss.ts';
 import { mse } from './mse.ts';
+import { hinge, wasserstein } from './score.ts';
 
 /** What a loss is built from: the config's objective fields. */
 export interface LossChoice {
@@ -15,6 +16,8 @@ export interface LossChoice {
 export const LOSSES: Record<string, (c: LossChoice) => GanLoss> = {
   bce: (c) => bce(c.gLoss ?? 'non-saturating'),
   mse: () => mse(),
+  hinge: () => hinge(),
+  wasserstein: () => wasserstein(),
 };
 
 export const LOSS_NAMES = Object.keys(LOSSES);

@@ -18,14 +18,14 @@ export function mse(): GanLoss {
       const [out, labels] = scored(b);
       return [
         mseSigmoidGrad(ctx, b.out, b.targets, b.delta, { scale }),
-        accumulateMetrics(ctx, out, labels, metrics, { output: 'probabilities', update: 'D', scale }),
+        accumulateMetrics(ctx, out, labels, metrics, { loss: 'mse', update: 'D', scale }),
       ];
     },
     recordG(ctx, b, metrics) {
       const scale = 1 / b.out.rows;
       return [
         mseSigmoidGrad(ctx, b.out, b.ones, b.delta, { scale }),
-        accumulateMetrics(ctx, b.out, b.ones, metrics, { output: 'probabilities', update: 'G', scale }),
+        accumulateMetrics(ctx, b.out, b.ones, metrics, { loss: 'mse', update: 'G', scale }),
       ];
     },
     reference: refMse(),

@@ -1,40 +1,83 @@
 // An optimizer for one network: its state lives in flat buffers laid out like the
-// parameters, so a whole network updates in one dispatch (Adam) or two (SGD, whose L2
+// parameters, so a whole network updates in one dispatch (Adam, RMSProp) or two (SGD, whose L2
 // penalty skips everything but the weights, as DeepLearnToolbox's does). Each kind names its
-// own state tensors, so checkpoints need no per-kind code elsewhere.
+// own state tensors, so checkpoints need no per-kind code elsewhere; every kind can clip the
+// weights after its update (WGAN's weight clipping).
 
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
-import { adam, incrementCounter, sgdMomentum } from '../kernels/optim.ts';
+import { adam, incrementCounter, rmsprop, sgdMomentum } from '../kernels/optim.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Network } from './network.ts';
 import { ParamSet } from './params.ts';
 
+/** `clip` > 0 clamps every parameter to [-clip, clip] after each update. */
 export type OptimizerSpec =
-  | { kind: 'sgd'; lr: number; momentum: number; l2: number }
-  | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number };
+  | { kind: 'sgd'; lr: number; momentum: number; l2: number; clip?: number }
+  | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; clip?: number }
+  | { kind: 'rmsprop'; lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number };
 
-/** The state each kind keeps per parameter, by the name checkpoints give it. */
-const STATE_NAMES: Record<OptimizerSpec['kind'], readonly string[]> = {
-  sgd: ['velocity'],
-  adam: ['adam_m', 'adam_v'],
+/** What an update works on: the network's parameters and gradients, the kind's state, a step counter. */
+interface UpdateArgs {
+  ctx: GpuContext;
+  params: ParamSet;
+  grads: ParamSet;
+  state: ParamSet[];
+  step: Tensor;
+}
+
+interface OptimizerKind<S extends OptimizerSpec> {
+  /** The state each kind keeps per parameter, by the name checkpoints give it. */
+  stateNames: readonly string[];
+  /** Problems with the kind's own fields, as messages. */
+  check(spec: S): string[];
+  record(spec: S, a: UpdateArgs): Dispatch[];
+}
+
+const inUnit = (name: string, v: number) => (v >= 0 && v < 1 ? [] : [`${name} must be in [0, 1), got ${v}`]);
+const positive = (name: string, v: number) => (v > 0 && Number.isFinite(v) ? [] : [`${name} must be > 0, got ${v}`]);
+const nonNegative = (name: string, v: number | undefined) => (v === undefined || (v >= 0 && Number.isFinite(v)) ? [] : [`${name} must be >= 0, got ${v}`]);
+
+const sgd: OptimizerKind<Extract<OptimizerSpec, { kind: 'sgd' }>> = {
+  stateNames: ['velocity'],
+  check: (o) => [...inUnit('momentum', o.momentum), ...(o.l2 >= 0 && Number.isFinite(o.l2) ? [] : [`l2 must be >= 0, got ${o.l2}`])],
+  record(o, { ctx, params, grads, state: [v] }) {
+    // SGD needs no step count: one dispatch fewer per update (30 per seed iteration).
+    const region = (set: ParamSet, decay: boolean) => (decay ? set.decayRegion : set.restRegion);
+    return [true, false].flatMap((decay) => {
+      const w = region(params, decay);
+      return w ? [sgdMomentum(ctx, w, region(grads, decay)!, region(v, decay)!, { lr: o.lr, momentum: o.momentum, l2: decay ? o.l2 : 0, clip: o.clip })] : [];
+    });
+  },
 };
+
+const adamKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'adam' }>> = {
+  stateNames: ['adam_m', 'adam_v'],
+  check: (o) => [...inUnit('beta1', o.beta1), ...inUnit('beta2', o.beta2), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay)],
+  record: (o, { ctx, params, grads, state: [m, v], step }) => [
+    incrementCounter(ctx, step),
+    adam(ctx, params.flat, grads.flat, m.flat, v.flat, step, { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip }),
+  ],
+};
+
+const rmspropKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'rmsprop' }>> = {
+  stateNames: ['rmsprop_square'],
+  check: (o) => [...inUnit('alpha', o.alpha), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay)],
+  record: (o, { ctx, params, grads, state: [s] }) => [rmsprop(ctx, params.flat, grads.flat, s.flat, { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip })],
+};
+
+/** The optimizer kinds a config may name; a new kind is an entry here and its kernel. */
+export const OPTIMIZER_KINDS: Record<OptimizerSpec['kind'], OptimizerKind<never>> = { sgd, adam: adamKind, rmsprop: rmspropKind };
 
 export function validateOptimizerSpec(name: string, o: OptimizerSpec): void {
   const bad = (msg: string) => new ShapeError(`optimizer of '${name}': ${msg}`);
-  if (!o || !(o.kind in STATE_NAMES)) throw bad(`kind '${(o as { kind: string } | undefined)?.kind}' is not one of ${Object.keys(STATE_NAMES).join(', ')}`);
+  const kind = o && typeof o === 'object' ? OPTIMIZER_KINDS[o.kind] : undefined;
+  if (!kind) throw bad(`kind '${(o as { kind?: string } | undefined)?.kind}' is not one of ${Object.keys(OPTIMIZER_KINDS).join(', ')}`);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw bad(`lr must be a positive number, got ${o.lr}`);
-  if (o.kind === 'sgd') {
-    if (!(o.momentum >= 0 && o.momentum < 1)) throw bad(`momentum must be in [0, 1), got ${o.momentum}`);
-    if (!(o.l2 >= 0) || !Number.isFinite(o.l2)) throw bad(`l2 must be >= 0, got ${o.l2}`);
-  } else {
-    for (const [k, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) {
-      if (!(v >= 0 && v < 1)) throw bad(`${k} must be in [0, 1), got ${v}`);
-    }
-    if (!(o.eps > 0)) throw bad(`eps must be > 0, got ${o.eps}`);
-  }
+  const problems = [...kind.check(o as never), ...nonNegative('clip', o.clip)];
+  if (problems.length) throw bad(problems[0]);
 }
 
 export class Optimizer {
@@ -42,7 +85,7 @@ export class Optimizer {
   /** One flat state buffer per name in `stateNames`, laid out like the parameters. */
   readonly state: ParamSet[];
   readonly stateNames: readonly string[];
-  /** u32 [4]: element 0 counts Adam's updates (its t); SGD leaves it at 0. */
+  /** u32 [4]: element 0 counts Adam's updates (its t); the other kinds leave it at 0. */
   readonly step: Tensor;
   private readonly ctx: GpuContext;
   private readonly net: Network;
@@ -52,7 +95,7 @@ export class Optimizer {
     this.ctx = ctx;
     this.net = net;
     this.spec = spec;
-    this.stateNames = STATE_NAMES[spec.kind];
+    this.stateNames = OPTIMIZER_KINDS[spec.kind].stateNames;
     this.state = this.stateNames.map((s) => new ParamSet(pool, net.layout, `${net.name}.${s}`));
     this.step = pool.acquire([4], 'u32', `${net.name}.step`);
   }
@@ -75,20 +118,6 @@ export class Optimizer {
   /** One update of the network's parameters from its gradients. */
   recordUpdate(): Dispatch[] {
     const { params, grads } = this.net;
-    const s = this.spec;
-    if (s.kind === 'sgd') {
-      const [v] = this.state;
-      // SGD needs no step count: one dispatch fewer per update (30 per seed iteration).
-      const region = (set: ParamSet, decay: boolean) => (decay ? set.decayRegion : set.restRegion);
-      return [true, false].flatMap((decay) => {
-        const w = region(params, decay);
-        return w ? [sgdMomentum(this.ctx, w, region(grads, decay)!, region(v, decay)!, { lr: s.lr, momentum: s.momentum, l2: decay ? s.l2 : 0 })] : [];
-      });
-    }
-    const [m, v] = this.state;
-    return [
-      incrementCounter(this.ctx, this.step),
-      adam(this.ctx, params.flat, grads.flat, m.flat, v.flat, this.step, { lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay }),
-    ];
+    return OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step });
   }
 }

@@ -1,7 +1,8 @@
 // Float64 twins of the GAN objectives (src/loss/): the gradient each writes at D's output for
 // a D batch and for the G batch, written for clarity.
 
-import { bceWithLogitsGrad, mseSigmoidGrad } from './losses.ts';
+import type { LossKernel } from '../kernels/losses.ts';
+import { bceWithLogitsGrad, lossGradients, mseSigmoidGrad } from './losses.ts';
 
 export interface RefGanLoss {
   /** D runs without its last activation (the loss applies it). */
@@ -27,5 +28,14 @@ export function refMse(): RefGanLoss {
     logits: false,
     dGrad: (out, targets) => mseSigmoidGrad(out, targets, 1 / out.length),
     gGrad: (out) => mseSigmoidGrad(out, filled(out.length, 1), 1 / out.length),
+  };
+}
+
+/** Hinge or Wasserstein on raw scores: D's terms by block means, G's -mean D(G(z)). */
+export function refScoreLoss(dKernel: LossKernel): RefGanLoss {
+  return {
+    logits: false,
+    dGrad: (out, targets, blockRows) => lossGradients(dKernel, out, targets, 1 / (blockRows ?? out.length)),
+    gGrad: (out) => lossGradients('wasserstein', out, filled(out.length, 1), 1 / out.length),
   };
 }

@@ -7,7 +7,7 @@ import type { OptimizerSpec } from '../nn/optimizer.ts';
 import { activateGradFromOutput as activationGrad } from './activations.ts';
 import type { RefGanLoss } from './gan-losses.ts';
 import { paramKeys, refBackward, refForward, type RefNet } from './network.ts';
-import { adam, sgdMomentum } from './optim.ts';
+import { adam, rmsprop, sgdMomentum } from './optim.ts';
 
 /** Optimizer state per parameter key: SGD keeps [velocity], Adam [m, v]. */
 export interface RefOptimizer {
@@ -25,7 +25,7 @@ export interface RefGan {
 }
 
 export function refOptimizer(spec: OptimizerSpec, net: RefNet): RefOptimizer {
-  const slots = spec.kind === 'sgd' ? 1 : 2;
+  const slots = spec.kind === 'adam' ? 2 : 1;
   const keys = paramKeys(net.plan);
   return { spec, state: Array.from({ length: slots }, () => new Map(keys.map((k) => [k.key, new Float64Array(k.size)]))), step: 0 };
 }
@@ -36,16 +36,27 @@ function applyUpdate(net: RefNet, opt: RefOptimizer, grads: Map<string, Float64A
   for (const { key, decay } of paramKeys(net.plan)) {
     const [param, g] = [net.params.get(key)!, grads.get(key)!];
     const state = opt.state.map((m) => m.get(key)!);
-    if (s.kind === 'sgd') {
-      // DeepLearnToolbox leaves the bias column out of the L2 penalty.
-      const r = sgdMomentum(param, state[0], [g], { lr: s.lr, momentum: s.momentum, l2: decay ? s.l2 : 0 });
-      param.set(r.w);
-      state[0].set(r.v);
-    } else {
-      const r = adam(param, state[0], state[1], opt.step - 1, [g], s);
-      param.set(r.w);
-      state[0].set(r.m);
-      state[1].set(r.v);
+    switch (s.kind) {
+      case 'sgd': {
+        // DeepLearnToolbox leaves the bias column out of the L2 penalty.
+        const r = sgdMomentum(param, state[0], [g], { lr: s.lr, momentum: s.momentum, l2: decay ? s.l2 : 0, clip: s.clip });
+        param.set(r.w);
+        state[0].set(r.v);
+        break;
+      }
+      case 'adam': {
+        const r = adam(param, state[0], state[1], opt.step - 1, [g], s);
+        param.set(r.w);
+        state[0].set(r.m);
+        state[1].set(r.v);
+        break;
+      }
+      case 'rmsprop': {
+        const r = rmsprop(param, state[0], [g], s);
+        param.set(r.w);
+        state[0].set(r.s);
+        break;
+      }
     }
   }
 }

@@ -1,5 +1,7 @@
 // Float64 reference losses, written for clarity.
 
+import type { LossKernel } from '../kernels/losses.ts';
+
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
@@ -29,4 +31,30 @@ export function mseLoss(a: ArrayLike<number>, y: ArrayLike<number>, scale: numbe
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (y[i] - a[i]) ** 2;
   return scale * 0.5 * sum;
+}
+
+/** One row's loss by kernel (shaders/lib/loss.wgsl): s = +1 for label 1, -1 for label 0. */
+export function lossValue(loss: LossKernel, p: number, y: number): number {
+  const s = 2 * y - 1;
+  switch (loss) {
+    case 'bce': return bceWithLogits(p, y);
+    case 'mse': return 0.5 * (y - p) ** 2;
+    case 'hinge': return Math.max(1 - s * p, 0);
+    case 'wasserstein': return -s * p;
+  }
+}
+
+/** d lossValue / d p (MSE through the sigmoid: with respect to the pre-activation). */
+export function lossGradient(loss: LossKernel, p: number, y: number): number {
+  const s = 2 * y - 1;
+  switch (loss) {
+    case 'bce': return sigmoid(p) - y;
+    case 'mse': return (p - y) * p * (1 - p);
+    case 'hinge': return s * p < 1 ? -s : 0;
+    case 'wasserstein': return -s;
+  }
+}
+
+export function lossGradients(loss: LossKernel, p: ArrayLike<number>, y: ArrayLike<number>, scale: number): Float64Array {
+  return Float64Array.from(p, (pi, i) => scale * lossGradient(loss, pi, y[i]));
 }

@@ -6,6 +6,13 @@ export interface SgdOptions {
   lr: number;
   momentum: number;
   l2: number;
+  /** Clip every weight to [-clip, clip] after each step (0 or absent: no clipping). */
+  clip?: number;
+}
+
+/** WGAN's weight clipping: continuous, so the f32 run stays within its rounding of the reference. */
+export function clip(x: number, c: number | undefined): number {
+  return c ? Math.min(Math.max(x, -c), c) : x;
 }
 
 /** DeepLearnToolbox's nnapplygrads, `steps.length` times: v = momentum v + lr (g + l2 w); w -= v. */
@@ -19,7 +26,7 @@ export function sgdMomentum(w0: ArrayLike<number>, v0: ArrayLike<number>, grads:
     for (let i = 0; i < w.length; i++) {
       v[i] = o.momentum * v[i] + o.lr * (g[i] + o.l2 * w[i]);
       vMagnitude[i] += Math.abs(o.momentum * v[i]) + Math.abs(o.lr * g[i]) + Math.abs(o.lr * o.l2 * w[i]);
-      w[i] = w[i] - v[i];
+      w[i] = clip(w[i] - v[i], o.clip);
       wMagnitude[i] += Math.abs(w[i]) + Math.abs(v[i]);
     }
   }
@@ -32,6 +39,7 @@ export interface AdamOptions {
   beta2: number;
   eps: number;
   weightDecay?: number;
+  clip?: number;
 }
 
 /** Adam from step t0 + 1 to t0 + grads.length, with bias correction and coupled weight decay. */
@@ -61,9 +69,36 @@ export function adam(
       v[i] = o.beta2 * v[i] + (1 - o.beta2) * gi * gi;
       const update = (o.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
       const updateMagnitude = (o.lr * (mMagnitude[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
-      w[i] -= update;
+      w[i] = clip(w[i] - update, o.clip);
       wMagnitude[i] += Math.abs(w[i]) + updateMagnitude;
     }
   });
   return { w, m, v, wMagnitude, mMagnitude };
+}
+
+export interface RmspropOptions {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay?: number;
+  clip?: number;
+}
+
+/** RMSProp `grads.length` times: s = alpha s + (1 - alpha) g^2; w -= lr g / (sqrt(s) + eps). */
+export function rmsprop(w0: ArrayLike<number>, s0: ArrayLike<number>, grads: readonly ArrayLike<number>[], o: RmspropOptions) {
+  const w = Float64Array.from(w0);
+  const s = Float64Array.from(s0);
+  const wd = o.weightDecay ?? 0;
+  const wMagnitude = new Float64Array(w.length);
+  for (const g of grads) {
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] + wd * w[i];
+      s[i] = o.alpha * s[i] + (1 - o.alpha) * gi * gi;
+      const update = (o.lr * gi) / (Math.sqrt(s[i]) + o.eps);
+      const updateMagnitude = (o.lr * (Math.abs(g[i]) + Math.abs(wd * w[i]))) / (Math.sqrt(s[i]) + o.eps);
+      w[i] = clip(w[i] - update, o.clip);
+      wMagnitude[i] += Math.abs(w[i]) + updateMagnitude;
+    }
+  }
+  return { w, s, wMagnitude };
 }

@@ -1,0 +1,38 @@
+// Objectives on D's raw score (no sigmoid anywhere; the metrics report mean scores):
+// - `hinge` (Lim & Ye 2017, used with spectral normalisation by Miyato et al. 2018): D minimises
+//   mean relu(1 - D(x)) over real rows + mean relu(1 + D(G(z))) over fake rows; G minimises
+//   -mean D(G(z)).
+// - `wasserstein` (Arjovsky et al. 2017): the critic minimises mean D(G(z)) - mean D(x); G
+//   minimises -mean D(G(z)). It needs D kept Lipschitz: weight clipping (the optimizer's `clip`)
+//   or spectral normalisation.
+
+import { lossGradient } from '../kernels/losses.ts';
+import type { LossKernel } from '../kernels/losses.ts';
+import { accumulateMetrics } from '../kernels/metrics.ts';
+import { refScoreLoss } from '../reference/gan-losses.ts';
+import { scored, type GanLoss } from './loss.ts';
+
+function scoreLoss(name: string, dKernel: LossKernel): GanLoss {
+  return {
+    name,
+    output: 'score',
+    dActivation: 'identity',
+    logits: false,
+    smoothing: false,
+    recordD(ctx, b, metrics) {
+      // Means over each block of one kind (real, fake): the objectives are differences of means.
+      const scale = 1 / (b.blockRows ?? b.out.rows);
+      const [out, labels] = scored(b);
+      return [lossGradient(ctx, dKernel, b.out, b.labels, b.delta, { scale }), accumulateMetrics(ctx, out, labels, metrics, { loss: dKernel, update: 'D', scale })];
+    },
+    recordG(ctx, b, metrics) {
+      // -mean D(G(z)) is the Wasserstein term of rows told real.
+      const scale = 1 / b.out.rows;
+      return [lossGradient(ctx, 'wasserstein', b.out, b.ones, b.delta, { scale }), accumulateMetrics(ctx, b.out, b.ones, metrics, { loss: 'wasserstein', update: 'G', scale })];
+    },
+    reference: refScoreLoss(dKernel),
+  };
+}
+
+export const hinge = () => scoreLoss('hinge', 'hinge');
+export const wasserstein = () => scoreLoss('wasserstein', 'wasserstein');
