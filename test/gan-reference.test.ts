@@ -151,6 +151,14 @@ describe('whole iterations match the float64 reference', () => {
   // and a clipped weight is off by a whole step if the clip is skipped.
   test.each([
     ['hinge, Adam', (): GanConfig => ({ ...toyScore(), loss: 'hinge' })],
+    ['hinge, spectral norm on D', (): GanConfig => ({ ...toyScore(), loss: 'hinge', discriminator: { ...toyScore().discriminator, spectralNorm: true } })],
+    [
+      'BCE, spectral norm on G and D, epoch schedule',
+      (): GanConfig => {
+        const base = preset('toy-1d');
+        return { ...base, batch: 16, schedule: { kind: 'epoch', epochRows: 32 }, generator: { ...base.generator, spectralNorm: true }, discriminator: { ...base.discriminator, spectralNorm: true } };
+      },
+    ],
     [
       'wasserstein, RMSProp, clip 0.01, k = 5',
       (): GanConfig => {

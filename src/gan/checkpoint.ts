@@ -61,6 +61,7 @@ export async function restoreCheckpoint(trainer: GanTrainer, ckpt: CheckpointCon
     }
     upload(trainer.ctx, t, saved.data);
   }
+  trainer.ctx.run([...trainer.G.recordRestored(), ...trainer.D.recordRestored()]);
   trainer.setIteration(ckpt.iteration);
   await trainer.ctx.flush();
 }

@@ -34,6 +34,7 @@ export class Sampler {
       if (!saved || saved.shape.join() !== t.shape.join()) throw new CheckpointError(`checkpoint: '${name}' is missing or not of shape [${t.shape}]`);
       upload(ctx, t, saved.data);
     }
+    ctx.run(this.G.recordRestored());
   }
 
   get dim(): number {

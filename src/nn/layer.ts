@@ -113,9 +113,14 @@ export interface BuildArgs<S extends LayerSpec = LayerSpec> {
   spec: S;
   plan: LayerPlan;
   input: SampleShape;
-  /** Views of the network's flat parameters and gradients, by ParamDecl name. */
+  /** Views of the network's flat parameters (what init draws into) and gradients, by ParamDecl name. */
   params: Record<string, Tensor>;
   grads: Record<string, Tensor>;
+  /**
+   * The parameters the forward and backward passes read: `params`, except where the network
+   * transforms one (a spectrally normalised weight is W / sigma(W), kept in its own buffer).
+   */
+  read: Record<string, Tensor>;
   buffers: Record<string, Tensor>;
   init: InitScheme;
   /** Leaky-ReLU slope of every leaky activation in the network. */

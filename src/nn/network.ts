@@ -8,6 +8,8 @@ import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
 import { fill } from '../kernels/fill.ts';
+import { randomNormal } from '../kernels/random.ts';
+import { matrixShape, spectralGradient, spectralPower, type SpectralState } from '../kernels/spectral.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { INIT_SCHEMES, type InitScheme } from './init.ts';
@@ -22,7 +24,16 @@ export interface NetworkSpec {
   init: InitScheme;
   /** Leaky-ReLU slope for every leaky activation (default 0.2). */
   leak?: number;
+  /**
+   * Spectral normalisation (Miyato et al. 2018) of every layer's weight: the passes read
+   * W / sigma(W), sigma from one power iteration after each update (15 at initialisation); its
+   * vectors u, v and sigma are checkpointed as `weight_u`, `weight_v`, `weight_sigma`.
+   */
+  spectralNorm?: boolean;
 }
+
+/** Power iterations at initialisation, as torch.nn.utils.parametrizations.spectral_norm does. */
+const SPECTRAL_INIT_STEPS = 15;
 
 /** A layer as planned: its place in the spec, its input shape and what its kind worked out. */
 export interface PlannedLayer {
@@ -53,6 +64,7 @@ export function planNetwork(name: string, spec: NetworkSpec): NetworkPlan {
   if (!Array.isArray(spec.layers) || !spec.layers.length) throw bad('needs at least one layer');
   if (!INIT_SCHEMES.includes(spec.init)) throw bad(`init '${spec.init}' is not one of ${INIT_SCHEMES.join(', ')}`);
   if (spec.leak !== undefined && !(spec.leak >= 0 && spec.leak < 1)) throw bad(`leak must be in [0, 1), got ${spec.leak}`);
+  if (spec.spectralNorm !== undefined && typeof spec.spectralNorm !== 'boolean') throw bad(`spectralNorm must be true or false, got ${JSON.stringify(spec.spectralNorm)}`);
   const layers: PlannedLayer[] = [];
   const running: PlannedLayer[] = [];
   let shape: SampleShape = input;
@@ -118,6 +130,8 @@ export class Network {
   readonly leak: number;
   private readonly ctx: GpuContext;
   private readonly layers: Layer[];
+  /** Per running layer with a normalised weight: W, W / sigma and the power iteration's state. */
+  private readonly spectral: ({ w: Tensor; wSn: Tensor; state: SpectralState; index: number } | null)[];
 
   constructor(ctx: GpuContext, pool: TensorPool, name: string, spec: NetworkSpec) {
     this.ctx = ctx;
@@ -129,20 +143,32 @@ export class Network {
     this.params = new ParamSet(pool, this.layout, `${name}.params`);
     this.grads = new ParamSet(pool, this.layout, `${name}.grads`);
     const buffers = new Map<string, Tensor>();
-    this.layers = this.plan.running.map((l) => {
+    const buffer = (index: number, bufferName: string, shape: readonly number[]) => {
+      const t = pool.acquire(shape, 'f32', `${name}.${index}.${bufferName}`);
+      buffers.set(`${index}.${bufferName}`, t);
+      return t;
+    };
+    this.spectral = this.plan.running.map((l) => {
+      const w = this.params.byKey.get(`${l.index}.weight`);
+      if (!spec.spectralNorm || !w) return null;
+      const [K, N] = matrixShape(w);
+      const state = { u: buffer(l.index, 'weight_u', [N]), v: buffer(l.index, 'weight_v', [K]), sigma: buffer(l.index, 'weight_sigma', [1]) };
+      return { w, wSn: pool.acquire(w.shape, 'f32', `${name}.${l.index}.weight / sigma`), state, index: l.index };
+    });
+    this.layers = this.plan.running.map((l, i) => {
       const own: Record<string, Tensor> = {};
-      for (const b of l.plan.buffers) {
-        own[b.name] = pool.acquire(b.shape, 'f32', `${name}.${l.index}.${b.name}`);
-        buffers.set(`${l.index}.${b.name}`, own[b.name]);
-      }
+      for (const b of l.plan.buffers) own[b.name] = buffer(l.index, b.name, b.shape);
+      const params = this.params.ofLayer(l.index);
+      const sn = this.spectral[i];
       return LAYER_KINDS[l.kind].build({
         ctx,
         pool,
         spec: l.spec as never,
         plan: l.plan,
         input: l.input,
-        params: this.params.ofLayer(l.index),
+        params,
         grads: this.grads.ofLayer(l.index),
+        read: sn ? { ...params, weight: sn.wSn } : params,
         buffers: own,
         init: spec.init,
         leak: this.leak,
@@ -176,19 +202,41 @@ export class Network {
     return this.plan.running[this.plan.running.length - 1].plan.activation;
   }
 
-  /** Draws initial parameters (streams stream + 2l and stream + 2l + 1 for spec layer l) and resets buffers. */
+  /**
+   * Draws initial parameters (streams stream + 2l and stream + 2l + 1 for spec layer l; with
+   * spectral normalisation u from stream + 2L + l) and resets buffers.
+   */
   recordInit(seed: number, stream: number): Step[] {
     const steps: Step[] = [fill(this.ctx, this.params.flat, 0)];
     this.layers.forEach((layer, i) => steps.push(...layer.recordInit(seed, stream + 2 * this.plan.running[i].index)));
     for (const l of this.plan.running) {
       for (const b of l.plan.buffers) steps.push(fill(this.ctx, this.buffers.get(`${l.index}.${b.name}`)!, b.initial));
     }
+    for (const sn of this.spectral) {
+      if (!sn) continue;
+      steps.push(randomNormal(this.ctx, sn.state.u, { seed, stream: stream + 2 * this.spec.layers.length + sn.index }));
+      const step = spectralPower(this.ctx, sn.w, sn.wSn, sn.state, { label: `${this.name}.${sn.index} spectral norm` });
+      for (let k = 0; k < SPECTRAL_INIT_STEPS; k++) steps.push(step);
+    }
     return steps;
   }
 
   /** Streams `recordInit` uses from `stream` on. */
   get initStreams(): number {
-    return 2 * this.spec.layers.length;
+    return (this.spec.spectralNorm ? 3 : 2) * this.spec.layers.length;
+  }
+
+  /** What must follow every update of the parameters: one power iteration per normalised weight. */
+  recordAfterUpdate(): Step[] {
+    return this.spectral.flatMap((sn) => (sn ? [spectralPower(this.ctx, sn.w, sn.wSn, sn.state, { label: `${this.name}.${sn.index} spectral norm` })] : []));
+  }
+
+  /**
+   * What must follow uploading a checkpoint's parameters and buffers: state derived from them
+   * (W / sigma with the restored sigma, bit for bit what the saved run read).
+   */
+  recordRestored(): Step[] {
+    return this.spectral.flatMap((sn) => (sn ? [spectralPower(this.ctx, sn.w, sn.wSn, sn.state, { rescaleOnly: true, label: `${this.name}.${sn.index} restore W / sigma` })] : []));
   }
 
   /** Buffers for running this network on `rows` inputs at a time. */
@@ -231,6 +279,12 @@ export class Network {
       const below = i === 0 ? input : ws.layers[i - 1].output;
       const inputGrad = i === 0 ? opts.inputGrad : { tensor: ws.layers[i - 1].delta, gradOf: this.gradOf(ws, i - 1) };
       steps.push(...this.layers[i].backward(ws.layers[i], below, { paramGrads: opts.paramGrads, accumulate: opts.accumulate, inputGrad, blocks: opts.blocks ?? 1 }));
+      const sn = this.spectral[i];
+      if (sn && opts.paramGrads) {
+        // The layer wrote dL/d(W / sigma); the optimizer needs dL/dW.
+        if (opts.accumulate) throw new ShapeError(`${this.name}.backward: spectral normalisation cannot accumulate gradients across passes`);
+        steps.push(spectralGradient(this.ctx, sn.wSn, this.grads.byKey.get(`${sn.index}.weight`)!, sn.state, { label: `${this.name}.${sn.index} spectral-norm gradient` }));
+      }
     }
     return steps;
   }

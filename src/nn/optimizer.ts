@@ -4,7 +4,7 @@
 // own state tensors, so checkpoints need no per-kind code elsewhere; every kind can clip the
 // weights after its update (WGAN's weight clipping).
 
-import type { Dispatch, GpuContext } from '../gpu/context.ts';
+import type { Dispatch, GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
 import { adam, incrementCounter, rmsprop, sgdMomentum } from '../kernels/optim.ts';
@@ -115,9 +115,9 @@ export class Optimizer {
     return [...this.state.map((s) => fill(this.ctx, s.flat, 0)), fill(this.ctx, this.step, 0)];
   }
 
-  /** One update of the network's parameters from its gradients. */
-  recordUpdate(): Dispatch[] {
+  /** One update of the network's parameters from its gradients, and what the network derives from them. */
+  recordUpdate(): Step[] {
     const { params, grads } = this.net;
-    return OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step });
+    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step }), ...this.net.recordAfterUpdate()];
   }
 }

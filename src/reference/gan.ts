@@ -6,7 +6,7 @@ import type { GanConfig } from '../gan/config.ts';
 import type { OptimizerSpec } from '../nn/optimizer.ts';
 import { activateGradFromOutput as activationGrad } from './activations.ts';
 import type { RefGanLoss } from './gan-losses.ts';
-import { paramKeys, refBackward, refForward, type RefNet } from './network.ts';
+import { paramKeys, refAfterUpdate, refBackward, refForward, type RefNet } from './network.ts';
 import { adam, rmsprop, sgdMomentum } from './optim.ts';
 
 /** Optimizer state per parameter key: SGD keeps [velocity], Adam [m, v]. */
@@ -59,6 +59,7 @@ function applyUpdate(net: RefNet, opt: RefOptimizer, grads: Map<string, Float64A
       }
     }
   }
+  refAfterUpdate(net);
 }
 
 const last = <T>(xs: T[]) => xs[xs.length - 1];

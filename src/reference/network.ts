@@ -6,6 +6,7 @@ import type { Activation } from '../kernels/common.ts';
 import type { NetworkPlan, PlannedLayer } from '../nn/network.ts';
 import { activate, activateGradFromOutput } from './activations.ts';
 import { refDense } from './dense.ts';
+import { rescale, spectralGradient, spectralPower } from './spectral.ts';
 
 export interface RefNet {
   plan: NetworkPlan;
@@ -63,7 +64,24 @@ export interface RefForwardOptions {
 }
 
 function args(net: RefNet, layer: PlannedLayer, rows: number, o: RefForwardOptions): RefLayerArgs {
-  return { layer, params: ofLayer(net.params, layer.index), buffers: ofLayer(net.buffers, layer.index), leak: net.leak, rows, training: o.training ?? true, blocks: o.blocks ?? 1 };
+  const params = ofLayer(net.params, layer.index);
+  const buffers = ofLayer(net.buffers, layer.index);
+  // A spectrally normalised weight is read as W / sigma.
+  if (buffers.weight_sigma) params.weight = rescale(params.weight, buffers.weight_sigma[0]);
+  return { layer, params, buffers, leak: net.leak, rows, training: o.training ?? true, blocks: o.blocks ?? 1 };
+}
+
+/** After an update: one power iteration for every spectrally normalised weight. */
+export function refAfterUpdate(net: RefNet): void {
+  for (const layer of net.plan.running) {
+    const u = net.buffers.get(`${layer.index}.weight_u`);
+    if (!u) continue;
+    const w = net.params.get(`${layer.index}.weight`)!;
+    const r = spectralPower(w, w.length / u.length, u.length, u);
+    u.set(r.u);
+    net.buffers.get(`${layer.index}.weight_v`)!.set(r.v);
+    net.buffers.get(`${layer.index}.weight_sigma`)![0] = r.sigma;
+  }
 }
 
 /** Every running layer's output for `rows` inputs x [rows, input features]. */
@@ -93,7 +111,11 @@ export function refBackward(net: RefNet, x: Float64Array, rows: number, outputs:
   for (let i = running.length - 1; i >= 0; i--) {
     const layer = running[i];
     const below = i === 0 ? x : outputs[i - 1];
-    const r = twin(layer).backward(args(net, layer, rows, o), below, delta);
+    const a = args(net, layer, rows, o);
+    const r = twin(layer).backward(a, below, delta);
+    const { weight_u: u, weight_v: v, weight_sigma: sigma } = a.buffers;
+    // d/dW of W / sigma(W), from dL/d(W / sigma).
+    if (sigma) r.grads.weight = spectralGradient(r.grads.weight, a.params.weight, u, v, sigma[0]);
     for (const [name, g] of Object.entries(r.grads)) grads.set(`${layer.index}.${name}`, g);
     if (i === 0) return { grads, input: r.input };
     const act = running[i - 1].plan.activation;

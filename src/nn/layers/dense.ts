@@ -22,11 +22,11 @@ export const dense: LayerKind<DenseSpec> = {
     };
   },
 
-  build({ ctx, pool, spec, plan, input, params, grads, init, leak, label }): Layer {
-    const [w, b] = [params.weight, params.bias];
+  build({ ctx, pool, spec, plan, input, params, grads, read, init, leak, label }): Layer {
+    const [w, b] = [read.weight, read.bias];
     const fans = { fanIn: elements(input), fanOut: spec.units, activation: plan.activation, leak };
     return {
-      recordInit: (seed, stream) => recordWeightInit(ctx, init, fans, w, b, seed, stream),
+      recordInit: (seed, stream) => recordWeightInit(ctx, init, fans, params.weight, params.bias, seed, stream),
       workspace: (rows, name) => ({
         rows,
         output: pool.acquire([rows, spec.units], 'f32', `${name}.y`),
