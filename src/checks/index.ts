@@ -12,8 +12,9 @@ import { metricsChecks } from './metrics.ts';
 import { mixtureChecks } from './mixture.ts';
 import { crossEntropyChecks } from './crossentropy.ts';
 import { rowReduceChecks } from './rowreduce.ts';
+import { batchNormChecks } from './batchnorm.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...matmulChecks, ...rowReduceChecks, ...crossEntropyChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...matmulChecks, ...rowReduceChecks, ...crossEntropyChecks, ...batchNormChecks];
 
 export type { Check, CheckResult } from './check.ts';
