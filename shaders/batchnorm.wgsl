@@ -3,8 +3,12 @@
 // normalised by its own statistics; the kernels never use float atomics, and every sum has a
 // fixed order, so results are bit-identical from run to run.
 //
+// Composed after batchnorm_f32.wgsl or batchnorm_vec4.wgsl, which define V, the values a lane
+// handles at once (WIDTH consecutive channels), and the activations on V. Data arrays hold V;
+// the per-channel passes read them as f32.
+//
 // The m rows of a group are cut into `chunks` chunks of `chunk_rows` rows; a workgroup owns one
-// chunk of one group for TILE_COLS channels, its ROW_LANES lanes per channel walking rows
+// chunk of one group for TILE_COLS lanes of channels, ROW_LANES lanes per channel walking rows
 // lane, lane + ROW_LANES, ... in order. With ROW_LANES = 1 (CPU adapters) a lane owns its whole
 // chunk and no barrier is needed; with more, the lanes of a channel combine pairwise in
 // workgroup memory.
@@ -25,11 +29,15 @@
 //   grad_finalize   per channel: chunk sums in a fixed pairwise tree per group; dgamma, dbeta
 //                   summed over the groups in order (added to the destination with ACCUMULATE).
 //   grad_input      dx = gamma * invstd * (dy - sum dy / n - xhat * sum(dy xhat) / n), times
-//                   act'(saved output of the producer) with FLAG_GRAD.
+//                   act'(saved output of the producer) unless GRAD_ACT is identity.
 
 override TILE_COLS: u32 = 64u;
 override ROW_LANES: u32 = 1u;
 override WG: u32 = TILE_COLS * ROW_LANES;
+// The fused activation (normalize) and the producer's (grad_input; identity = no gradOf),
+// lib/activation.wgsl codes: constants, so the per-element switch compiles away.
+override ACT: u32 = 0u;
+override GRAD_ACT: u32 = 0u;
 // Invocations per workgroup of the per-channel passes.
 const FINAL_WG = 64u;
 // Deep enough for a pairwise tree over 2^15 chunks (the plan uses at most 256).
@@ -37,7 +45,6 @@ const STACK = 16u;
 
 const FLAG_INFERENCE = 1u;
 const FLAG_ACCUMULATE = 2u;
-const FLAG_GRAD = 4u;
 
 struct Params {
   rows: u32,        // m: matrix rows per group (batch rows of the group times positions)
@@ -45,9 +52,7 @@ struct Params {
   groups: u32,
   chunk_rows: u32,
   chunks: u32,      // chunks per group
-  act: u32,         // lib/activation.wgsl codes
   leak: f32,
-  grad_act: u32,
   grad_leak: f32,
   eps: f32,
   momentum: f32,
@@ -55,81 +60,95 @@ struct Params {
 }
 
 // Each entry point binds its own list (group 0, bindings 0..n-1); variables that share a
-// binding number belong to different entry points.
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+// binding number belong to different entry points. Partial results are [chunk, 2, C] and the
+// per-group gradient sums [group, 2, C]: (first quantity, second quantity) per channel.
+@group(0) @binding(0) var<storage, read> x: array<V>;
 
 // stats_partial
-@group(0) @binding(1) var<storage, read_write> stat_partials_out: array<vec2f>;
+@group(0) @binding(1) var<storage, read_write> stat_partials_out: array<V>;
 @group(0) @binding(2) var<uniform> stat_partial_params: Params;
 
 // stats_finalize
-@group(0) @binding(1) var<storage, read> stat_partials: array<vec2f>;
+@group(0) @binding(0) var<storage, read> x_values: array<f32>;
+@group(0) @binding(1) var<storage, read> stat_partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> saved_out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> running_mean: array<f32>;
 @group(0) @binding(4) var<storage, read_write> running_var: array<f32>;
 @group(0) @binding(5) var<uniform> stat_final_params: Params;
 
 // normalize: stat_a/stat_b are saved/saved (training) or running mean/var (inference).
-@group(0) @binding(1) var<storage, read> stat_a: array<f32>;
-@group(0) @binding(2) var<storage, read> stat_b: array<f32>;
-@group(0) @binding(3) var<storage, read> gamma: array<f32>;
-@group(0) @binding(4) var<storage, read> beta: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> stat_a: array<V>;
+@group(0) @binding(2) var<storage, read> stat_b: array<V>;
+@group(0) @binding(3) var<storage, read> gamma: array<V>;
+@group(0) @binding(4) var<storage, read> beta: array<V>;
+@group(0) @binding(5) var<storage, read_write> y: array<V>;
 @group(0) @binding(6) var<uniform> normalize_params: Params;
 
-// grad_partial, grad_input: dy, saved, (gamma at 3 for grad_input, shared with normalize)
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> saved: array<f32>;
-@group(0) @binding(3) var<storage, read_write> grad_partials_out: array<vec2f>;
+// grad_partial, grad_input (which shares gamma at 3 with normalize)
+@group(0) @binding(1) var<storage, read> dy: array<V>;
+@group(0) @binding(2) var<storage, read> saved: array<V>;
+@group(0) @binding(3) var<storage, read_write> grad_partials_out: array<V>;
 @group(0) @binding(4) var<uniform> grad_partial_params: Params;
-@group(0) @binding(4) var<storage, read> grad_sums: array<vec2f>;
-@group(0) @binding(5) var<storage, read> producer_out: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(4) var<storage, read> grad_sums: array<V>;
+@group(0) @binding(5) var<storage, read> producer_out: array<V>;
+@group(0) @binding(6) var<storage, read_write> dx: array<V>;
 @group(0) @binding(7) var<uniform> grad_input_params: Params;
 
 // grad_finalize
-@group(0) @binding(0) var<storage, read> grad_partials: array<vec2f>;
-@group(0) @binding(1) var<storage, read_write> grad_sums_out: array<vec2f>;
+@group(0) @binding(0) var<storage, read> grad_partials: array<f32>;
+@group(0) @binding(1) var<storage, read_write> grad_sums_out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(4) var<uniform> grad_final_params: Params;
 
-var<workgroup> lane_sums: array<vec2f, WG>;
+var<workgroup> lane_first: array<V, WG>;
+var<workgroup> lane_second: array<V, WG>;
 
-/** The rows of one workgroup's chunk, and its channel. */
+/** The rows of one workgroup's chunk, and its lane's channels (in units of V). */
 struct Chunk {
   col: u32,
+  cols: u32,   // C / WIDTH
   lane: u32,
   group: u32,
   base: u32,   // first matrix row of the group
   first: u32,  // chunk rows [first, end) within the group
   end: u32,
-  live: bool,  // the lane's channel exists
+  live: bool,  // the lane's channels exist
 }
 
 fn chunk_of(p: Params, wid: vec3u, lid: u32) -> Chunk {
   var c: Chunk;
   c.col = wid.x * TILE_COLS + lid % TILE_COLS;
+  c.cols = p.cols / WIDTH;
   c.lane = lid / TILE_COLS;
   c.group = wid.y / p.chunks;
   c.base = c.group * p.rows;
   c.first = (wid.y % p.chunks) * p.chunk_rows;
   c.end = min(c.first + p.chunk_rows, p.rows);
-  c.live = c.col < p.cols;
+  c.live = c.col < c.cols;
   return c;
 }
 
-// The sum of v over the ROW_LANES lanes of each channel, pairwise in a fixed order, returned
-// to every lane of the channel. Called from uniform control flow (it holds barriers).
-fn channel_total(lid: u32, lane: u32, v: vec2f) -> vec2f {
+struct Pair {
+  first: V,
+  second: V,
+}
+
+// The sums of a pair over the ROW_LANES lanes of each channel, pairwise in a fixed order,
+// returned to every lane of the channel. Called from uniform control flow (it holds barriers).
+fn channel_total(lid: u32, lane: u32, v: Pair) -> Pair {
   if (ROW_LANES == 1u) { return v; }
-  lane_sums[lid] = v;
+  lane_first[lid] = v.first;
+  lane_second[lid] = v.second;
   workgroupBarrier();
   for (var stride = ROW_LANES / 2u; stride > 0u; stride /= 2u) {
-    if (lane < stride) { lane_sums[lid] += lane_sums[lid + stride * TILE_COLS]; }
+    if (lane < stride) {
+      lane_first[lid] += lane_first[lid + stride * TILE_COLS];
+      lane_second[lid] += lane_second[lid + stride * TILE_COLS];
+    }
     workgroupBarrier();
   }
-  let total = lane_sums[lid % TILE_COLS];
+  let total = Pair(lane_first[lid % TILE_COLS], lane_second[lid % TILE_COLS]);
   // Every lane has read the total before a later call overwrites the sums.
   workgroupBarrier();
   return total;
@@ -139,22 +158,25 @@ fn channel_total(lid: u32, lane: u32, v: vec2f) -> vec2f {
 fn stats_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let p = stat_partial_params;
   let ch = chunk_of(p, wid, lid);
-  var shift = 0.0;
-  if (ch.live) { shift = x[ch.base * p.cols + ch.col]; }
-  var sum = 0.0;
+  var shift = V(0.0);
+  if (ch.live) { shift = x[ch.base * ch.cols + ch.col]; }
+  var sum = V(0.0);
   if (ch.live) {
-    for (var r = ch.first + ch.lane; r < ch.end; r += ROW_LANES) { sum += x[(ch.base + r) * p.cols + ch.col] - shift; }
+    for (var r = ch.first + ch.lane; r < ch.end; r += ROW_LANES) { sum += x[(ch.base + r) * ch.cols + ch.col] - shift; }
   }
-  let mean = channel_total(lid, ch.lane, vec2f(sum, 0.0)).x / f32(ch.end - ch.first);
-  var m2 = 0.0;
+  let mean = channel_total(lid, ch.lane, Pair(sum, V(0.0))).first / f32(ch.end - ch.first);
+  var m2 = V(0.0);
   if (ch.live) {
     for (var r = ch.first + ch.lane; r < ch.end; r += ROW_LANES) {
-      let d = (x[(ch.base + r) * p.cols + ch.col] - shift) - mean;
+      let d = (x[(ch.base + r) * ch.cols + ch.col] - shift) - mean;
       m2 += d * d;
     }
   }
-  m2 = channel_total(lid, ch.lane, vec2f(m2, 0.0)).x;
-  if (ch.live && ch.lane == 0u) { stat_partials_out[wid.y * p.cols + ch.col] = vec2f(mean, m2); }
+  m2 = channel_total(lid, ch.lane, Pair(m2, V(0.0))).first;
+  if (ch.live && ch.lane == 0u) {
+    stat_partials_out[2u * wid.y * ch.cols + ch.col] = mean;
+    stat_partials_out[(2u * wid.y + 1u) * ch.cols + ch.col] = m2;
+  }
 }
 
 // Rows in chunk k of a group.
@@ -185,8 +207,8 @@ fn stats_finalize(@builtin(global_invocation_id) gid: vec3u) {
     var height: array<u32, STACK>;
     var top = 0u;
     for (var k = 0u; k < p.chunks; k++) {
-      let part = stat_partials[(g * p.chunks + k) * p.cols + col];
-      var cur = vec3f(chunk_count(p, k), part.x, part.y);
+      let at = 2u * (g * p.chunks + k) * p.cols + col;
+      var cur = vec3f(chunk_count(p, k), stat_partials[at], stat_partials[at + p.cols]);
       var h = 0u;
       while (top > 0u && height[top - 1u] == h) {
         top -= 1u;
@@ -200,7 +222,7 @@ fn stats_finalize(@builtin(global_invocation_id) gid: vec3u) {
     var total = stack[top - 1u];
     for (var i = top - 1u; i > 0u; i--) { total = merge_stats(stack[i - 1u], total); }
 
-    let shift = x[g * p.rows * p.cols + col];
+    let shift = x_values[g * p.rows * p.cols + col];
     let variance = total.z / n;
     saved_out[g * p.cols + col] = shift;
     saved_out[(p.groups + g) * p.cols + col] = total.y;
@@ -221,46 +243,48 @@ fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
   let p = normalize_params;
   let ch = chunk_of(p, wid, lid);
   if (!ch.live) { return; }
-  var shift = 0.0;
-  var mean = 0.0;
-  var invstd = 0.0;
+  var shift = V(0.0);
+  var mean: V;
+  var invstd: V;
   if ((p.flags & FLAG_INFERENCE) != 0u) {
     mean = stat_a[ch.col];
     invstd = inverseSqrt(stat_b[ch.col] + p.eps);
   } else {
-    shift = stat_a[ch.group * p.cols + ch.col];
-    mean = stat_a[(p.groups + ch.group) * p.cols + ch.col];
-    invstd = stat_a[(2u * p.groups + ch.group) * p.cols + ch.col];
+    shift = stat_a[ch.group * ch.cols + ch.col];
+    mean = stat_a[(p.groups + ch.group) * ch.cols + ch.col];
+    invstd = stat_a[(2u * p.groups + ch.group) * ch.cols + ch.col];
   }
   let scale = gamma[ch.col];
   let offset = beta[ch.col];
   for (var r = ch.first + ch.lane; r < ch.end; r += ROW_LANES) {
-    let i = (ch.base + r) * p.cols + ch.col;
+    let i = (ch.base + r) * ch.cols + ch.col;
     let xhat = ((x[i] - shift) - mean) * invstd;
-    y[i] = activate(scale * xhat + offset, p.act, p.leak);
+    y[i] = activate_v(scale * xhat + offset, ACT, p.leak);
   }
-}
-
-/** The saved (shift, mean of x - shift, invstd) of a group and channel. */
-fn saved_stats(p: Params, group: u32, col: u32) -> vec3f {
-  return vec3f(saved[group * p.cols + col], saved[(p.groups + group) * p.cols + col], saved[(2u * p.groups + group) * p.cols + col]);
 }
 
 @compute @workgroup_size(WG)
 fn grad_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let p = grad_partial_params;
   let ch = chunk_of(p, wid, lid);
-  var acc = vec2f(0.0);
+  var sum_dy = V(0.0);
+  var sum_dy_xhat = V(0.0);
   if (ch.live) {
-    let s = saved_stats(p, ch.group, ch.col);
+    let shift = saved[ch.group * ch.cols + ch.col];
+    let mean = saved[(p.groups + ch.group) * ch.cols + ch.col];
+    let invstd = saved[(2u * p.groups + ch.group) * ch.cols + ch.col];
     for (var r = ch.first + ch.lane; r < ch.end; r += ROW_LANES) {
-      let i = (ch.base + r) * p.cols + ch.col;
+      let i = (ch.base + r) * ch.cols + ch.col;
       let g = dy[i];
-      acc += vec2f(g, g * (((x[i] - s.x) - s.y) * s.z));
+      sum_dy += g;
+      sum_dy_xhat += g * (((x[i] - shift) - mean) * invstd);
     }
   }
-  acc = channel_total(lid, ch.lane, acc);
-  if (ch.live && ch.lane == 0u) { grad_partials_out[wid.y * p.cols + ch.col] = acc; }
+  let total = channel_total(lid, ch.lane, Pair(sum_dy, sum_dy_xhat));
+  if (ch.live && ch.lane == 0u) {
+    grad_partials_out[2u * wid.y * ch.cols + ch.col] = total.first;
+    grad_partials_out[(2u * wid.y + 1u) * ch.cols + ch.col] = total.second;
+  }
 }
 
 @compute @workgroup_size(FINAL_WG)
@@ -275,7 +299,8 @@ fn grad_finalize(@builtin(global_invocation_id) gid: vec3u) {
     var height: array<u32, STACK>;
     var top = 0u;
     for (var k = 0u; k < p.chunks; k++) {
-      var cur = grad_partials[(g * p.chunks + k) * p.cols + col];
+      let at = 2u * (g * p.chunks + k) * p.cols + col;
+      var cur = vec2f(grad_partials[at], grad_partials[at + p.cols]);
       var h = 0u;
       while (top > 0u && height[top - 1u] == h) {
         top -= 1u;
@@ -288,7 +313,8 @@ fn grad_finalize(@builtin(global_invocation_id) gid: vec3u) {
     }
     var total = stack[top - 1u];
     for (var i = top - 1u; i > 0u; i--) { total = stack[i - 1u] + total; }
-    grad_sums_out[g * p.cols + col] = total;
+    grad_sums_out[2u * g * p.cols + col] = total.x;
+    grad_sums_out[(2u * g + 1u) * p.cols + col] = total.y;
     over_groups += total;
   }
   if ((p.flags & FLAG_ACCUMULATE) != 0u) {
@@ -305,15 +331,18 @@ fn grad_input(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index
   let p = grad_input_params;
   let ch = chunk_of(p, wid, lid);
   if (!ch.live) { return; }
-  let s = saved_stats(p, ch.group, ch.col);
-  let sums = grad_sums[ch.group * p.cols + ch.col] / f32(p.rows);
-  let scale = gamma[ch.col] * s.z;
-  let with_grad = (p.flags & FLAG_GRAD) != 0u;
+  let shift = saved[ch.group * ch.cols + ch.col];
+  let mean = saved[(p.groups + ch.group) * ch.cols + ch.col];
+  let invstd = saved[(2u * p.groups + ch.group) * ch.cols + ch.col];
+  let n = f32(p.rows);
+  let mean_dy = grad_sums[2u * ch.group * ch.cols + ch.col] / n;
+  let mean_dy_xhat = grad_sums[(2u * ch.group + 1u) * ch.cols + ch.col] / n;
+  let scale = gamma[ch.col] * invstd;
   for (var r = ch.first + ch.lane; r < ch.end; r += ROW_LANES) {
-    let i = (ch.base + r) * p.cols + ch.col;
-    let xhat = ((x[i] - s.x) - s.y) * s.z;
-    var v = scale * ((dy[i] - sums.x) - xhat * sums.y);
-    if (with_grad) { v *= activate_grad_from_output(producer_out[i], p.grad_act, p.grad_leak); }
+    let i = (ch.base + r) * ch.cols + ch.col;
+    let xhat = ((x[i] - shift) - mean) * invstd;
+    var v = scale * ((dy[i] - mean_dy) - xhat * mean_dy_xhat);
+    if (GRAD_ACT != 0u) { v *= activate_grad_v(producer_out[i], GRAD_ACT, p.grad_leak); }
     dx[i] = v;
   }
 }

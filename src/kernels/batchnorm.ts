@@ -8,29 +8,45 @@
 // dgamma/dbeta, dx). shaders/batchnorm.wgsl explains the arithmetic.
 
 import source from '../../shaders/batchnorm.wgsl?raw';
+import scalarSource from '../../shaders/batchnorm_f32.wgsl?raw';
+import vec4Source from '../../shaders/batchnorm_vec4.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { defineShader } from '../gpu/shader.ts';
+import { defineShader, type ShaderSource } from '../gpu/shader.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import { createTensor, formatShape, type Shape, type Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { ACTIVATIONS, activationCode, DEFAULT_LEAK, expect2d, expectDistinct, expectDType, expectFinite, expectSeparateBuffers, type Activation } from './common.ts';
 
-const shader = defineShader('batchnorm.wgsl', source, [activationShader]);
+// The kernels, composed after a prelude that sets how many consecutive channels a lane takes
+// (WGSL declarations may come in any order): one, or four where C is divisible by 4.
+const body = defineShader('batchnorm.wgsl', source);
+const SHADERS: Record<1 | 4, ShaderSource> = {
+  1: defineShader('batchnorm_f32.wgsl', scalarSource, [activationShader, body]),
+  4: defineShader('batchnorm_vec4.wgsl', vec4Source, [activationShader, body]),
+};
 
-const STATS_PARTIAL: KernelSpec = { shader, entry: 'stats_partial', bindings: ['read', 'write', 'uniform'] };
-const STATS_FINALIZE: KernelSpec = { shader, entry: 'stats_finalize', bindings: ['read', 'read', 'write', 'write', 'write', 'uniform'] };
-const NORMALIZE: KernelSpec = { shader, entry: 'normalize', bindings: ['read', 'read', 'read', 'read', 'read', 'write', 'uniform'] };
-const GRAD_PARTIAL: KernelSpec = { shader, entry: 'grad_partial', bindings: ['read', 'read', 'read', 'write', 'uniform'] };
-const GRAD_FINALIZE: KernelSpec = { shader, entry: 'grad_finalize', bindings: ['read', 'write', 'write', 'write', 'uniform'] };
-const GRAD_INPUT: KernelSpec = { shader, entry: 'grad_input', bindings: ['read', 'read', 'read', 'read', 'read', 'read', 'write', 'uniform'] };
+type Entry = 'stats_partial' | 'stats_finalize' | 'normalize' | 'grad_partial' | 'grad_finalize' | 'grad_input';
+const BINDINGS: Record<Entry, KernelSpec['bindings']> = {
+  stats_partial: ['read', 'write', 'uniform'],
+  stats_finalize: ['read', 'read', 'write', 'write', 'write', 'uniform'],
+  normalize: ['read', 'read', 'read', 'read', 'read', 'write', 'uniform'],
+  grad_partial: ['read', 'read', 'read', 'write', 'uniform'],
+  grad_finalize: ['read', 'write', 'write', 'write', 'uniform'],
+  grad_input: ['read', 'read', 'read', 'read', 'read', 'read', 'write', 'uniform'],
+};
+
+function kernel(plan: BatchNormPlan, entry: Entry): KernelSpec {
+  // The per-channel passes read f32 whatever the prelude; the scalar module serves them all.
+  const width = entry === 'stats_finalize' || entry === 'grad_finalize' ? 1 : plan.width;
+  return { shader: SHADERS[width], entry, bindings: BINDINGS[entry] };
+}
 
 /** The shader's FINAL_WG: invocations per workgroup of the per-channel passes. */
 const FINAL_WG = 64;
 /** The shader's flags. */
 const FLAG_INFERENCE = 1;
 const FLAG_ACCUMULATE = 2;
-const FLAG_GRAD = 4;
 
 /** torch.nn.BatchNorm2d's defaults. */
 export const BATCHNORM_EPS = 1e-5;
@@ -45,7 +61,9 @@ const MAX_CHUNKS = 256;
 export interface BatchNormPlan {
   /** m: matrix rows per group (batch rows per group times positions). */
   rowsPerGroup: number;
-  /** Channels per workgroup (a power of two up to 64) and lanes per channel. */
+  /** Consecutive channels a lane takes (4 where C is divisible by 4, else 1). */
+  width: 1 | 4;
+  /** Lanes across channels per workgroup (a power of two up to 64) and lanes per channel. */
   tileCols: number;
   rowLanes: number;
   colTiles: number;
@@ -65,8 +83,10 @@ export interface BatchNormPlan {
  * rounding bound from the actual summation depth.
  */
 export function planBatchNorm(rowsPerGroup: number, channels: number, cpu: boolean): BatchNormPlan {
+  const width = channels % 4 === 0 ? 4 : 1;
+  const laneCols = channels / width;
   let tileCols = 1;
-  while (tileCols < channels && tileCols < 64) tileCols *= 2;
+  while (tileCols < laneCols && tileCols < 64) tileCols *= 2;
   const lanes = cpu ? Math.max(tileCols, 8) : 256;
   const rowLanes = lanes / tileCols;
   const minRowsPerLane = cpu ? 16 : 8;
@@ -74,9 +94,10 @@ export function planBatchNorm(rowsPerGroup: number, channels: number, cpu: boole
   const chunkRows = rowLanes * rowsPerLane;
   return {
     rowsPerGroup,
+    width,
     tileCols,
     rowLanes,
-    colTiles: Math.ceil(channels / tileCols),
+    colTiles: Math.ceil(laneCols / tileCols),
     rowsPerLane,
     chunkRows,
     chunks: Math.ceil(rowsPerGroup / chunkRows),
@@ -96,6 +117,8 @@ interface Common {
   label?: string;
   /** Where the scratch tensors come from (default: created here, once, at record time). */
   pool?: TensorPool;
+  /** Force the CPU or the GPU workgroup layout (checks run both anywhere); default: the adapter's. */
+  layout?: 'cpu' | 'gpu';
 }
 
 export interface BatchNormForwardOptions extends Common {
@@ -155,7 +178,9 @@ function layoutOf(ctx: GpuContext, op: string, x: Tensor, opts: Common): Layout 
   if (rowsPerGroup > MAX_VALUES_PER_GROUP) {
     throw new ShapeError(`${op}: ${rowsPerGroup} values per group and channel in ${x} exceed ${MAX_VALUES_PER_GROUP} (counts are f32); use more groups or smaller batches`);
   }
-  const plan = planBatchNorm(rowsPerGroup, channels, ctx.adapter.isCpu);
+  const layout = opts.layout ?? (ctx.adapter.isCpu ? 'cpu' : 'gpu');
+  if (layout !== 'cpu' && layout !== 'gpu') throw new ShapeError(`${op}: layout must be 'cpu' or 'gpu', got '${layout}'`);
+  const plan = planBatchNorm(rowsPerGroup, channels, layout === 'cpu');
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (plan.colTiles > max || groups * plan.chunks > max) {
     throw new ShapeError(`${op}: ${x} needs ${plan.colTiles} x ${groups * plan.chunks} workgroups, above this adapter's ${max} per dimension`);
@@ -168,9 +193,7 @@ function scratch(ctx: GpuContext, pool: TensorPool | undefined, shape: Shape, la
 }
 
 interface ParamValues {
-  act?: number;
   leak?: number;
-  gradAct?: number;
   gradLeak?: number;
   eps?: number;
   momentum?: number;
@@ -185,9 +208,7 @@ function params(l: Layout, v: ParamValues): Uint8Array {
     ['u32', l.groups],
     ['u32', l.plan.chunkRows],
     ['u32', l.plan.chunks],
-    ['u32', v.act ?? 0],
     ['f32', v.leak ?? 0],
-    ['u32', v.gradAct ?? 0],
     ['f32', v.gradLeak ?? 0],
     ['f32', v.eps ?? 0],
     ['f32', v.momentum ?? 0],
@@ -195,9 +216,9 @@ function params(l: Layout, v: ParamValues): Uint8Array {
   ]);
 }
 
-/** The launch of the chunked passes: channel tiles by (group, chunk). */
-function chunked(l: Layout): { constants: Record<string, number>; workgroups: [number, number, number] } {
-  return { constants: { TILE_COLS: l.plan.tileCols, ROW_LANES: l.plan.rowLanes }, workgroups: [l.plan.colTiles, l.groups * l.plan.chunks, 1] };
+/** The launch of the chunked passes: channel tiles by (group, chunk); `extra` adds ACT or GRAD_ACT. */
+function chunked(l: Layout, extra: Record<string, number> = {}): { constants: Record<string, number>; workgroups: [number, number, number] } {
+  return { constants: { TILE_COLS: l.plan.tileCols, ROW_LANES: l.plan.rowLanes, ...extra }, workgroups: [l.plan.colTiles, l.groups * l.plan.chunks, 1] };
 }
 
 const perChannel = (l: Layout): [number, number, number] => [Math.ceil(l.channels / FINAL_WG), 1, 1];
@@ -246,14 +267,14 @@ export function batchNormForward(
   expectFinite(op, 'leak', leak);
   const act = expectActivation(op, 'activation', opts.activation ?? 'identity');
 
-  const norm = chunked(l);
+  const norm = chunked(l, { ACT: act });
   if (!opts.training) {
     expectSeparateBuffers(op, [y], [x, running.mean, running.var, gamma, beta]);
     return [
-      ctx.dispatch(NORMALIZE, {
+      ctx.dispatch(kernel(l.plan, 'normalize'), {
         label: `${l.label}: normalise (running statistics)`,
         ...norm,
-        resources: [x.binding(), running.mean.binding(), running.var.binding(), gamma.binding(), beta.binding(), y.binding(), params(l, { act, leak, eps, flags: FLAG_INFERENCE })],
+        resources: [x.binding(), running.mean.binding(), running.var.binding(), gamma.binding(), beta.binding(), y.binding(), params(l, { leak, eps, flags: FLAG_INFERENCE })],
       }),
     ];
   }
@@ -261,22 +282,22 @@ export function batchNormForward(
   expectDistinct(op, saved, running.mean, running.var);
   expectSeparateBuffers(op, [y], [x, saved, gamma, beta]);
 
-  const partials = scratch(ctx, opts.pool, [l.groups * l.plan.chunks, C, 2], `${l.label}: chunk statistics`);
+  const partials = scratch(ctx, opts.pool, [l.groups * l.plan.chunks, 2, C], `${l.label}: chunk statistics`);
   return [
-    ctx.dispatch(STATS_PARTIAL, {
+    ctx.dispatch(kernel(l.plan, 'stats_partial'), {
       label: `${l.label}: chunk statistics`,
-      ...norm,
+      ...chunked(l),
       resources: [x.binding(), partials.binding(), params(l, {})],
     }),
-    ctx.dispatch(STATS_FINALIZE, {
+    ctx.dispatch(kernel(l.plan, 'stats_finalize'), {
       label: `${l.label}: statistics`,
       resources: [x.binding(), partials.binding(), saved.binding(), running.mean.binding(), running.var.binding(), params(l, { eps, momentum })],
       workgroups: perChannel(l),
     }),
-    ctx.dispatch(NORMALIZE, {
+    ctx.dispatch(kernel(l.plan, 'normalize'), {
       label: `${l.label}: normalise`,
       ...norm,
-      resources: [x.binding(), saved.binding(), saved.binding(), gamma.binding(), beta.binding(), y.binding(), params(l, { act, leak, eps })],
+      resources: [x.binding(), saved.binding(), saved.binding(), gamma.binding(), beta.binding(), y.binding(), params(l, { leak, eps })],
     }),
   ];
 }
@@ -330,25 +351,25 @@ export function batchNormBackward(
   expectDistinct(op, dgamma, dbeta);
   expectSeparateBuffers(op, [dx], [dy, x, saved, gamma, ...(grad ? [grad.output] : [])]);
 
-  const partials = scratch(ctx, opts.pool, [l.groups * l.plan.chunks, C, 2], `${l.label}: chunk gradient sums`);
-  const sums = scratch(ctx, opts.pool, [l.groups, C, 2], `${l.label}: gradient sums`);
-  const input = chunked(l);
+  const partials = scratch(ctx, opts.pool, [l.groups * l.plan.chunks, 2, C], `${l.label}: chunk gradient sums`);
+  const sums = scratch(ctx, opts.pool, [l.groups, 2, C], `${l.label}: gradient sums`);
   return [
-    ctx.dispatch(GRAD_PARTIAL, {
+    ctx.dispatch(kernel(l.plan, 'grad_partial'), {
       label: `${l.label}: chunk gradient sums`,
-      ...input,
+      ...chunked(l),
       resources: [x.binding(), dy.binding(), saved.binding(), partials.binding(), params(l, {})],
     }),
-    ctx.dispatch(GRAD_FINALIZE, {
+    ctx.dispatch(kernel(l.plan, 'grad_finalize'), {
       label: `${l.label}: dgamma, dbeta`,
       resources: [partials.binding(), sums.binding(), dgamma.binding(), dbeta.binding(), params(l, { flags: opts.accumulate ? FLAG_ACCUMULATE : 0 })],
       workgroups: perChannel(l),
     }),
-    ctx.dispatch(GRAD_INPUT, {
+    ctx.dispatch(kernel(l.plan, 'grad_input'), {
       label: `${l.label}: dx`,
-      ...input,
-      // Without gradOf the producer's output is never read; x stands in (read-only twice is allowed).
-      resources: [x.binding(), dy.binding(), saved.binding(), gamma.binding(), sums.binding(), (grad?.output ?? x).binding(), dx.binding(), params(l, { gradAct, gradLeak, flags: grad ? FLAG_GRAD : 0 })],
+      // Identity stands for no gradOf (its derivative is 1): the producer's output is then never
+      // read, and x stands in (read-only twice is allowed).
+      ...chunked(l, { GRAD_ACT: gradAct }),
+      resources: [x.binding(), dy.binding(), saved.binding(), gamma.binding(), sums.binding(), (grad?.output ?? x).binding(), dx.binding(), params(l, { gradLeak })],
     }),
   ];
 }
