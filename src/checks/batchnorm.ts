@@ -37,6 +37,8 @@ interface Case {
   momentum?: number;
   eps?: number;
   why?: string;
+  /** Force a workgroup layout (default: the adapter's). */
+  layout?: 'cpu' | 'gpu';
 }
 
 const CASES: readonly Case[] = [
@@ -51,6 +53,8 @@ const CASES: readonly Case[] = [
   { rows: 33, positions: 5, channels: 7, groups: 1, activation: 'identity', gradOf: 'sigmoid', accumulate: true },
   { rows: 17, positions: 3, channels: 100, groups: 1, activation: 'tanh', gradOf: 'identity', accumulate: false },
   { rows: 65, positions: 1, channels: 64, groups: 5, activation: 'sigmoid', gradOf: 'tanh', accumulate: false },
+  { rows: 12, positions: 25, channels: 8, groups: 2, activation: 'leaky_relu', gradOf: 'tanh', accumulate: true, why: 'vec4 lanes, 2 per row' },
+  { rows: 3, positions: 50, channels: 4, groups: 1, activation: 'relu', gradOf: 'sigmoid', accumulate: false, why: 'one vec4 lane' },
   { rows: 64, positions: 196, channels: 64, groups: 1, activation: 'relu', gradOf: 'identity', accumulate: false, why: 'DCGAN 14x14x64' },
   { rows: 64, positions: 49, channels: 128, groups: 1, activation: 'relu', gradOf: 'relu', accumulate: false, why: 'DCGAN 7x7x128' },
   { rows: 128, positions: 49, channels: 128, groups: 2, activation: 'leaky_relu', gradOf: 'leaky_relu', accumulate: true, why: 'real and fake halves' },
@@ -65,7 +69,7 @@ const CASES: readonly Case[] = [
 
 function caseName(c: Case): string {
   const shape = `[${c.rows}, ${c.positions}x${c.channels}] groups ${c.groups}`;
-  return `${shape} ${c.activation}${c.why ? ` (${c.why})` : ''}`;
+  return `${shape} ${c.activation}${c.why ? ` (${c.why})` : ''}${c.layout ? `, ${c.layout} layout` : ''}`;
 }
 
 /** Host data and GPU tensors of one case. */
@@ -123,6 +127,7 @@ function forwardSteps(ctx: GpuContext, s: Setup, training: boolean) {
     momentum: s.momentum,
     eps: s.eps,
     activation: s.c.activation,
+    layout: s.c.layout,
   });
 }
 
@@ -145,7 +150,7 @@ function savedStats(saved: Float32Array, groups: number, channels: number) {
 /** The plan's summation depths, from which every bound below is built. */
 function depths(ctx: GpuContext, s: Setup) {
   const m = (s.c.rows / s.c.groups) * s.c.positions;
-  const plan = planBatchNorm(m, s.c.channels, ctx.adapter.isCpu);
+  const plan = planBatchNorm(m, s.c.channels, (s.c.layout ?? (ctx.adapter.isCpu ? 'cpu' : 'gpu')) === 'cpu');
   const chunk = plan.rowsPerLane + Math.log2(plan.rowLanes);
   const levels = Math.ceil(Math.log2(plan.chunks));
   // A chunk mean: its sum, d = x - s and the division (WGSL allows 2.5 ulp: 5 u); each merge
@@ -330,6 +335,7 @@ async function backwardCheck(ctx: GpuContext, c: Case, seed: number): Promise<Ch
       groups: G,
       gradOf: { output: out, activation: c.gradOf },
       accumulate: c.accumulate,
+      layout: c.layout,
     }),
   ];
   const run = async () => {
@@ -432,17 +438,27 @@ async function inferenceCheck(ctx: GpuContext, c: Case, seed: number): Promise<C
   ]);
 }
 
+/**
+ * Cases run again with each layout forced, so an adapter checks the other kind's too: CPU
+ * layouts sum a chunk in one lane, GPU layouts split it over up to 256 lanes and a tree.
+ */
+const LAYOUT_CASES: readonly Case[] = [2, 5, 7, 9, 11, 12, 14, 18, 21, 22].flatMap((i) => (['cpu', 'gpu'] as const).map((layout) => ({ ...CASES[i], layout })));
+
 const INFERENCE_CASES: readonly Case[] = [
   CASES[0],
   { ...CASES[5], activation: 'sigmoid' },
   { ...CASES[8], activation: 'tanh' },
-  { ...CASES[11], activation: 'leaky_relu' },
-  CASES[14],
-  { ...CASES[16], activation: 'identity' },
+  { ...CASES[13], activation: 'leaky_relu' },
+  CASES[16],
+  { ...CASES[18], activation: 'identity' },
+  { ...CASES[14], layout: 'cpu' },
+  { ...CASES[14], layout: 'gpu' },
 ];
 
+const ALL_CASES = [...CASES, ...LAYOUT_CASES];
+
 export const batchNormChecks: Check[] = [
-  ...CASES.map((c, i): Check => ({ kernel: 'batchNorm forward', case: caseName(c), run: (ctx) => forwardCheck(ctx, c, 101 + 17 * i) })),
-  ...CASES.map((c, i): Check => ({ kernel: 'batchNorm backward', case: `${caseName(c)}, gradOf ${c.gradOf}${c.accumulate ? ', accumulate' : ''}`, run: (ctx) => backwardCheck(ctx, c, 211 + 17 * i) })),
+  ...ALL_CASES.map((c, i): Check => ({ kernel: 'batchNorm forward', case: caseName(c), run: (ctx) => forwardCheck(ctx, c, 101 + 17 * i) })),
+  ...ALL_CASES.map((c, i): Check => ({ kernel: 'batchNorm backward', case: `${caseName(c)}, gradOf ${c.gradOf}${c.accumulate ? ', accumulate' : ''}`, run: (ctx) => backwardCheck(ctx, c, 211 + 17 * i) })),
   ...INFERENCE_CASES.map((c, i): Check => ({ kernel: 'batchNorm inference', case: caseName(c), run: (ctx) => inferenceCheck(ctx, c, 307 + 17 * i) })),
 ];
