@@ -167,6 +167,8 @@ describe('batchNorm', () => {
     expectShapeError(() => forward(a, { momentum: 1.5 }), 'batchNormForward', 'momentum', '[0, 1]');
     expectShapeError(() => forward(a, { leak: Infinity }), 'batchNormForward', 'leak');
     expectShapeError(() => forward(a, { activation: 'gelu' as Activation }), 'batchNormForward', "'gelu'");
+    expectShapeError(() => forward(a, { layout: 'tpu' as 'gpu' }), 'batchNormForward', "layout", "'tpu'");
+    expectShapeError(() => forward(a, { training: undefined as unknown as boolean }), 'batchNormForward', 'training');
   });
   test('outputs in a buffer the same dispatch reads', () => {
     const a = forwardArgs();

@@ -75,12 +75,14 @@ export interface BatchNormPlan {
 }
 
 /**
- * The plan for a group of m rows and C channels. CPU adapters (lavapipe runs a workgroup's
- * lanes as SIMD and pays for every barrier) get one lane per channel where C >= 8, so a chunk
- * is summed with no barrier at all, and at least 8 lanes per workgroup (one SIMD chunk) for
- * smaller C; GPUs get 256 lanes, split across rows when C is small, and smaller chunks so
- * that small-C layers still spread over many workgroups. Exported so checks can derive the
- * rounding bound from the actual summation depth.
+ * The plan for a group of m rows and C channels (lanes take 4 channels where C % 4 == 0).
+ * CPU adapters (lavapipe runs a workgroup's lanes as SIMD and pays for every barrier) get one
+ * lane per channel column where there are at least 8 columns, so a chunk is summed with no
+ * barrier at all, and 8 lanes per workgroup (one SIMD chunk) split across rows otherwise;
+ * GPUs get 256 lanes, split across rows when C is small, and smaller chunks so that small-C
+ * layers still spread over many workgroups. Chunks per group stay at most 256 (the merge pass
+ * walks them one by one per channel). Exported so checks can derive the rounding bound from
+ * the actual summation depth.
  */
 export function planBatchNorm(rowsPerGroup: number, channels: number, cpu: boolean): BatchNormPlan {
   const width = channels % 4 === 0 ? 4 : 1;
@@ -142,7 +144,7 @@ export interface BatchNormBackwardOptions extends Common {
 }
 
 /** What validation found: the sizes every dispatch needs. */
-interface Layout {
+interface Validated {
   op: string;
   channels: number;
   groups: number;
@@ -163,7 +165,7 @@ function expectActivation(op: string, name: string, act: Activation): number {
 }
 
 /** Checks x [rows, P * C], channels and groups; returns the plan. */
-function layoutOf(ctx: GpuContext, op: string, x: Tensor, opts: Common): Layout {
+function validate(ctx: GpuContext, op: string, x: Tensor, opts: Common): Validated {
   expectDType(op, x, 'f32');
   expect2d(op, x);
   const channels = opts.channels;
@@ -201,7 +203,7 @@ interface ParamValues {
 }
 
 /** The shader's Params, in declaration order. */
-function params(l: Layout, v: ParamValues): Uint8Array {
+function params(l: Validated, v: ParamValues): Uint8Array {
   return uniforms([
     ['u32', l.plan.rowsPerGroup],
     ['u32', l.channels],
@@ -217,11 +219,11 @@ function params(l: Layout, v: ParamValues): Uint8Array {
 }
 
 /** The launch of the chunked passes: channel tiles by (group, chunk); `extra` adds ACT or GRAD_ACT. */
-function chunked(l: Layout, extra: Record<string, number> = {}): { constants: Record<string, number>; workgroups: [number, number, number] } {
+function chunked(l: Validated, extra: Record<string, number> = {}): { constants: Record<string, number>; workgroups: [number, number, number] } {
   return { constants: { TILE_COLS: l.plan.tileCols, ROW_LANES: l.plan.rowLanes, ...extra }, workgroups: [l.plan.colTiles, l.groups * l.plan.chunks, 1] };
 }
 
-const perChannel = (l: Layout): [number, number, number] => [Math.ceil(l.channels / FINAL_WG), 1, 1];
+const perChannel = (l: Validated): [number, number, number] => [Math.ceil(l.channels / FINAL_WG), 1, 1];
 
 /**
  * y = act(gamma * (x - mean) / sqrt(var + eps) + beta) per channel, x [rows, P * C] (NHWC rows:
@@ -243,7 +245,7 @@ export function batchNormForward(
   opts: BatchNormForwardOptions,
 ): Dispatch[] {
   const op = `batchNormForward(${x}, ${gamma}, ${beta} -> ${y}, ${saved}; channels ${opts.channels}, groups ${opts.groups ?? 1})`;
-  const l = layoutOf(ctx, op, x, opts);
+  const l = validate(ctx, op, x, opts);
   const C = l.channels;
   expectVector(op, 'gamma', gamma, C);
   expectVector(op, 'beta', beta, C);
@@ -323,7 +325,7 @@ export function batchNormBackward(
   opts: BatchNormBackwardOptions,
 ): Dispatch[] {
   const op = `batchNormBackward(${dy}, ${x}, ${gamma}, ${saved} -> ${dx}, ${dgamma}, ${dbeta}; channels ${opts.channels}, groups ${opts.groups ?? 1})`;
-  const l = layoutOf(ctx, op, x, opts);
+  const l = validate(ctx, op, x, opts);
   const C = l.channels;
   for (const [name, t] of [['dy', dy], ['dx', dx]] as const) {
     expectDType(op, t, 'f32');
