@@ -2,12 +2,14 @@
 // ShapeError whose message names the op and the tensors (with their shapes) involved.
 
 import { describe, expect, test } from 'vitest';
+import { batchNormBackward, batchNormForward, type BatchNormBackwardOptions, type BatchNormForwardOptions } from '../src/kernels/batchnorm.ts';
 import { otherLabels } from '../src/kernels/columns.ts';
+import type { Activation } from '../src/kernels/common.ts';
 import { fill } from '../src/kernels/fill.ts';
 import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../src/kernels/losses.ts';
 import { adam, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
 import { meanInto, sumRows } from '../src/kernels/reduce.ts';
-import { type DType, type Shape, type Tensor } from '../src/tensor/tensor.ts';
+import { Tensor, type DType, type Shape } from '../src/tensor/tensor.ts';
 import { expectShapeError, useGpu } from './gpu.ts';
 
 const gpu = useGpu();
@@ -121,5 +123,81 @@ describe('otherLabels', () => {
     expectShapeError(() => otherLabels(gpu.ctx, l, tensor([3], 'shifts', 'u32'), o, { classes: 10 }), 'otherLabels', 'same element count', 'shifts:u32[3]');
     expectShapeError(() => otherLabels(gpu.ctx, tensor([4], 'labels'), s, o, { classes: 10 }), 'otherLabels', 'labels:f32[4]');
     expectShapeError(() => otherLabels(gpu.ctx, l, s, l, { classes: 10 }), 'otherLabels', 'labels:u32[4]');
+  });
+});
+
+describe('batchNorm', () => {
+  /** The tensors of a [4, 3 x 8] batch with 8 channels (and 2 groups for saved). */
+  const forwardArgs = () => {
+    const x = tensor([4, 24], 'x');
+    return {
+      x,
+      gamma: tensor([8], 'gamma'),
+      beta: tensor([8], 'beta'),
+      y: tensor([4, 24], 'y'),
+      saved: tensor([3, 2, 8], 'saved'),
+      running: { mean: tensor([8], 'running mean'), var: tensor([1, 8], 'running var') },
+    };
+  };
+  const forward = (a: ReturnType<typeof forwardArgs>, opts: Partial<BatchNormForwardOptions> = {}) =>
+    batchNormForward(gpu.ctx, a.x, a.gamma, a.beta, a.y, a.saved, a.running, { channels: 8, groups: 2, training: true, ...opts });
+
+  test('channels that do not divide the row length, groups that do not divide the rows', () => {
+    const a = forwardArgs();
+    expect(forward(a)).toHaveLength(3);
+    expectShapeError(() => forward(a, { channels: 5 }), 'batchNormForward', 'channels 5', 'x:f32[4, 24]');
+    expectShapeError(() => forward(a, { channels: 0 }), 'batchNormForward', 'channels 0');
+    expectShapeError(() => forward(a, { groups: 3 }), 'batchNormForward', 'groups 3', '4 rows', 'x:f32[4, 24]');
+    expectShapeError(() => forward(a, { groups: 1.5 }), 'batchNormForward', 'groups 1.5');
+  });
+  test('per-channel vectors, y and saved of the wrong shape', () => {
+    const a = forwardArgs();
+    expectShapeError(() => forward({ ...a, gamma: tensor([24], 'gamma') }), 'batchNormForward', 'gamma', 'gamma:f32[24]', '[8]');
+    expectShapeError(() => forward({ ...a, beta: tensor([2, 8], 'beta') }), 'batchNormForward', 'beta:f32[2, 8]');
+    expectShapeError(() => forward({ ...a, running: { ...a.running, var: tensor([7], 'running var') } }), 'batchNormForward', 'running.var', 'running var:f32[7]');
+    expectShapeError(() => forward({ ...a, y: tensor([4, 23], 'y') }), 'batchNormForward', 'y:f32[4, 23]', '[4, 24]');
+    expectShapeError(() => forward(a, { groups: 1 }), 'batchNormForward', 'saved:f32[3, 2, 8]', '[3, 1, 8]');
+    expectShapeError(() => forward({ ...a, x: tensor([4, 24], 'ids', 'u32') }), 'batchNormForward', 'ids:u32[4, 24]', 'f32');
+  });
+  test('eps, momentum, leak and activation out of range', () => {
+    const a = forwardArgs();
+    expectShapeError(() => forward(a, { eps: 0 }), 'batchNormForward', 'eps', 'positive');
+    expectShapeError(() => forward(a, { eps: 1e-60 }), 'batchNormForward', 'eps', 'f32');
+    expectShapeError(() => forward(a, { eps: NaN }), 'batchNormForward', 'eps', 'NaN');
+    expectShapeError(() => forward(a, { momentum: 1.5 }), 'batchNormForward', 'momentum', '[0, 1]');
+    expectShapeError(() => forward(a, { leak: Infinity }), 'batchNormForward', 'leak');
+    expectShapeError(() => forward(a, { activation: 'gelu' as Activation }), 'batchNormForward', "'gelu'");
+    expectShapeError(() => forward(a, { layout: 'tpu' as 'gpu' }), 'batchNormForward', "layout", "'tpu'");
+    expectShapeError(() => forward(a, { training: undefined as unknown as boolean }), 'batchNormForward', 'training');
+  });
+  test('outputs in a buffer the same dispatch reads', () => {
+    const a = forwardArgs();
+    // y as the second half of x's buffer: disjoint, but WebGPU still refuses the pair.
+    const both = tensor([2, 128], 'activations');
+    const halves = { x: new Tensor(both.buffer, [4, 24], 'f32', 'x'), y: new Tensor(both.buffer, [4, 24], 'f32', 'y', 512) };
+    expectShapeError(() => forward({ ...a, ...halves }), 'batchNormForward', 'y:f32[4, 24]', 'x:f32[4, 24]', 'buffer of its own');
+    expectShapeError(() => forward({ ...a, y: a.x }), 'batchNormForward', 'x:f32[4, 24]', 'buffer');
+    expectShapeError(() => forward({ ...a, running: { mean: a.running.mean, var: a.running.mean } }), 'batchNormForward', 'overlaps');
+  });
+
+  /** Backward's tensors for forwardArgs' batch. */
+  const backward = (over: Partial<Record<'dy' | 'x' | 'dx' | 'dgamma' | 'dbeta' | 'saved', Tensor>> = {}, opts: Partial<BatchNormBackwardOptions> = {}) => {
+    const t = { dy: tensor([4, 24], 'dy'), x: tensor([4, 24], 'x'), dx: tensor([4, 24], 'dx'), dgamma: tensor([8], 'dgamma'), dbeta: tensor([8], 'dbeta'), saved: tensor([3, 2, 8], 'saved'), ...over };
+    return batchNormBackward(gpu.ctx, t.dy, t.x, tensor([8], 'gamma'), t.saved, t.dx, t.dgamma, t.dbeta, { channels: 8, groups: 2, ...opts });
+  };
+  test('backward: shapes of dy, dx, saved, gradOf.output', () => {
+    expect(backward()).toHaveLength(3);
+    expectShapeError(() => backward({ dy: tensor([4, 8], 'dy') }), 'batchNormBackward', 'dy:f32[4, 8]', '[4, 24]');
+    expectShapeError(() => backward({ dx: tensor([96], 'dx') }), 'batchNormBackward', 'dx:f32[96]');
+    expectShapeError(() => backward({ saved: tensor([3, 1, 8], 'saved') }), 'batchNormBackward', 'saved:f32[3, 1, 8]', '[3, 2, 8]');
+    expectShapeError(() => backward({}, { gradOf: { output: tensor([4, 25], 'h'), activation: 'relu' } }), 'batchNormBackward', 'gradOf.output', 'h:f32[4, 25]');
+    expectShapeError(() => backward({}, { gradOf: { output: tensor([4, 24], 'h'), activation: 'swish' as Activation } }), 'batchNormBackward', "'swish'");
+    expectShapeError(() => backward({ dgamma: tensor([9], 'dgamma') }), 'batchNormBackward', 'dgamma:f32[9]');
+  });
+  test('backward: dgamma overlapping dbeta, dx in the buffer of dy', () => {
+    const same = tensor([8], 'dgamma');
+    expectShapeError(() => backward({ dgamma: same, dbeta: same }), 'batchNormBackward', 'overlaps');
+    const both = tensor([2, 128], 'deltas');
+    expectShapeError(() => backward({ dy: new Tensor(both.buffer, [4, 24], 'f32', 'dy'), dx: new Tensor(both.buffer, [4, 24], 'f32', 'dx', 512) }), 'batchNormBackward', 'dx:f32[4, 24]', 'dy:f32[4, 24]', 'buffer of its own');
   });
 });

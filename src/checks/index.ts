@@ -13,8 +13,9 @@ import { mixtureChecks } from './mixture.ts';
 import { crossEntropyChecks } from './crossentropy.ts';
 import { rowReduceChecks } from './rowreduce.ts';
 import { spectralChecks } from './spectral.ts';
+import { batchNormChecks } from './batchnorm.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...matmulChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...matmulChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
 
 export type { Check, CheckResult } from './check.ts';

@@ -64,3 +64,17 @@ export function expectDistinct(op: string, ...ts: Tensor[]): void {
 export function expectFinite(op: string, name: string, value: number): void {
   if (!Number.isFinite(value)) throw new ShapeError(`${op}: ${name} must be a finite number, got ${value}`);
 }
+
+/**
+ * WebGPU forbids a dispatch to write a buffer it also reads, even through disjoint ranges (the
+ * whole buffer is one usage), so a written tensor needs a buffer of its own among the inputs.
+ */
+export function expectSeparateBuffers(op: string, written: readonly Tensor[], read: readonly Tensor[]): void {
+  for (const w of written) {
+    for (const r of read) {
+      if (w.buffer === r.buffer) {
+        throw new ShapeError(`${op}: ${w} is written in the buffer of ${r}, which the same dispatch reads; WebGPU forbids that, so give ${w.label} a buffer of its own`);
+      }
+    }
+  }
+}
