@@ -25,3 +25,18 @@ export { previewSamples, renderSamples } from './viz/samples.ts';
 export type { Rgba } from './viz/image.ts';
 export { encodePng } from './io/png.ts';
 export { encodeNpy } from './io/npy.ts';
+export { DataError } from './data/idx.ts';
+export {
+  columnStats,
+  datasetBytes,
+  datasetFromCsv,
+  datasetFromFile,
+  datasetFromIdx,
+  datasetFromNpy,
+  sizeLimitMessage,
+  type Dataset,
+  type DatasetFormat,
+  type LoadOptions,
+} from './data/dataset.ts';
+export { ImageStack, isImageName } from './data/image-folder.ts';
+export { decodeNpy, parseNpy, type NpyArray } from './io/npy.ts';

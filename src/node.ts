@@ -3,4 +3,5 @@
 export * from './index.ts';
 export { openNodeContext, type NodeGpuOptions } from './gpu/node.ts';
 export { loadMnist } from './data/mnist-node.ts';
+export { loadDataset } from './data/dataset-node.ts';
 export { classifierCachePath, loadOrTrainClassifier } from './eval/classifier-cache.ts';
