@@ -65,13 +65,24 @@ function labelsFor(rows: number): Float32Array {
 }
 
 describe('MLP backward against finite differences (float64)', () => {
-  const specs: [string, NetworkSpec][] = [
-    ['2 layers, tanh -> logit', { input: 6, layers: [{ units: 9, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' }],
-    ['3 layers, leaky relu and sigmoid', { input: 5, layers: [{ units: 7, activation: 'leaky_relu' }, { units: 4, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], init: 'dlt' }],
+  // [name, spec, blocks]: with blocks, batch norm normalises each block of rows by itself.
+  const specs: [string, NetworkSpec, number][] = [
+    ['2 layers, tanh -> logit', { input: 6, layers: [{ units: 9, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' }, 1],
+    ['3 layers, leaky relu and sigmoid', { input: 5, layers: [{ units: 7, activation: 'leaky_relu' }, { units: 4, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], init: 'dlt' }, 1],
+    [
+      'dense, batch norm with leaky relu, dense; 2 blocks',
+      { input: 5, layers: [{ units: 7, bias: false }, { kind: 'batchnorm', activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' },
+      2,
+    ],
+    [
+      'batch norm after a tanh layer, standalone activation fused into it',
+      { input: 4, layers: [{ units: 6, activation: 'tanh' }, { kind: 'batchnorm' }, { kind: 'activation', activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'dcgan' },
+      1,
+    ],
   ];
 
-  test.each(specs)('%s', async (_, spec) => {
-    const rows = 5;
+  test.each(specs)('%s', async (_, spec, blocks) => {
+    const rows = 6;
     const net = new Network(ctx, pool, 'D', spec);
     const ws = net.workspace(rows);
     const xs = randomF32(rows * (spec.input as number), 3, -1, 1);
@@ -80,14 +91,14 @@ describe('MLP backward against finite differences (float64)', () => {
     const dx = pool.acquire([rows, net.inputSize], 'f32', 'dx');
     ctx.run([
       ...net.recordInit(7, 100),
-      ...net.forward(ws, x, { logits: true }),
+      ...net.forward(ws, x, { logits: true, blocks }),
       bceWithLogitsGrad(ctx, net.output(ws), labels, net.outputGrad(ws), { scale: 1 / rows }),
-      ...net.backward(ws, x, { paramGrads: true, inputGrad: { tensor: dx } }),
+      ...net.backward(ws, x, { paramGrads: true, inputGrad: { tensor: dx }, blocks }),
     ]);
     const ref = await toReference(net);
     const x64 = Float64Array.from(xs);
     const y = Array.from(labelsFor(rows));
-    const loss = () => refBceMean(outputOf(ref, x64, rows, true), y);
+    const loss = () => refBceMean(refForward(ref, x64, rows, { logits: true, blocks }).at(-1)!, y);
     await expectParamGrads('', net, ref, loss);
     expectClose('dx', await download(ctx, dx), finiteDifferences(x64, loss));
   });

@@ -3,6 +3,8 @@
 // `groups` contiguous blocks, each normalised by its own statistics.
 
 import type { Activation } from '../kernels/common.ts';
+import { asImage, type BatchNormSpec } from '../nn/layer.ts';
+import type { RefLayerTwin } from './network.ts';
 import { activate, activateGradFromOutput } from './activations.ts';
 
 export interface BatchNormLayout {
@@ -157,3 +159,28 @@ export function batchNormBackward(
   }
   return { dx, dgamma, dbeta };
 }
+
+/** The batch-norm layer's twin (nn/layers/batchnorm.ts): forward updates the running statistics in place. */
+export const refBatchNormLayer: RefLayerTwin = {
+  forward({ layer, params, buffers, rows, training, blocks, leak }, x, activation) {
+    const spec = layer.spec as BatchNormSpec;
+    const l = { rows, channels: asImage(layer.input)[2], groups: blocks };
+    const r = batchNormForward(x, params.weight, params.bias, l, {
+      training,
+      running: { mean: buffers.running_mean, var: buffers.running_var },
+      momentum: spec.momentum ?? 0.1,
+      eps: spec.eps ?? 1e-5,
+      activation,
+      leak,
+    });
+    buffers.running_mean.set(r.runningMean);
+    buffers.running_var.set(r.runningVar);
+    return r.y;
+  },
+  backward({ layer, params, rows, blocks }, x, delta) {
+    const l = { rows, channels: asImage(layer.input)[2], groups: blocks };
+    const stats = batchNormStats(x, l, (layer.spec as BatchNormSpec).eps ?? 1e-5);
+    const r = batchNormBackward(delta, x, params.weight, stats, l);
+    return { grads: { weight: r.dgamma, bias: r.dbeta }, input: r.dx };
+  },
+};

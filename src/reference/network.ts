@@ -5,6 +5,7 @@
 import type { Activation } from '../kernels/common.ts';
 import type { NetworkPlan, PlannedLayer } from '../nn/network.ts';
 import { activate, activateGradFromOutput } from './activations.ts';
+import { refBatchNormLayer } from './batchnorm.ts';
 import { refDense } from './dense.ts';
 import { rescale, spectralGradient, spectralPower } from './spectral.ts';
 
@@ -42,6 +43,7 @@ export interface RefLayerTwin {
 /** Twins by layer kind; a new kind adds one line. */
 export const REF_LAYERS: Record<string, RefLayerTwin> = {
   dense: refDense,
+  batchnorm: refBatchNormLayer,
   activation: {
     forward: (a, x, act) => x.map((v) => activate(v, act, a.leak)),
     backward: (_a, _x, delta) => ({ grads: {}, input: delta }),

@@ -1,11 +1,13 @@
 // The layer kinds a network spec may name. A new kind is a module beside these and one line here.
 
 import type { LayerKind, LayerKindName, LayerSpec } from '../layer.ts';
+import { batchnorm } from './batchnorm.ts';
 import { dense } from './dense.ts';
 import { activation, reshape } from './shape.ts';
 
 export const LAYER_KINDS: Record<string, LayerKind<never>> = {
   dense,
+  batchnorm,
   reshape,
   activation,
 } satisfies Partial<Record<LayerKindName, LayerKind<never>>>;
