@@ -1,5 +1,6 @@
 // Minibatch assembly: dst[i, :] = transform(src[indices[index_offset + i], :]), where the
-// transform is x * scale, then optionally per-row min-max to [0, 1] with MATLAB mapminmax
+// transform is x * scale + offset (bytes to [0, 1] or [-1, 1]), or x * scale followed by a
+// per-row min-max to [0, 1] (which makes any offset irrelevant) with MATLAB mapminmax
 // semantics (y = (x - min) / (max - min); a constant row is left as it is). Sources are f32,
 // or u8 packed four to a word and read byte by byte, so rows need not start on a word.
 // An index at or past the source's row count yields a row of zeros: the kernel never reads
@@ -21,6 +22,7 @@ struct Params {
   rows: u32,
   index_offset: u32,
   scale: f32,
+  offset: f32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
@@ -70,7 +72,7 @@ fn rows_by_element(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let i = e / params.d;
   let j = e - i * params.d;
   let row = source_row(i);
-  dst[e] = select(0.0f, load_src(row * params.d + j) * params.scale, row < params.rows);
+  dst[e] = select(0.0f, load_src(row * params.d + j) * params.scale + params.offset, row < params.rows);
 }
 
 // One invocation per destination row: min and max in registers, then a second read of the
@@ -104,7 +106,7 @@ fn rows_by_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     }
     for (var w = 0u; w < words; w++) {
       let v = bytes_of(src[first + w]) * params.scale;
-      let y = select(v, rescale4(v, lo, hi), MINMAX);
+      let y = select(v + vec4f(params.offset), rescale4(v, lo, hi), MINMAX);
       let at = out + 4u * w;
       dst[at] = y.x;
       dst[at + 1u] = y.y;
@@ -122,7 +124,7 @@ fn rows_by_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   }
   for (var j = 0u; j < params.d; j++) {
     let v = load_src(base + j) * params.scale;
-    dst[out + j] = select(v, rescale(v, lo, hi), MINMAX);
+    dst[out + j] = select(v + params.offset, rescale(v, lo, hi), MINMAX);
   }
 }
 
@@ -173,7 +175,7 @@ fn rows_by_workgroup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   }
   for (var j = lid; j < params.d; j += WG) {
     let v = load_src(base + j) * params.scale;
-    dst[out + j] = select(v, rescale(v, r.x, r.y), MINMAX);
+    dst[out + j] = select(v + params.offset, rescale(v, r.x, r.y), MINMAX);
   }
 }
 

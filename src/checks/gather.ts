@@ -10,6 +10,9 @@ const SCALED: Tolerance = { abs: 0, rel: 0, why: 'one correctly rounded f32 mult
 // (x - min) / (max - min): the two subtractions round by half an ulp each and the division by
 // up to 2.5 ulp (Vulkan's bound): 3.5 ulp <= 7 EPS32 relative to y. The row's min maps to 0 exactly.
 const MINMAX: Tolerance = { abs: 0, rel: 8 * EPS32, why: 'two f32 subtractions + a 2.5-ulp division: <= 7 EPS32 of y' };
+// x * scale + offset: two roundings in the reference; a GPU may fuse them into one fma, which
+// differs by at most one rounding of the product, half an ulp of |x * scale| <= |y| + |offset|.
+const OFFSET: Tolerance = { abs: 0, rel: EPS32, why: 'x * scale + offset, rounded twice or fused once: within 1 u of |y| + |offset|' };
 const EXACT: Tolerance = { abs: 0, rel: 0, why: 'a copy or an exact conversion: bit-exact' };
 
 /** Source rows: enough that the largest minibatch draws repeats and misses rows. */
@@ -47,17 +50,20 @@ const gatherRowsChecks: Check[] = [1, 3, 5, 784].flatMap((d) =>
         case: `${dtype}[*, ${d}] n=${n}${minmax ? ' minmax' : ''} (${STRATEGIES.filter((s) => !minmax || s !== 'element').join(', ')})`,
         async run(ctx: GpuContext) {
           const c = gatherCase(n, d, dtype, 1000 * d + n);
-          const scale = dtype === 'u8' ? 1 / 255 : 1.5;
+          // Bytes map to [0, 1] (MNIST's 1/255) or, for odd n, to [-1, 1] (scale 2/255, offset -1,
+          // as for a tanh generator); f32 rows are scaled by 1.5.
+          const [scale, offset] = dtype === 'f32' ? [1.5, 0] : n % 2 ? [2 / 255, -1] : [1 / 255, 0];
           const src = tensorFrom(ctx, c.src, [c.rows, d], 'src');
           const indices = tensorFrom(ctx, c.indices, [c.indices.length], 'indices');
           const dst = createTensor(ctx, [n, d], 'f32', 'dst');
-          const want = ref.gatherRows(c.src, d, c.indices, n, { indexOffset: c.indexOffset, scale, minmax });
+          const want = ref.gatherRows(c.src, d, c.indices, n, { indexOffset: c.indexOffset, scale, offset, minmax });
+          const fusedScale = Float64Array.from(want, (v) => Math.abs(v) + Math.abs(offset));
           const results = [];
           for (const strategy of STRATEGIES) {
             if (minmax && strategy === 'element') continue;
-            ctx.run([gatherRowsWith(ctx, src, indices, dst, { indexOffset: c.indexOffset, scale, minmax }, strategy)]);
+            ctx.run([gatherRowsWith(ctx, src, indices, dst, { indexOffset: c.indexOffset, scale, offset, minmax }, strategy)]);
             const got = await download(ctx, dst);
-            const r = compare(got, want, minmax ? MINMAX : SCALED);
+            const r = minmax ? compare(got, want, MINMAX) : offset ? compare(got, want, OFFSET, fusedScale) : compare(got, want, SCALED);
             results.push(r.pass ? r : { ...r, detail: `${strategy}: ${r.detail}` });
           }
           for (const t of [src, indices, dst]) t.buffer.destroy();

@@ -30,6 +30,8 @@ export interface GatherRowsOptions {
   indexOffset?: number;
   /** Multiplies every value before min-max (default 1; 1/255 maps bytes to [0, 1]). */
   scale?: number;
+  /** Added after the scale when there is no min-max (default 0; scale 2/255 and offset -1 map bytes to [-1, 1]). */
+  offset?: number;
   /** Per-row min-max to [0, 1] after scaling (mapminmax; a constant row is left as it is). */
   minmax?: boolean;
 }
@@ -45,7 +47,7 @@ const THREAD_WG = 16;
 /**
  * dst[i, :] = transform(src[indices[indexOffset + i], :]) for i < n = dst rows.
  * src: u8 (compact pixels, e.g. MNIST uploaded once as bytes) or f32, shape [R, D]; dst f32 [n, D].
- * transform: x * scale, then optionally per-row min-max to [0, 1] (MATLAB mapminmax semantics:
+ * transform: x * scale + offset, or x * scale then per-row min-max to [0, 1] (MATLAB mapminmax semantics:
  * y = (x - min) / (max - min); a constant row is left unchanged).
  * An index >= R gives a row of zeros (the kernel never reads past the source).
  */
@@ -65,6 +67,7 @@ export function gatherRowsWith(
   const op = 'gatherRows';
   const indexOffset = opts.indexOffset ?? 0;
   const scale = opts.scale ?? 1;
+  const offset = opts.offset ?? 0;
   const minmax = opts.minmax ?? false;
   if (src.dtype !== 'u8' && src.dtype !== 'f32') throw new ShapeError(`${op}: ${src} must be u8 or f32`);
   expect2d(op, src);
@@ -74,6 +77,7 @@ export function gatherRowsWith(
   if (dst.cols !== src.cols) throw new ShapeError(`${op}: ${dst} must have as many columns as ${src}`);
   expectIndexRange(op, indices, indexOffset, dst.rows);
   expectFinite(op, 'scale', scale);
+  expectFinite(op, 'offset', offset);
   expectDistinct(op, src, dst);
   expectDistinct(op, indices, dst);
   if (minmax && strategy === 'element') throw new ShapeError(`${op}: min-max needs a per-row strategy, not 'element'`);
@@ -85,7 +89,7 @@ export function gatherRowsWith(
   return ctx.dispatch(spec, {
     label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${minmax ? ', minmax' : ''})`,
     constants: { WG: wg, SRC_U8: src.dtype === 'u8' ? 1 : 0, MINMAX: minmax ? 1 : 0, WORD_ROWS: d % 4 === 0 ? 1 : 0 },
-    resources: [src.binding(), indices.binding(), dst.binding(), gatherParams(n, d, src.rows, indexOffset, scale)],
+    resources: [src.binding(), indices.binding(), dst.binding(), gatherParams(n, d, src.rows, indexOffset, scale, offset)],
     workgroups: grid1d(ctx, invocations, wg),
   });
 }
@@ -149,12 +153,13 @@ function expectIndexRange(op: string, indices: Tensor, indexOffset: number, n: n
   }
 }
 
-function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number): Uint8Array {
+function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number, offset = 0): Uint8Array {
   return uniforms([
     ['u32', n],
     ['u32', d],
     ['u32', rows],
     ['u32', indexOffset],
     ['f32', scale],
+    ['f32', offset],
   ]);
 }

@@ -9,7 +9,8 @@ export function minMaxRow(row: readonly number[]): number[] {
 
 /**
  * dst[i, :] = transform(src[indices[indexOffset + i], :]) for i < n, with src row-major [rows, d].
- * The scaled value is what the GPU computes exactly (one f32 multiply, correctly rounded);
+ * The scaled value is what the GPU computes exactly (one f32 multiply, correctly rounded), and
+ * the offset one more rounding (a GPU may fuse the two into one: the checks allow for that);
  * the min-max is exact. An index >= rows gives a row of zeros.
  */
 export function gatherRows(
@@ -17,9 +18,9 @@ export function gatherRows(
   d: number,
   indices: ArrayLike<number>,
   n: number,
-  opts: { indexOffset?: number; scale?: number; minmax?: boolean } = {},
+  opts: { indexOffset?: number; scale?: number; offset?: number; minmax?: boolean } = {},
 ): Float64Array {
-  const { indexOffset = 0, scale = 1, minmax = false } = opts;
+  const { indexOffset = 0, scale = 1, offset = 0, minmax = false } = opts;
   const rows = src.length / d;
   const scale32 = Math.fround(scale);
   const out = new Float64Array(n * d);
@@ -27,7 +28,7 @@ export function gatherRows(
     const r = indices[indexOffset + i];
     if (r >= rows) continue;
     let row = Array.from({ length: d }, (_, j) => Math.fround(src[r * d + j] * scale32));
-    if (minmax) row = minMaxRow(row);
+    row = minmax ? minMaxRow(row) : row.map((v) => Math.fround(v + Math.fround(offset)));
     out.set(row, i * d);
   }
   return out;
