@@ -189,6 +189,8 @@ function captionFor(config: GanConfig, p: Preview): string {
       return `Blue: histogram of ${n.toLocaleString('en')} samples of G(z); orange: the target density N(${data.mean}, ${data.std}²); green: D(x). Iteration ${p.iteration}.`;
     case 'mixture':
       return `Blue: G(z) for ${n.toLocaleString('en')} fixed z; orange rings: the target modes (radius 3 std). Iteration ${p.iteration}.`;
+    default:
+      return `G(z) for the same ${n} noise vectors at every refresh; iteration ${p.iteration}.`;
   }
 }
 

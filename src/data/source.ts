@@ -1,7 +1,8 @@
-// Real samples for the trainer, assembled on the GPU: MNIST rows gathered from the dataset
-// uploaded once as bytes, or toy distributions drawn fresh. A source records the dispatches
-// that fill a [rows, dim] tensor; which rows (for a dataset) come from an index tensor the
-// trainer draws on the GPU.
+// Real samples for the trainer, assembled on the GPU. A data kind (the registry DATA_KINDS)
+// says what one sample looks like, what host data it needs, how that goes to the GPU and how a
+// model value maps back to the data's units; its source records the dispatches that fill a
+// [rows, features] tensor. Datasets go to the GPU once, compactly (bytes stay bytes), and rows
+// are gathered by an index tensor the trainer draws on the GPU; toy distributions are drawn fresh.
 
 import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
@@ -10,13 +11,44 @@ import { sampleMixture } from '../kernels/mixture.ts';
 import { randomNormal } from '../kernels/random.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { MNIST_PIXELS, type MnistSplit } from './mnist.ts';
+import { columnStats, sizeLimitMessage, type Dataset, type DatasetFormat } from './dataset.ts';
+import { DataError } from './idx.ts';
+import { MNIST_CLASSES, MNIST_SIDE, type Mnist, type MnistSplit } from './mnist.ts';
 import { MIXTURES } from './toy.ts';
 
+/**
+ * How a dataset's values become model inputs:
+ * - `range`: bytes v map to lo + (hi - lo) v / 255 (images: [0, 1] by default, [-1, 1] for a
+ *   tanh generator);
+ * - `standardize`: per column (x - mean) / std, the statistics kept so samples come back in the
+ *   data's units (the default for points);
+ * - `none`: float values as they are.
+ */
+export type DataScaling = { kind: 'range'; lo: number; hi: number } | { kind: 'standardize'; mean: number[]; std: number[] } | { kind: 'none' };
+
 export type DataSpec =
-  | { kind: 'mnist'; /** per-image min-max to [0, 1] (MATLAB mapminmax), as the seed experiment does */ minmax: boolean }
+  | {
+      kind: 'mnist';
+      /** per-image min-max to [0, 1] (MATLAB mapminmax), as the seed experiment does */ minmax: boolean;
+      /** The interval pixels map to (default [0, 1]). */
+      range?: [number, number];
+    }
+  | { kind: 'fashion'; range?: [number, number] }
   | { kind: 'normal'; mean: number; std: number }
-  | { kind: 'mixture'; name: keyof typeof MIXTURES };
+  | { kind: 'mixture'; name: keyof typeof MIXTURES }
+  | {
+      kind: 'dataset';
+      /** The file or folder, as given. */
+      path: string;
+      format: DatasetFormat;
+      /** One sample's shape and the sample count, as loaded (checked again at every load). */
+      shape: number[];
+      count: number;
+      /** Image folders: the side images were resized to, and the channels kept. */
+      imageSize?: number;
+      channels?: 1 | 3;
+      scaling: DataScaling;
+    };
 
 export interface DrawContext {
   seed: number;
@@ -34,36 +66,144 @@ export interface RealSource {
   recordLabels?(dst: Tensor, indices: Tensor, indexOffset?: number): Step[];
 }
 
-export function dataDim(spec: DataSpec): number {
-  return spec.kind === 'mnist' ? MNIST_PIXELS : spec.kind === 'normal' ? 1 : 2;
+/** Data loaded on the host that a source uploads: what each kind `needs`. */
+export interface HostData {
+  /** MNIST, or any data set in its form (labelled 28 x 28 bytes). */
+  mnist?: Mnist;
+  fashion?: Mnist;
+  dataset?: Dataset;
 }
 
-/** Uploads what a source needs (MNIST bytes once) and returns it. */
-export function createRealSource(ctx: GpuContext, pool: TensorPool, spec: DataSpec, mnist?: MnistSplit): RealSource {
-  switch (spec.kind) {
-    case 'mnist': {
-      if (!mnist) throw new ShapeError("data 'mnist' needs the MNIST training split loaded");
-      const images = pool.from(mnist.images, [mnist.count, MNIST_PIXELS], 'mnist.images');
-      const labels = pool.from(mnist.labels, [mnist.count], 'mnist.labels');
-      return {
-        dim: MNIST_PIXELS,
-        rows: mnist.count,
-        record(dst, draw) {
-          if (!draw.indices) throw new ShapeError('the MNIST source needs row indices');
-          return [gatherRows(ctx, images, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, scale: 1 / 255, minmax: spec.minmax })];
-        },
-        recordLabels(dst, indices, indexOffset = 0) {
-          return [gatherValues(ctx, labels, indices, dst, { indexOffset })];
-        },
-      };
+interface DataKind<S extends DataSpec> {
+  /** One sample's shape, from the spec alone. */
+  shape(spec: S): number[];
+  /** Classes of labelled data (a conditional GAN's labels), 0 without labels. */
+  classes(spec: S): number;
+  /** The host data the source uploads, if any. */
+  needs: keyof HostData | null;
+  create(ctx: GpuContext, pool: TensorPool, spec: S, host: HostData): RealSource;
+  /** Model values (G's output) back in the data's units, in place. Images: [0, 1] intensities. */
+  toDataUnits(spec: S, values: Float32Array): Float32Array;
+}
+
+const IMAGE_28 = [MNIST_SIDE, MNIST_SIDE, 1];
+
+/** Bytes to [lo, hi] on the GPU, and back to [0, 1] intensities. */
+function byteRange(range: [number, number] | undefined): { scale: number; offset: number; back: (v: number) => number } {
+  const [lo, hi] = range ?? [0, 1];
+  return { scale: (hi - lo) / 255, offset: lo, back: (v) => (v - lo) / (hi - lo) };
+}
+
+function labelledImages(name: 'mnist' | 'fashion'): DataKind<Extract<DataSpec, { kind: 'mnist' | 'fashion' }>> {
+  return {
+    shape: () => IMAGE_28,
+    classes: () => MNIST_CLASSES,
+    needs: name,
+    create(ctx, pool, spec, host) {
+      const split = host[name]?.train;
+      if (!split) throw new ShapeError(`data '${name}' needs its training split loaded (pass { ${name} })`);
+      const minmax = spec.kind === 'mnist' && spec.minmax;
+      return byteSource(ctx, pool, name, split, byteRange(spec.range), minmax);
+    },
+    toDataUnits(spec, values) {
+      const { back } = byteRange(spec.range);
+      return values.map(back);
+    },
+  };
+}
+
+function byteSource(ctx: GpuContext, pool: TensorPool, name: string, split: MnistSplit, range: { scale: number; offset: number }, minmax: boolean): RealSource {
+  const dim = split.images.length / split.count;
+  const images = pool.from(split.images, [split.count, dim], `${name}.images`);
+  const labels = pool.from(split.labels, [split.count], `${name}.labels`);
+  return {
+    dim,
+    rows: split.count,
+    record(dst, draw) {
+      if (!draw.indices) throw new ShapeError(`the ${name} source needs row indices`);
+      return [gatherRows(ctx, images, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, scale: range.scale, offset: minmax ? 0 : range.offset, minmax })];
+    },
+    recordLabels(dst, indices, indexOffset = 0) {
+      return [gatherValues(ctx, labels, indices, dst, { indexOffset })];
+    },
+  };
+}
+
+const dataset: DataKind<Extract<DataSpec, { kind: 'dataset' }>> = {
+  shape: (spec) => spec.shape,
+  classes: () => 0,
+  needs: 'dataset',
+  create(ctx, pool, spec, host) {
+    const d = host.dataset;
+    if (!d) throw new ShapeError(`data '${spec.path}' needs its data set loaded (pass { dataset })`);
+    if (d.shape.join('x') !== spec.shape.join('x')) throw new DataError(`${d.source}: samples are ${d.shape.join('x')} now, the config says ${spec.shape.join('x')}`);
+    const limit = sizeLimitMessage(d, ctx.limits.maxStorageBufferBindingSize);
+    if (limit) throw new DataError(limit);
+    const dim = spec.shape.reduce((a, b) => a * b, 1);
+    const s = spec.scaling;
+    let values: Uint8Array | Float32Array = d.values;
+    let gather = { scale: 1, offset: 0 };
+    if (d.values instanceof Uint8Array) {
+      if (s.kind !== 'range') throw new ShapeError(`data '${spec.path}': byte data takes a 'range' scaling, not '${s.kind}'`);
+      gather = byteRange([s.lo, s.hi]);
+    } else if (s.kind === 'standardize') {
+      values = standardize(d.values, dim, s.mean, s.std);
+    } else if (s.kind === 'range') {
+      throw new ShapeError(`data '${spec.path}': float data takes 'standardize' or 'none', not 'range'`);
     }
-    case 'normal':
-      return {
-        dim: 1,
-        rows: null,
-        record: (dst, draw) => [randomNormal(ctx, dst, { seed: draw.seed, stream: draw.stream, clock: draw.clock, mean: spec.mean, std: spec.std })],
-      };
-    case 'mixture': {
+    const rows = pool.from(values, [d.count, dim], `${spec.path} rows`);
+    return {
+      dim,
+      rows: d.count,
+      record(dst, draw) {
+        if (!draw.indices) throw new ShapeError(`the source '${spec.path}' needs row indices`);
+        return [gatherRows(ctx, rows, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, ...gather })];
+      },
+    };
+  },
+  toDataUnits(spec, values) {
+    const s = spec.scaling;
+    if (s.kind === 'range') return values.map((v) => (v - s.lo) / (s.hi - s.lo));
+    if (s.kind === 'none') return values;
+    const dims = s.mean.length;
+    return values.map((v, i) => v * s.std[i % dims] + s.mean[i % dims]);
+  },
+};
+
+function standardize(values: Float32Array, dims: number, mean: number[], std: number[]): Float32Array {
+  if (mean.length !== dims || std.length !== dims) throw new ShapeError(`standardize: ${mean.length} means and ${std.length} stds for ${dims} columns`);
+  return values.map((v, i) => (v - mean[i % dims]) / std[i % dims]);
+}
+
+/** The scaling a data set gets unless the config says otherwise: bytes to [0, 1], points standardised per column. */
+export function defaultScaling(d: Dataset): DataScaling {
+  if (d.values instanceof Uint8Array) return { kind: 'range', lo: 0, hi: 1 };
+  if (d.shape.length === 1) {
+    const { mean, std } = columnStats(d.values, d.count, d.shape[0]);
+    return { kind: 'standardize', mean, std };
+  }
+  return { kind: 'none' };
+}
+
+export const DATA_KINDS: Record<DataSpec['kind'], DataKind<never>> = {
+  mnist: labelledImages('mnist'),
+  fashion: labelledImages('fashion'),
+  normal: {
+    shape: () => [1],
+    classes: () => 0,
+    needs: null,
+    create: (ctx, _pool, spec: Extract<DataSpec, { kind: 'normal' }>) => ({
+      dim: 1,
+      rows: null,
+      record: (dst, draw) => [randomNormal(ctx, dst, { seed: draw.seed, stream: draw.stream, clock: draw.clock, mean: spec.mean, std: spec.std })],
+    }),
+    toDataUnits: (_spec, values) => values,
+  },
+  mixture: {
+    shape: () => [2],
+    classes: () => 0,
+    needs: null,
+    create(ctx, pool, spec: Extract<DataSpec, { kind: 'mixture' }>) {
       const mixture = MIXTURES[spec.name];
       if (!mixture) throw new ShapeError(`unknown mixture '${spec.name}' (expected ${Object.keys(MIXTURES).join(' or ')})`);
       const centers = pool.from(Float32Array.from(mixture.centers.flat()), [mixture.centers.length, 2], `${spec.name}.centers`);
@@ -72,6 +212,43 @@ export function createRealSource(ctx: GpuContext, pool: TensorPool, spec: DataSp
         rows: null,
         record: (dst, draw) => [sampleMixture(ctx, dst, centers, { seed: draw.seed, stream: draw.stream, clock: draw.clock, std: mixture.std })],
       };
-    }
-  }
+    },
+    toDataUnits: (_spec, values) => values,
+  },
+  dataset,
+};
+
+function kindOf(spec: DataSpec): DataKind<DataSpec> {
+  const k = spec && DATA_KINDS[spec.kind];
+  if (!k) throw new ShapeError(`data kind '${(spec as { kind?: string } | undefined)?.kind}' is not one of ${Object.keys(DATA_KINDS).join(', ')}`);
+  return k as DataKind<DataSpec>;
+}
+
+/** One sample's shape: [features], or [height, width, channels] for images. */
+export function dataShape(spec: DataSpec): number[] {
+  return kindOf(spec).shape(spec);
+}
+
+export function dataDim(spec: DataSpec): number {
+  return dataShape(spec).reduce((a, b) => a * b, 1);
+}
+
+/** Classes of labelled data, 0 without labels. */
+export function dataClasses(spec: DataSpec): number {
+  return kindOf(spec).classes(spec);
+}
+
+/** The host data a spec's source needs loaded (null: none). */
+export function dataNeeds(spec: DataSpec): keyof HostData | null {
+  return kindOf(spec).needs;
+}
+
+/** Model values in the data's units (images: [0, 1] intensities; points: the data's own units). */
+export function toDataUnits(spec: DataSpec, values: Float32Array): Float32Array {
+  return kindOf(spec).toDataUnits(spec, values);
+}
+
+/** Uploads what a source needs and returns it. */
+export function createRealSource(ctx: GpuContext, pool: TensorPool, spec: DataSpec, host: HostData = {}): RealSource {
+  return kindOf(spec).create(ctx, pool, spec, host);
 }

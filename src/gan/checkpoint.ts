@@ -2,12 +2,11 @@
 // counters and the RNG clock, the iteration) as safetensors, with the resolved config in the
 // metadata. Restoring one and training on gives bit-identical results to never stopping.
 
-import type { Mnist } from '../data/mnist.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { download, downloadU32, upload } from '../tensor/tensor.ts';
 import { validateConfig, type GanConfig } from './config.ts';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors.ts';
-import { GanTrainer } from './trainer.ts';
+import { GanTrainer, type TrainerOptions } from './trainer.ts';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
@@ -70,10 +69,11 @@ export async function restoreCheckpoint(trainer: GanTrainer, ckpt: CheckpointCon
 export async function trainerFromCheckpoint(
   ctx: GpuContext,
   ckpt: CheckpointContents,
-  options: { mnist?: Mnist; overrides?: Partial<GanConfig> } = {},
+  options: TrainerOptions & { overrides?: Partial<GanConfig> } = {},
 ): Promise<GanTrainer> {
-  const config = { ...ckpt.config, ...options.overrides };
-  const trainer = await GanTrainer.create(ctx, config, { mnist: options.mnist });
+  const { overrides, ...host } = options;
+  const config = { ...ckpt.config, ...overrides };
+  const trainer = await GanTrainer.create(ctx, config, host);
   await restoreCheckpoint(trainer, ckpt);
   return trainer;
 }

@@ -1,6 +1,6 @@
 // A GAN training configuration: every field a preset sets and a user may override.
 
-import { dataDim, type DataSpec } from '../data/source.ts';
+import { dataClasses, dataDim, type DataSpec } from '../data/source.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { createLoss, LOSS_NAMES } from '../loss/index.ts';
 import { elements } from '../nn/layer.ts';
@@ -113,9 +113,10 @@ export function validateConfig(c: GanConfig): void {
     if (!(Number.isFinite(scale) && scale > 0)) throw bad(`conditional.labelScale must be a positive number, got ${scale}`);
     const mismatch = c.conditional.mismatch;
     if (mismatch !== undefined && typeof mismatch !== 'boolean') throw bad(`conditional.mismatch must be true or false, got ${JSON.stringify(mismatch)}`);
-    if (c.data.kind !== 'mnist') throw bad('a conditional GAN needs labelled data (mnist)');
+    const labelled = dataClasses(c.data);
+    if (!labelled) throw bad(`a conditional GAN needs labelled data (mnist, fashion), not '${c.data.kind}'`);
     if (c.schedule.kind !== 'alternating') throw bad('a conditional GAN uses the alternating schedule');
-    if (classes !== 10) throw bad(`MNIST has 10 classes, conditional.classes is ${classes}`);
+    if (classes !== labelled) throw bad(`${c.data.kind} has ${labelled} classes, conditional.classes is ${classes}`);
   }
   const pack = c.pack ?? 1;
   if (c.pack !== undefined) {

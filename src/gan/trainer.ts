@@ -4,8 +4,7 @@
 // window. It names no layer kind, loss kind or optimizer kind: networks, losses and optimizers
 // come from their registries and are used through their handles.
 
-import { createRealSource, type RealSource } from '../data/source.ts';
-import type { Mnist } from '../data/mnist.ts';
+import { createRealSource, dataNeeds, type HostData, type RealSource } from '../data/source.ts';
 import type { GpuContext, ReadbackSlot, Step } from '../gpu/context.ts';
 import { GpuError, ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
@@ -48,10 +47,8 @@ export interface RunOptions {
   shouldStop?: () => boolean;
 }
 
-export interface TrainerOptions {
-  /** The labelled image data (MNIST or Fashion-MNIST), for presets that train on it. */
-  mnist?: Mnist;
-}
+/** The host data a config's data kind needs (MNIST, Fashion-MNIST, a loaded data set). */
+export type TrainerOptions = HostData;
 
 /** The stream of fixed (clock-independent) noise, far from the streams a program uses. */
 const FIXED_NOISE_STREAM = 0xfffffff0;
@@ -105,7 +102,7 @@ export class GanTrainer {
     this.metrics = pool.acquire([METRIC_SLOTS], 'f32', 'metrics');
     this.resetMetrics = fill(ctx, this.metrics, 0);
     this.metricSlots = Array.from({ length: WINDOWS_IN_FLIGHT + 1 }, (_, i) => ctx.readbackSlot(METRIC_SLOTS * 4, `metrics readback ${i}`));
-    this.source = createRealSource(ctx, pool, config.data, options.mnist?.train);
+    this.source = createRealSource(ctx, pool, config.data, options);
     this.noiseBank = config.noise.bank ? pool.acquire([config.noise.bank, config.noise.dim], 'f32', 'noise bank') : null;
     const draws = (this.randomDraws = new Draws(ctx, pool, config, this.clock, this.source, this.noiseBank));
 
@@ -126,7 +123,8 @@ export class GanTrainer {
 
   /** Builds a trainer: every buffer, pipeline and dispatch is created here, none later. */
   static async create(ctx: GpuContext, config: GanConfig, options: TrainerOptions = {}): Promise<GanTrainer> {
-    if (config.data.kind === 'mnist' && !options.mnist) throw new ShapeError(`preset '${config.preset}' trains on MNIST: pass { mnist }`);
+    const needs = dataNeeds(config.data);
+    if (needs && !options[needs]) throw new ShapeError(`preset '${config.preset}' trains on ${needs === 'dataset' ? 'a loaded data set' : needs}: pass { ${needs} }`);
     const trainer = new GanTrainer(ctx, config, options);
     await ctx.flush();
     return trainer;

@@ -25,19 +25,30 @@ function fillRect(img: Rgba, x0: number, y0: number, w: number, h: number, rgb: 
   }
 }
 
-/** A grid of square grayscale images (values in [0, 1], white digits on black as MNIST). */
-export function imageGrid(samples: ArrayLike<number>, count: number, side: number, columns = 10, gap = 2): Rgba {
-  if (samples.length < count * side * side) throw new ShapeError(`imageGrid: ${samples.length} values for ${count} images of ${side}x${side}`);
+/**
+ * A grid of images (values in [0, 1]), each [height, width, channels] row-major with channels
+ * fastest (NHWC); one channel is gray (white digits on black, as MNIST), three are RGB. A number
+ * is a square gray side.
+ */
+export function imageGrid(samples: ArrayLike<number>, count: number, shape: number | readonly number[], columns = 10, gap = 2): Rgba {
+  const [h, w, c] = typeof shape === 'number' ? [shape, shape, 1] : shape.length === 3 ? shape : [shape[0], shape[1] ?? shape[0], 1];
+  if (c !== 1 && c !== 3) throw new ShapeError(`imageGrid: ${c} channels (1 or 3 can be drawn)`);
+  const size = h * w * c;
+  if (samples.length < count * size) throw new ShapeError(`imageGrid: ${samples.length} values for ${count} images of ${h}x${w}x${c}`);
   const rows = Math.ceil(count / columns);
-  const img = blank(columns * (side + gap) + gap, rows * (side + gap) + gap, [64, 64, 64]);
+  const img = blank(Math.min(count, columns) * (w + gap) + gap, rows * (h + gap) + gap, [64, 64, 64]);
+  const byte = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
   for (let n = 0; n < count; n++) {
-    const ox = gap + (n % columns) * (side + gap);
-    const oy = gap + Math.floor(n / columns) * (side + gap);
-    for (let y = 0; y < side; y++) {
-      for (let x = 0; x < side; x++) {
-        const v = Math.round(255 * Math.min(1, Math.max(0, samples[n * side * side + y * side + x])));
+    const ox = gap + (n % columns) * (w + gap);
+    const oy = gap + Math.floor(n / columns) * (h + gap);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const at = n * size + (y * w + x) * c;
         const i = ((oy + y) * img.width + ox + x) * 4;
-        img.data[i] = img.data[i + 1] = img.data[i + 2] = v;
+        const r = byte(samples[at]);
+        img.data[i] = r;
+        img.data[i + 1] = c === 3 ? byte(samples[at + 1]) : r;
+        img.data[i + 2] = c === 3 ? byte(samples[at + 2]) : r;
       }
     }
   }
@@ -130,4 +141,29 @@ export function luminanceVariance(img: Rgba): number {
     s2 += l * l;
   }
   return s2 / n - (s / n) ** 2;
+}
+
+/**
+ * 2-D samples (blue) over the data's points (gray), the first two columns of each, in a square
+ * that holds both (4 standard deviations of the data around its mean).
+ */
+export function pointsPlot(samples: ArrayLike<number>, data: ArrayLike<number>, dims: number, opts: { size?: number } = {}): Rgba {
+  const size = opts.size ?? 480;
+  const img = blank(size, size);
+  const n = Math.floor(data.length / dims);
+  const stat = (c: number) => {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += data[i * dims + c] / n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (data[i * dims + c] - mean) ** 2 / n;
+    return { mean, half: 4 * Math.sqrt(v) || 1 };
+  };
+  const [sx, sy] = [stat(0), stat(Math.min(1, dims - 1))];
+  const half = Math.max(sx.half, sy.half);
+  const px = (v: number) => ((v - sx.mean + half) / (2 * half)) * size;
+  const py = (v: number) => size - ((v - sy.mean + half) / (2 * half)) * size;
+  const y = (arr: ArrayLike<number>, i: number) => (dims > 1 ? arr[i * dims + 1] : 0);
+  for (let i = 0; i < n; i++) fillRect(img, px(data[i * dims]) - 1, py(y(data, i)) - 1, 2, 2, [170, 170, 170], 0.7);
+  for (let i = 0; i < Math.floor(samples.length / dims); i++) fillRect(img, px(samples[i * dims]) - 1, py(y(samples, i)) - 1, 2, 2, GENERATED_COLOR, 0.6);
+  return img;
 }

@@ -1,34 +1,40 @@
 // The picture of a preset's samples: a digit grid, a 1-D histogram, or a 2-D scatter.
 
-import { MNIST_SIDE } from '../data/mnist.ts';
-import type { DataSpec } from '../data/source.ts';
+import { dataShape, toDataUnits, type DataSpec } from '../data/source.ts';
 import { MIXTURES } from '../data/toy.ts';
 import type { GanTrainer } from '../gan/trainer.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { histogramPlot, imageGrid, scatterPlot, upscale, type Rgba } from './image.ts';
+import { histogramPlot, imageGrid, pointsPlot, scatterPlot, upscale, type Rgba } from './image.ts';
 
-export function renderSamples(data: DataSpec, samples: Float32Array, discriminator?: (x: number) => number): Rgba {
-  switch (data.kind) {
-    case 'mnist': {
-      const count = Math.min(100, Math.floor(samples.length / (MNIST_SIDE * MNIST_SIDE)));
-      return upscale(imageGrid(samples, count, MNIST_SIDE), 2);
-    }
-    case 'normal': {
-      const { mean, std } = data;
-      const density = (x: number) => Math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * Math.sqrt(2 * Math.PI));
-      return histogramPlot(samples, density, [mean - 6 * std - 1, mean + 6 * std + 1], { discriminator });
-    }
-    case 'mixture': {
-      const m = MIXTURES[data.name];
-      const extent = Math.max(...m.centers.flat().map(Math.abs)) * 1.5;
-      return scatterPlot(samples, m.centers, m.std, extent);
-    }
+/**
+ * The picture of samples (G's output, in model values): images as a grid (up to 100), the 1-D
+ * normal as a histogram over its density (and D(x) when given), the mixtures as a scatter over
+ * their modes, other points as a scatter over `dataPoints` (the data's own rows, in its units).
+ */
+export function renderSamples(data: DataSpec, samples: Float32Array, opts: { discriminator?: (x: number) => number; dataPoints?: Float32Array } = {}): Rgba {
+  const shape = dataShape(data);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (shape.length === 3) {
+    const count = Math.min(100, Math.floor(samples.length / size));
+    return upscale(imageGrid(toDataUnits(data, samples.slice(0, count * size)), count, shape), shape[0] <= 32 ? 2 : 1);
   }
+  if (data.kind === 'normal') {
+    const { mean, std } = data;
+    const density = (x: number) => Math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * Math.sqrt(2 * Math.PI));
+    return histogramPlot(samples, density, [mean - 6 * std - 1, mean + 6 * std + 1], { discriminator: opts.discriminator });
+  }
+  if (data.kind === 'mixture') {
+    const m = MIXTURES[data.name];
+    const extent = Math.max(...m.centers.flat().map(Math.abs)) * 1.5;
+    return scatterPlot(samples, m.centers, m.std, extent);
+  }
+  const units = toDataUnits(data, samples);
+  return pointsPlot(units, opts.dataPoints ?? units, size);
 }
 
 /** How many samples the preview of a data kind shows (a 10x10 grid, or enough points to see a density). */
 export function previewCount(data: DataSpec): number {
-  return data.kind === 'mnist' ? 100 : data.kind === 'normal' ? 5000 : 2500;
+  return dataShape(data).length === 3 ? 100 : data.kind === 'normal' ? 5000 : 2500;
 }
 
 /** The preview picture of a trainer's samples for fixed noise (the same noise every call). */
@@ -43,5 +49,5 @@ export async function previewSamples(trainer: GanTrainer, noise?: Tensor): Promi
     const d = await trainer.discriminate(grid);
     discriminator = (x) => d[Math.min(240, Math.max(0, Math.round(((x - lo) / (hi - lo)) * 240)))];
   }
-  return { image: renderSamples(data, samples, discriminator), samples };
+  return { image: renderSamples(data, samples, { discriminator }), samples };
 }
