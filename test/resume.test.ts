@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from 'vitest';
 import type { GanConfig } from '../src/gan/config.ts';
-import { readCheckpoint, restoreCheckpoint, saveCheckpoint, trainerFromCheckpoint } from '../src/gan/checkpoint.ts';
+import { continueWith, readCheckpoint, restoreCheckpoint, saveCheckpoint, trainerFromCheckpoint } from '../src/gan/checkpoint.ts';
 import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import { useGpu } from './gpu.ts';
@@ -41,5 +41,24 @@ describe('resuming from a checkpoint', () => {
     expect(Array.from(await restored.discriminate(x))).toEqual(Array.from(await resumed.discriminate(x)));
     restored.destroy();
     resumed.destroy();
+  });
+
+  test('continueWith: new learning rates and k carry the whole state on the GPU, as a checkpoint would', async () => {
+    const config = preset('toy-1d');
+    const changes = { k: 2, optimizerD: { ...config.optimizerD, lr: 1e-3 }, realLabel: 0.9 };
+    const a = await GanTrainer.create(gpu.ctx, config);
+    await a.run(3);
+    const saved = readCheckpoint(await saveCheckpoint(a));
+    const live = await continueWith(a, changes);
+    await live.run(3);
+    const viaCheckpoint = await trainerFromCheckpoint(gpu.ctx, saved, { overrides: changes });
+    await viaCheckpoint.run(3);
+    const [got, want] = [readCheckpoint(await saveCheckpoint(live)), readCheckpoint(await saveCheckpoint(viaCheckpoint))];
+    for (const [key, t] of want.tensors) expect(Array.from(got.tensors.get(key)!.data), key).toEqual(Array.from(t.data));
+    expect(got.iteration).toBe(6);
+    const wider = { ...config.generator, layers: config.generator.layers.map((l, i) => (i === 0 ? { ...l, units: 48 } : l)) };
+    await expect(continueWith(live, { generator: wider })).rejects.toThrow(/does not carry over/);
+    live.destroy();
+    viaCheckpoint.destroy();
   });
 });

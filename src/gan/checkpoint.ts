@@ -77,3 +77,28 @@ export async function trainerFromCheckpoint(
   await restoreCheckpoint(trainer, ckpt);
   return trainer;
 }
+
+/**
+ * The same training continued under changed settings that keep every state tensor's shape
+ * (learning rates, k, the real label, the batch, the objective's variant): a new trainer takes
+ * the whole state over on the GPU, as a checkpoint would, and `trainer` is destroyed. Changes
+ * that reshape the state (layers) are refused and leave `trainer` as it was.
+ */
+export async function continueWith(trainer: GanTrainer, changes: Partial<GanConfig>, host: TrainerOptions = {}): Promise<GanTrainer> {
+  const next = await GanTrainer.create(trainer.ctx, { ...trainer.config, ...changes }, host);
+  const from = trainer.stateTensors();
+  const steps = [];
+  for (const [key, t] of next.stateTensors()) {
+    const old = from.get(key);
+    if (!old || old.shape.join() !== t.shape.join() || old.dtype !== t.dtype) {
+      next.destroy();
+      throw new CheckpointError(`continueWith: '${key}' does not carry over (${old ? `${old.dtype}[${old.shape}] -> ${t.dtype}[${t.shape}]` : 'new'}); this change needs a new run`);
+    }
+    steps.push(trainer.ctx.copy(old.buffer, t.buffer, t.byteLength, old.byteOffset, t.byteOffset, `carry ${key}`));
+  }
+  trainer.ctx.run([...steps, ...next.G.recordRestored(), ...next.D.recordRestored()]);
+  next.setIteration(trainer.iteration);
+  await trainer.ctx.flush();
+  trainer.destroy();
+  return next;
+}

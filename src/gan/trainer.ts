@@ -80,6 +80,7 @@ export class GanTrainer {
   private iterationCount = 0;
   private readonly evaluators = new Map<string, { ws: NetworkWorkspace; input: Tensor }>();
   private readonly fixedNoiseCache = new Map<number, Tensor>();
+  private readonly gradients = new Map<number, { dx: Tensor; ones: Tensor; zeros: Tensor; scratch: Tensor }>();
   /** Recorded once: zeroes the metric sums at the start of a window. */
   private readonly resetMetrics: Step;
   /** One readback slot per window in flight (and one being filled). */
@@ -261,6 +262,35 @@ export class GanTrainer {
     return this.evaluate('discriminate', this.D, x);
   }
 
+  /**
+   * D's output on rows x and the gradient of G's loss with respect to each row, as if the rows
+   * were G's samples: the direction G's update pushes a sample is minus this. For pictures of
+   * what D tells G (arrows on a scatter); D's batch statistics, where it has them, are those of x.
+   */
+  async generatorLossGradient(x: Float32Array): Promise<{ score: Float32Array; gradient: Float32Array }> {
+    this.expectAlive();
+    const e = this.evaluator('gradient', this.D, x);
+    let grad = this.gradients.get(e.ws.rows);
+    if (!grad) {
+      const rows = e.ws.rows;
+      grad = {
+        dx: this.pool.acquire([rows, this.D.inputSize], 'f32', `gradient[${rows}].dx`),
+        ones: this.pool.from(new Float32Array(rows).fill(1), [rows, 1], 'ones'),
+        zeros: this.pool.from(new Float32Array(rows), [rows, 1], 'zeros'),
+        scratch: this.pool.acquire([METRIC_SLOTS], 'f32', 'unused metrics'),
+      };
+      this.gradients.set(rows, grad);
+    }
+    const { D, loss } = this;
+    upload(this.ctx, e.input, x);
+    this.ctx.run([
+      ...D.forward(e.ws, e.input, { logits: loss.logits }),
+      ...loss.recordG(this.ctx, { out: D.output(e.ws), delta: D.outputGrad(e.ws), ones: grad.ones, zeros: grad.zeros }, grad.scratch),
+      ...D.backward(e.ws, e.input, { paramGrads: false, inputGrad: { tensor: grad.dx } }),
+    ]);
+    return { score: await download(this.ctx, D.output(e.ws)), gradient: await download(this.ctx, grad.dx) };
+  }
+
   /** Sets the iteration count (restoring a checkpoint; the clock tensor is restored with it). */
   setIteration(iteration: number): void {
     if (!Number.isInteger(iteration) || iteration < 0) throw new ShapeError(`setIteration: ${iteration} is not an iteration count`);
@@ -287,6 +317,17 @@ export class GanTrainer {
   /** One network's forward pass on host or GPU rows, in inference mode, read back. */
   private async evaluate(op: string, net: Network, rows: Tensor | Float32Array): Promise<Float32Array> {
     this.expectAlive();
+    const e = this.evaluator(op, net, rows);
+    const steps: Step[] = [];
+    if (rows instanceof Float32Array) upload(this.ctx, e.input, rows);
+    else steps.push(this.ctx.copy(rows.buffer, e.input.buffer, e.input.byteLength, rows.byteOffset, e.input.byteOffset, `${op} input`));
+    steps.push(...net.forward(e.ws, e.input, { training: false }));
+    this.ctx.run(steps);
+    return download(this.ctx, net.output(e.ws));
+  }
+
+  /** A network's workspace and input buffer for `rows`' row count, made once per op and count. */
+  private evaluator(op: string, net: Network, rows: Tensor | Float32Array): { ws: NetworkWorkspace; input: Tensor } {
     const dim = net.inputSize;
     const n = rows instanceof Float32Array ? rows.length / dim : rows.rows;
     if (!Number.isInteger(n) || n < 1) throw new ShapeError(`${op}: input must be whole rows of ${dim} values`);
@@ -297,12 +338,7 @@ export class GanTrainer {
       e = { ws: net.workspace(n, key), input: this.pool.acquire([n, dim], 'f32', `${key}.input`) };
       this.evaluators.set(key, e);
     }
-    const steps: Step[] = [];
-    if (rows instanceof Float32Array) upload(this.ctx, e.input, rows);
-    else steps.push(this.ctx.copy(rows.buffer, e.input.buffer, n * dim * 4, rows.byteOffset, e.input.byteOffset, `${op} input`));
-    steps.push(...net.forward(e.ws, e.input, { training: false }));
-    this.ctx.run(steps);
-    return download(this.ctx, net.output(e.ws));
+    return e;
   }
 
   private expectAlive(): void {
