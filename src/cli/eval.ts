@@ -13,8 +13,9 @@ import { Sampler } from '../gan/sampler.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { loadOrTrainClassifier, type LoadedClassifier } from '../eval/classifier-cache.ts';
 import { evaluateGenerator, type EvalReport } from '../eval/evaluate.ts';
-import { exitWithUsage, formatError, parseCount, UsageError } from './common.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
 import { readFileOrExplain, writeFileAtomic } from './files.ts';
+import { prepareOutputDirectory, prepareOutputFile } from './paths.ts';
 
 const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
        npm run train-classifier            (npm run eval -- --train-classifier)
@@ -61,7 +62,10 @@ function parse(argv: string[]): Args | 'help' {
   });
   if (values.help) return 'help';
   if (!values.checkpoint && !values['train-classifier']) throw new UsageError('--checkpoint FILE is required (or --train-classifier)');
-  if (values.out && !values.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got '${values.out}'`);
+  if (values.out !== undefined && !values.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got '${values.out}'`);
+  // Output locations are checked now, before the GPU opens (the report's, even by default).
+  if (values.checkpoint) prepareOutputFile('--out', values.out ?? join(dirname(values.checkpoint), 'eval.json'));
+  if (values['cache-dir'] !== undefined) prepareOutputDirectory('--cache-dir', values['cache-dir'], { writable: false });
   return {
     checkpoint: values.checkpoint,
     seed: parseCount('--seed', values.seed, 0),
@@ -72,7 +76,7 @@ function parse(argv: string[]): Args | 'help' {
     out: values.out,
     trainClassifier: values['train-classifier'],
     cacheDir: values['cache-dir'],
-    backend: values.backend ?? [],
+    backend: parseDawnOptions(values.backend),
   };
 }
 
@@ -135,6 +139,8 @@ async function main(argv: string[]): Promise<number> {
     if (!ckpt || !args.checkpoint) return 0;
     console.log(`checkpoint: ${args.checkpoint} (${ckpt.config.preset}, iteration ${ckpt.iteration})`);
     sampler = new Sampler(ctx, ckpt);
+    const wanted = ckpt.config.data.kind === 'mixture' ? (['--mode-samples', args.modeSamples] as const) : (['--samples', args.samples] as const);
+    if (wanted[1] > sampler.maxSamples) return exitWithUsage(`${wanted[0]} ${wanted[1]} is more samples than this adapter draws at once (at most ${sampler.maxSamples} for ${ckpt.config.preset})`, USAGE);
     const began = performance.now();
     const report = await evaluateGenerator(ctx, sampler, {
       seed: args.seed,
