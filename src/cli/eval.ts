@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // The checkpoint is read before any GPU work, so a bad file fails fast.
-  const ckpt = args.checkpoint ? readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint'), args.checkpoint) : null;
+  const ckpt = args.checkpoint ? readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint', '--checkpoint'), args.checkpoint) : null;
   const needsMnist = args.trainClassifier || ckpt?.config.data.kind === 'mnist';
   const ctx = await openNodeContext({ dawnOptions: args.backend });
   let loaded: LoadedClassifier | null = null;

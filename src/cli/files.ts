@@ -107,16 +107,20 @@ export function writePng(path: string, img: Rgba): Promise<void> {
   return writeFileAtomic(path, encodePng(img));
 }
 
-/** The bytes of a regular file, or an error that says in words why not (a pipe or a device is refused, not waited on). */
-export async function readFileOrExplain(path: string, what: string): Promise<Uint8Array> {
+/**
+ * The bytes of a regular file, or an error that says in words why not (a pipe or a device is
+ * refused, not waited on). `flag`, when given, starts the message.
+ */
+export async function readFileOrExplain(path: string, what: string, flag?: string): Promise<Uint8Array> {
+  const prefix = flag ? `${flag}: ` : '';
   try {
     const info = await stat(path);
-    if (info.isDirectory()) throw new Error(`cannot read ${what} ${path}: it is a directory`);
-    if (!info.isFile()) throw new Error(`cannot read ${what} ${path}: not a regular file`);
+    if (info.isDirectory()) throw new Error(`${prefix}cannot read ${what} ${path}: it is a directory`);
+    if (!info.isFile()) throw new Error(`${prefix}cannot read ${what} ${path}: not a regular file`);
     return new Uint8Array(await readFile(path));
   } catch (e) {
     if (!(e as NodeJS.ErrnoException).code) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : explainCode(e)}`);
+    throw new Error(`${prefix}cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : explainCode(e)}`);
   }
 }

@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const ckpt = readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint'), args.checkpoint);
+  const ckpt = readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint', '--checkpoint'), args.checkpoint);
   const classes = ckpt.config.conditional?.classes ?? 0;
   const { digit, n } = args;
   if (digit !== undefined && !classes) return exitWithUsage(`--digit: preset '${ckpt.config.preset}' is not conditional (train --preset cgan)`, USAGE);

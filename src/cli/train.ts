@@ -12,6 +12,8 @@ import { validateConfig, type GanConfig } from '../gan/config.ts';
 import { DEFAULT_PRESET, preset, PRESET_NAMES } from '../gan/presets.ts';
 import { GanTrainer, TrainingDivergedError, type MetricsReport } from '../gan/trainer.ts';
 import { loadMnist } from '../data/mnist-node.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { previewSamples } from '../viz/samples.ts';
 import { exitWithUsage, formatError, parseCount, parseDawnOptions, parsePositiveNumber, UsageError } from './common.ts';
@@ -44,6 +46,9 @@ status 130, 143 and 129; --resume DIR goes on from there.`;
  */
 const MAX_ITERATIONS = 2 ** 32 - 1;
 
+/** The most D updates per iteration: each is recorded into the program, so k costs build time and memory (1000 takes ~20 s on 2 cores). */
+const MAX_K = 1000;
+
 /** Files a run leaves in its directory: any of them means the directory holds a run. */
 const RUN_FILES = ['config.json', 'metrics.csv', 'checkpoint.safetensors', 'samples.png'];
 
@@ -61,6 +66,9 @@ interface Args {
   force: boolean;
   /** Flags that changed the preset's (or the checkpoint's) optimisation, for the preset line. */
   changed: string[];
+  /** Every config flag given, as written ('--batch 300'), for messages about an invalid config. */
+  given: string[];
+  batch?: number;
   dawnOptions: string[];
 }
 
@@ -94,7 +102,7 @@ function parse(argv: string[]): Args | 'help' {
   // Parsed now, so a bad value fails before any GPU or file work.
   const iters = values.iters === undefined ? undefined : parseCount('--iters', values.iters, 0, MAX_ITERATIONS, "the GPU's iteration clock, which keys every random draw, is 32-bit");
   const batch = values.batch === undefined ? undefined : parseCount('--batch', values.batch);
-  const k = values.k === undefined ? undefined : parseCount('--k', values.k);
+  const k = values.k === undefined ? undefined : parseCount('--k', values.k, 1, MAX_K, "each of the k updates is recorded into the iteration's program");
   const seed = values.seed === undefined ? undefined : parseCount('--seed', values.seed, 0);
   const logEvery = values['log-every'] === undefined ? undefined : parseCount('--log-every', values['log-every']);
   const lr = values.lr === undefined ? undefined : parsePositiveNumber('--lr', values.lr);
@@ -117,6 +125,8 @@ function parse(argv: string[]): Args | 'help' {
     checkpointEvery: values['checkpoint-every'] === undefined ? undefined : parseCount('--checkpoint-every', values['checkpoint-every']),
     force: values.force,
     changed: (['lr', 'batch', 'k'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f}`),
+    given: (['iters', 'batch', 'k', 'lr', 'seed', 'log-every'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f} ${values[f]}`),
+    batch,
     dawnOptions: parseDawnOptions(values.backend),
   };
 }
@@ -128,9 +138,23 @@ function resolveConfig(args: Args, resumed?: CheckpointContents): GanConfig {
   try {
     validateConfig(config);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // The preset (or checkpoint) was valid alone, so the flags made it invalid: name them.
+    throw new UsageError(args.given.length ? `${args.given.join(', ')}: ${(e as Error).message}` : (e as Error).message);
   }
   return config;
+}
+
+/**
+ * Refuses a --batch whose rows cannot fit this adapter's storage bindings: any layer of G or D
+ * runs over at least `batch` rows. Caught here, it names the flag and costs no allocation.
+ */
+function checkBatch(ctx: GpuContext, config: GanConfig, batch: number | undefined): void {
+  if (batch === undefined) return;
+  const widest = Math.max(...[config.generator, config.discriminator].flatMap((net) => [net.input, ...net.layers.map((l) => l.units)]));
+  const limit = ctx.limits.maxStorageBufferBindingSize;
+  if (batch * widest * 4 > limit) {
+    throw new UsageError(`--batch ${batch} is too large for this adapter: a layer of ${widest} units over ${batch} rows needs ${batch * widest * 4} bytes, above its storage binding limit of ${limit}`);
+  }
 }
 
 /** The preset's one-line description, with the rates and sizes actually used when flags changed them. */
@@ -189,11 +213,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
   try {
     if (args.resume) {
       const path = join(args.resume, 'checkpoint.safetensors');
-      try {
-        resumed = readCheckpoint(await readFileOrExplain(path, 'checkpoint'), path);
-      } catch (e) {
-        throw new Error(`--resume: ${(e as Error).message}`);
-      }
+      resumed = readCheckpoint(await readFileOrExplain(path, 'checkpoint', '--resume'), path);
     }
     config = resolveConfig(args, resumed);
     out = args.out ?? args.resume ?? join('runs', config.preset);
@@ -220,7 +240,15 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     console.log(`adapter: ${ctx.adapterLine}`);
     console.log(presetLine(config, args.changed));
     const mnist = config.data.kind === 'mnist' ? await loadMnist() : undefined;
-    trainer = await GanTrainer.create(ctx, config, { mnist });
+    try {
+      checkBatch(ctx, config, args.batch);
+      trainer = await GanTrainer.create(ctx, config, { mnist });
+    } catch (e) {
+      if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
+      // A buffer the adapter cannot hold: with --batch given, that flag is the one to change.
+      if (e instanceof ShapeError && args.batch !== undefined) return exitWithUsage(`--batch ${args.batch}: ${e.message}`, USAGE);
+      throw e;
+    }
     const checkpointPath = join(out, 'checkpoint.safetensors');
     const resumedAt = resumed ? resumed.iteration : null;
     if (resumed) {
