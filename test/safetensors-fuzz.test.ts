@@ -5,9 +5,9 @@
 // never another error (a raw TypeError, a RangeError), never a hang.
 
 import { describe, expect, test } from 'vitest';
-import { CHECKPOINT_FORMAT, readCheckpoint } from '../src/gan/checkpoint.ts';
-import { preset } from '../src/gan/presets.ts';
-import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafeTensor } from '../src/io/safetensors.ts';
+import { readCheckpoint } from '../src/gan/checkpoint.ts';
+import { CheckpointError, decodeSafetensors } from '../src/io/safetensors.ts';
+import { randomSource, syntheticCheckpoint } from './checkpoint-fixture.ts';
 
 // --- An independent reader, written from the format's description -------------------------
 //
@@ -94,48 +94,6 @@ function independentRead(file: Uint8Array): OracleResult {
   }
   if (owner.some((o) => o === -1)) return no('the buffer has bytes no tensor indexes');
   return { ok: true, tensors, metadata };
-}
-
-// --- A valid checkpoint of the toy-1d preset's shapes ---------------------------------------
-
-/** xorshift32: a small seeded generator, so every mutation is reproducible from its index. */
-function randomSource(seed: number) {
-  let s = seed >>> 0 || 0x9e3779b9;
-  const next = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
-}
-
-function validCheckpoint(): Uint8Array {
-  const config = preset('toy-1d');
-  const rnd = randomSource(1);
-  const tensors = new Map<string, SafeTensor>();
-  const floats = (shape: number[], positive = false) => {
-    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (positive ? rnd.next() * 1e-3 : rnd.next() - 0.5));
-    return { dtype: 'F32' as const, shape, data };
-  };
-  for (const [net, spec] of [['generator', config.generator], ['discriminator', config.discriminator]] as const) {
-    let input = spec.input;
-    spec.layers.forEach((layer, l) => {
-      const w = [input, layer.units];
-      tensors.set(`${net}.${l}.weight`, floats(w));
-      tensors.set(`${net}.${l}.bias`, floats([layer.units]));
-      tensors.set(`${net}.${l}.weight.adam_m`, floats(w));
-      tensors.set(`${net}.${l}.bias.adam_m`, floats([layer.units]));
-      tensors.set(`${net}.${l}.weight.adam_v`, floats(w, true));
-      tensors.set(`${net}.${l}.bias.adam_v`, floats([layer.units], true));
-      input = layer.units;
-    });
-    tensors.set(`${net}.optimizer_step`, { dtype: 'U32', shape: [1], data: Uint32Array.of(1234) });
-  }
-  tensors.set('clock', { dtype: 'U32', shape: [1], data: Uint32Array.of(1234) });
-  return encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, config: JSON.stringify(config), iteration: '1234', adapter: 'test' });
 }
 
 // --- Mutations ------------------------------------------------------------------------------
@@ -271,7 +229,7 @@ const CASES_PER_KIND = 30;
 const MAX_MS = 1000;
 
 describe('hostile checkpoint files', () => {
-  const valid = validCheckpoint();
+  const valid = syntheticCheckpoint('toy-1d');
 
   test('the independent reader and the decoder agree on the valid file', () => {
     const oracle = independentRead(valid);
