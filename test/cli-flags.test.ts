@@ -9,7 +9,7 @@ import { runCli, tempDir, type CliResult } from './cli-process.ts';
 
 const dir = tempDir('gan-flags-');
 const toy = join(dir, 'toy.safetensors');
-writeFileSync(toy, syntheticCheckpoint('toy-1d'));
+writeFileSync(toy, syntheticCheckpoint());
 const aFile = join(dir, 'notes.txt');
 writeFileSync(aFile, 'not a directory\n');
 const aDirectory = join(dir, 'taken.npy');
@@ -17,7 +17,7 @@ mkdirSync(aDirectory);
 mkdirSync(aDirectory + '.json');
 const run = join(dir, 'run');
 mkdirSync(run);
-writeFileSync(join(run, 'checkpoint.safetensors'), syntheticCheckpoint('toy-1d'));
+writeFileSync(join(run, 'checkpoint.safetensors'), syntheticCheckpoint());
 
 type Script = 'train' | 'sample' | 'eval';
 /** [tool, arguments, the flag the message must name]. */
@@ -76,7 +76,8 @@ const TABLE: [Script, string[], string][] = [
 
 /** Values refused only once the adapter's limits are known (the GPU opens first). */
 const ADAPTER_TABLE: [Script, string[], string][] = [
-  ['train', ['--preset', 'toy-1d', '--batch', '100000000', '--out', join(dir, 'big')], '--batch'],
+  ['train', ['--preset', 'toy-1d', '--batch', '1000000', '--out', join(dir, 'big')], '--batch'],
+  ['train', ['--preset', 'toy-1d', '--batch', '1000000000', '--out', join(dir, 'bigger')], '--batch'],
   ['sample', ['--checkpoint', toy, '--n', '100000000', '--out', join(dir, 'big.npy')], '--n'],
   ['eval', ['--checkpoint', toy, '--samples', '100000000'], '--samples'],
 ];

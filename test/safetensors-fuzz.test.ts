@@ -229,7 +229,7 @@ const CASES_PER_KIND = 30;
 const MAX_MS = 1000;
 
 describe('hostile checkpoint files', () => {
-  const valid = syntheticCheckpoint('toy-1d');
+  const valid = syntheticCheckpoint();
 
   test('the independent reader and the decoder agree on the valid file', () => {
     const oracle = independentRead(valid);

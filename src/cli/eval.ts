@@ -10,6 +10,7 @@ import { loadMnist } from '../data/mnist-node.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import { Sampler } from '../gan/sampler.ts';
+import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { loadOrTrainClassifier, type LoadedClassifier } from '../eval/classifier-cache.ts';
 import { evaluateGenerator, type EvalReport } from '../eval/evaluate.ts';
@@ -139,8 +140,6 @@ async function main(argv: string[]): Promise<number> {
     if (!ckpt || !args.checkpoint) return 0;
     console.log(`checkpoint: ${args.checkpoint} (${ckpt.config.preset}, iteration ${ckpt.iteration})`);
     sampler = new Sampler(ctx, ckpt);
-    const wanted = ckpt.config.data.kind === 'mixture' ? (['--mode-samples', args.modeSamples] as const) : (['--samples', args.samples] as const);
-    if (wanted[1] > sampler.maxSamples) return exitWithUsage(`${wanted[0]} ${wanted[1]} is more samples than this adapter draws at once (at most ${sampler.maxSamples} for ${ckpt.config.preset})`, USAGE);
     const began = performance.now();
     const report = await evaluateGenerator(ctx, sampler, {
       seed: args.seed,
@@ -151,6 +150,11 @@ async function main(argv: string[]): Promise<number> {
       modeSamples: args.modeSamples,
       skipParzen: !args.parzen,
       log: (line) => console.error(line),
+    }).catch((e) => {
+      // The checkpoint built its generator, so a shape refused now is one the sample count made.
+      if (!(e instanceof ShapeError)) throw e;
+      const flag = ckpt.config.data.kind === 'mixture' ? `--mode-samples ${args.modeSamples}` : `--samples ${args.samples}`;
+      throw new UsageError(`${flag}: ${e.message}`);
     });
     printTable(reportRows(report));
     if (report.parzen) console.log('(Goodfellow et al. 2014, Table 1, MNIST Parzen: GAN 225 ± 2, DBN 138 ± 2, stacked CAE 121 ± 1.6, deep GSN 214 ± 1.1)');
@@ -167,6 +171,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
   console.error(`error: ${formatError(e)}`);
   return 1;
 });

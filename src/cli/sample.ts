@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import { Sampler } from '../gan/sampler.ts';
+import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { renderSamples } from '../viz/samples.ts';
@@ -84,8 +85,14 @@ async function main(argv: string[]): Promise<number> {
   let sampler: Sampler | null = null;
   try {
     sampler = new Sampler(ctx, ckpt);
-    if (n > sampler.maxSamples) return exitWithUsage(`--n ${n} is more samples than this adapter draws at once (at most ${sampler.maxSamples} for ${ckpt.config.preset})`, USAGE);
-    const samples = await sampler.sample(n, args.seed, digit);
+    let samples: Float32Array;
+    try {
+      samples = await sampler.sample(n, args.seed, digit);
+    } catch (e) {
+      // The checkpoint built its generator, so a shape refused now is one --n made (more rows than the adapter holds).
+      if (e instanceof ShapeError) return exitWithUsage(`--n ${n}: ${e.message}`, USAGE);
+      throw e;
+    }
     let nonFinite = 0;
     for (const v of samples) if (!Number.isFinite(v)) nonFinite++;
     if (nonFinite) throw new Error(`${args.checkpoint}: the generator gave ${nonFinite} non-finite values of ${samples.length}; nothing written`);
@@ -104,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
   console.error(`error: ${formatError(e)}`);
   return 1;
 });

@@ -12,7 +12,6 @@ import { validateConfig, type GanConfig } from '../gan/config.ts';
 import { DEFAULT_PRESET, preset, PRESET_NAMES } from '../gan/presets.ts';
 import { GanTrainer, TrainingDivergedError, type MetricsReport } from '../gan/trainer.ts';
 import { loadMnist } from '../data/mnist-node.ts';
-import type { GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { previewSamples } from '../viz/samples.ts';
@@ -144,19 +143,6 @@ function resolveConfig(args: Args, resumed?: CheckpointContents): GanConfig {
   return config;
 }
 
-/**
- * Refuses a --batch whose rows cannot fit this adapter's storage bindings: any layer of G or D
- * runs over at least `batch` rows. Caught here, it names the flag and costs no allocation.
- */
-function checkBatch(ctx: GpuContext, config: GanConfig, batch: number | undefined): void {
-  if (batch === undefined) return;
-  const widest = Math.max(...[config.generator, config.discriminator].flatMap((net) => [net.input, ...net.layers.map((l) => l.units)]));
-  const limit = ctx.limits.maxStorageBufferBindingSize;
-  if (batch * widest * 4 > limit) {
-    throw new UsageError(`--batch ${batch} is too large for this adapter: a layer of ${widest} units over ${batch} rows needs ${batch * widest * 4} bytes, above its storage binding limit of ${limit}`);
-  }
-}
-
 /** The preset's one-line description, with the rates and sizes actually used when flags changed them. */
 function presetLine(config: GanConfig, changed: readonly string[]): string {
   const asRun = `learning rates G ${config.optimizerG.lr}, D ${config.optimizerD.lr}, batch ${config.batch}, k ${config.k}`;
@@ -240,11 +226,15 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     console.log(`adapter: ${ctx.adapterLine}`);
     console.log(presetLine(config, args.changed));
     const mnist = config.data.kind === 'mnist' ? await loadMnist() : undefined;
+    // Every tensor of a batch holds at least one value per row: a batch past that bound is
+    // refused before the trainer builds host arrays of its size.
+    const maxRows = Math.floor(ctx.limits.maxStorageBufferBindingSize / 4);
+    if (args.batch !== undefined && args.batch > maxRows) {
+      return exitWithUsage(`--batch ${args.batch} is more rows than this adapter's storage bindings hold (${maxRows} rows of one value)`, USAGE);
+    }
     try {
-      checkBatch(ctx, config, args.batch);
       trainer = await GanTrainer.create(ctx, config, { mnist });
     } catch (e) {
-      if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
       // A buffer the adapter cannot hold: with --batch given, that flag is the one to change.
       if (e instanceof ShapeError && args.batch !== undefined) return exitWithUsage(`--batch ${args.batch}: ${e.message}`, USAGE);
       throw e;
@@ -327,6 +317,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
   console.error(`error: ${formatError(e)}`);
   return 1;
 });

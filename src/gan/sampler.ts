@@ -44,12 +44,6 @@ export class Sampler {
     return this.G.outputSize;
   }
 
-  /** The most samples one call can draw on this adapter: each layer's rows must fit one storage binding. */
-  get maxSamples(): number {
-    const widest = Math.max(this.config.generator.input, ...this.config.generator.layers.map((l) => l.units));
-    return Math.floor(this.ctx.limits.maxStorageBufferBindingSize / (4 * widest));
-  }
-
   /** Classes of a conditional generator, 0 otherwise. */
   get classes(): number {
     return this.config.conditional?.classes ?? 0;
