@@ -4,7 +4,7 @@
 // next to the checkpoint. The classifier is trained on first use and cached;
 // `npm run train-classifier` (= `npm run eval -- --train-classifier`) retrains it.
 
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadMnist } from '../data/mnist-node.ts';
 import type { Mnist } from '../data/mnist.ts';
@@ -15,7 +15,7 @@ import { openNodeContext } from '../gpu/node.ts';
 import { loadOrTrainClassifier, type LoadedClassifier } from '../eval/classifier-cache.ts';
 import { evaluateGenerator, type EvalReport } from '../eval/evaluate.ts';
 import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
-import { readFileOrExplain, writeFileAtomic } from './files.ts';
+import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic } from './files.ts';
 import { prepareOutputDirectory, prepareOutputFile } from './paths.ts';
 
 const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
@@ -65,7 +65,11 @@ function parse(argv: string[]): Args | 'help' {
   if (!values.checkpoint && !values['train-classifier']) throw new UsageError('--checkpoint FILE is required (or --train-classifier)');
   if (values.out !== undefined && !values.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got '${values.out}'`);
   // Output locations are checked now, before the GPU opens (the report's, even by default).
-  if (values.checkpoint) prepareOutputFile('--out', values.out ?? join(dirname(values.checkpoint), 'eval.json'));
+  if (values.checkpoint) {
+    const out = values.out ?? join(dirname(values.checkpoint), 'eval.json');
+    prepareOutputFile('--out', out);
+    removeStaleTempFiles(dirname(out), basename(out));
+  }
   if (values['cache-dir'] !== undefined) prepareOutputDirectory('--cache-dir', values['cache-dir'], { writable: false });
   return {
     checkpoint: values.checkpoint,

@@ -80,9 +80,10 @@ function processAlive(pid: number): boolean {
 
 /**
  * Deletes the temporary files that writes interrupted by a kill or a crash left in `dir`:
- * those whose writing process is gone. Returns their names.
+ * those whose writing process is gone, and with `forFile` only the temporaries of that file
+ * (in a directory the tools do not own). Returns their names.
  */
-export function removeStaleTempFiles(dir: string): string[] {
+export function removeStaleTempFiles(dir: string, forFile?: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -91,6 +92,7 @@ export function removeStaleTempFiles(dir: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
+    if (forFile !== undefined && !name.startsWith(`.${forFile}.`)) continue;
     const pid = Number(TEMP_FILE.exec(name)?.[1]);
     if (!pid || pid === process.pid || processAlive(pid)) continue;
     try {

@@ -2,6 +2,7 @@
 // array, and with --grid a PNG picture of them next to it. The flags, the checkpoint and the
 // output paths are checked before the GPU opens; samples that are not all finite are refused.
 
+import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import { Sampler } from '../gan/sampler.ts';
@@ -10,7 +11,7 @@ import { openNodeContext } from '../gpu/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { renderSamples } from '../viz/samples.ts';
 import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
-import { readFileOrExplain, writeFileAtomic, writePng } from './files.ts';
+import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic, writePng } from './files.ts';
 import { prepareOutputFile } from './paths.ts';
 
 const USAGE = `usage: npm run sample -- --checkpoint FILE [--n N] [--out FILE.npy] [--grid] [--seed S] [--digit D]
@@ -62,6 +63,7 @@ function parse(argv: string[]): Args | 'help' {
   };
   prepareOutputFile('--out', args.out);
   if (args.png) prepareOutputFile('--grid', args.png);
+  for (const file of [args.out, args.png ?? '']) if (file) removeStaleTempFiles(dirname(file), basename(file));
   return args;
 }
 
