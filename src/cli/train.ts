@@ -304,12 +304,14 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
       );
       return 1;
     }
+    // A signal that came after the last iteration interrupted nothing.
+    const stopped = interrupts.requested && trainer.iteration < config.iterations;
     console.log(
-      `${interrupts.requested ? 'stopped' : 'trained'} ${done} iterations in ${seconds.toFixed(1)} s (${(done / seconds || 0).toFixed(1)} it/s); ` +
+      `${stopped ? 'stopped' : 'trained'} ${done} iterations in ${seconds.toFixed(1)} s (${(done / seconds || 0).toFixed(1)} it/s); ` +
         `iteration ${trainer.iteration}/${config.iterations}; wrote ${out}/{config.json,metrics.csv,samples.png,checkpoint.safetensors}` +
-        (interrupts.requested ? `; exiting with status ${interrupts.exitCode} (${interrupts.signal})` : ''),
+        (stopped ? `; exiting with status ${interrupts.exitCode} (${interrupts.signal})` : ''),
     );
-    return interrupts.exitCode;
+    return stopped ? interrupts.exitCode : 0;
   } finally {
     trainer?.destroy();
     await ctx.destroy();
