@@ -73,7 +73,7 @@ describe('npm run train', () => {
     expect(metricsColumns(split)).toEqual(metricsColumns(whole));
   });
 
-  test('Ctrl-C saves a checkpoint and exits cleanly', async () => {
+  test('Ctrl-C saves a checkpoint and exits with 130, as an interrupted process does', async () => {
     const out = tmp();
     let sent = false;
     const r = await cli('train', [...TOY, '--iters', '1000000', '--out', out], {
@@ -84,8 +84,8 @@ describe('npm run train', () => {
         }
       },
     });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/stopped \d+ iterations/);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stdout).toMatch(/stopped \d+ iterations.*exiting with status 130 \(SIGINT\)/);
     const ckpt = readCheckpoint(new Uint8Array(readFileSync(join(out, 'checkpoint.safetensors'))));
     expect(ckpt.iteration).toBeGreaterThan(0);
     expect(ckpt.iteration).toBeLessThan(1_000_000);

@@ -39,11 +39,18 @@ export function formatError(e: unknown): string {
   return String(e);
 }
 
-/** An integer >= min, written as plain digits (no 1e3, no 12abc). */
-export function parseCount(flag: string, text: string, min = 1): number {
+/** The largest integer a count flag takes by default: above it, doubles no longer count exactly. */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * An integer in [min, max], written as plain digits (no 1e3, no 12abc). `limit` says why max is
+ * the limit, in the message for a value above it.
+ */
+export function parseCount(flag: string, text: string, min = 1, max = MAX_COUNT, limit = '2^53 - 1, the largest exact integer'): number {
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} takes an integer, got '${text}'`);
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${text}'`);
+  if (n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${text}'`);
+  if (!(n <= max)) throw new UsageError(`${flag} must be at most ${max} (${limit}), got '${text}'`);
   return n;
 }
 
@@ -51,4 +58,12 @@ export function parsePositiveNumber(flag: string, text: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} takes a positive number, got '${text}'`);
   return n;
+}
+
+/** `--backend` values: Dawn options written KEY=VALUE (e.g. backend=vulkan), checked before Dawn sees them. */
+export function parseDawnOptions(values: readonly string[] | undefined): string[] {
+  for (const v of values ?? []) {
+    if (!/^[A-Za-z][\w-]*=\S+$/.test(v)) throw new UsageError(`--backend takes a Dawn option written KEY=VALUE (e.g. backend=vulkan), got '${v}'`);
+  }
+  return [...(values ?? [])];
 }

@@ -4,17 +4,19 @@
 // next to the checkpoint. The classifier is trained on first use and cached;
 // `npm run train-classifier` (= `npm run eval -- --train-classifier`) retrains it.
 
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadMnist } from '../data/mnist-node.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import { Sampler } from '../gan/sampler.ts';
+import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { loadOrTrainClassifier, type LoadedClassifier } from '../eval/classifier-cache.ts';
 import { evaluateGenerator, type EvalReport } from '../eval/evaluate.ts';
-import { exitWithUsage, formatError, parseCount, UsageError } from './common.ts';
-import { readFileOrExplain, writeFileAtomic } from './files.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
+import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic } from './files.ts';
+import { prepareOutputDirectory, prepareOutputFile } from './paths.ts';
 
 const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
        npm run train-classifier            (npm run eval -- --train-classifier)
@@ -61,7 +63,14 @@ function parse(argv: string[]): Args | 'help' {
   });
   if (values.help) return 'help';
   if (!values.checkpoint && !values['train-classifier']) throw new UsageError('--checkpoint FILE is required (or --train-classifier)');
-  if (values.out && !values.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got '${values.out}'`);
+  if (values.out !== undefined && !values.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got '${values.out}'`);
+  // Output locations are checked now, before the GPU opens (the report's, even by default).
+  if (values.checkpoint) {
+    const out = values.out ?? join(dirname(values.checkpoint), 'eval.json');
+    prepareOutputFile('--out', out);
+    removeStaleTempFiles(dirname(out), basename(out));
+  }
+  if (values['cache-dir'] !== undefined) prepareOutputDirectory('--cache-dir', values['cache-dir'], { writable: false });
   return {
     checkpoint: values.checkpoint,
     seed: parseCount('--seed', values.seed, 0),
@@ -72,7 +81,7 @@ function parse(argv: string[]): Args | 'help' {
     out: values.out,
     trainClassifier: values['train-classifier'],
     cacheDir: values['cache-dir'],
-    backend: values.backend ?? [],
+    backend: parseDawnOptions(values.backend),
   };
 }
 
@@ -119,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // The checkpoint is read before any GPU work, so a bad file fails fast.
-  const ckpt = args.checkpoint ? readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint'), args.checkpoint) : null;
+  const ckpt = args.checkpoint ? readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint', '--checkpoint'), args.checkpoint) : null;
   const needsMnist = args.trainClassifier || ckpt?.config.data.kind === 'mnist';
   const ctx = await openNodeContext({ dawnOptions: args.backend });
   let loaded: LoadedClassifier | null = null;
@@ -145,6 +154,11 @@ async function main(argv: string[]): Promise<number> {
       modeSamples: args.modeSamples,
       skipParzen: !args.parzen,
       log: (line) => console.error(line),
+    }).catch((e) => {
+      // The checkpoint built its generator, so a shape refused now is one the sample count made.
+      if (!(e instanceof ShapeError)) throw e;
+      const flag = ckpt.config.data.kind === 'mixture' ? `--mode-samples ${args.modeSamples}` : `--samples ${args.samples}`;
+      throw new UsageError(`${flag}: ${e.message}`);
     });
     printTable(reportRows(report));
     if (report.parzen) console.log('(Goodfellow et al. 2014, Table 1, MNIST Parzen: GAN 225 ± 2, DBN 138 ± 2, stacked CAE 121 ± 1.6, deep GSN 214 ± 1.1)');
@@ -161,6 +175,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
   console.error(`error: ${formatError(e)}`);
   return 1;
 });

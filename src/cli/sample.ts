@@ -1,14 +1,18 @@
 // `npm run sample`: N samples from a checkpoint's generator as a NumPy .npy float32 [N, dim]
-// array, and with --grid a PNG picture of them next to it.
+// array, and with --grid a PNG picture of them next to it. The flags, the checkpoint and the
+// output paths are checked before the GPU opens; samples that are not all finite are refused.
 
+import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import { Sampler } from '../gan/sampler.ts';
+import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { renderSamples } from '../viz/samples.ts';
-import { exitWithUsage, formatError, parseCount, UsageError } from './common.ts';
-import { readFileOrExplain, writeFileAtomic, writePng } from './files.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
+import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic, writePng } from './files.ts';
+import { prepareOutputFile } from './paths.ts';
 
 const USAGE = `usage: npm run sample -- --checkpoint FILE [--n N] [--out FILE.npy] [--grid] [--seed S] [--digit D]
   --checkpoint FILE   a checkpoint.safetensors written by npm run train
@@ -19,67 +23,97 @@ const USAGE = `usage: npm run sample -- --checkpoint FILE [--n N] [--out FILE.np
   --seed S            noise seed (default 0)
   --backend OPT       Dawn option passed through (repeatable)`;
 
+interface Args {
+  checkpoint: string;
+  n: number;
+  out: string;
+  png: string | null;
+  seed: number;
+  digit?: number;
+  backend: string[];
+}
+
+function parse(argv: string[]): Args | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      checkpoint: { type: 'string' },
+      n: { type: 'string', default: '100' },
+      out: { type: 'string', default: 'samples.npy' },
+      grid: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '0' },
+      digit: { type: 'string' },
+      backend: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  if (!values.checkpoint) throw new UsageError('--checkpoint FILE is required');
+  if (!values.out.endsWith('.npy')) throw new UsageError(`--out must name a .npy file, got '${values.out}'`);
+  const args: Args = {
+    checkpoint: values.checkpoint,
+    n: parseCount('--n', values.n),
+    out: values.out,
+    png: values.grid ? values.out.replace(/\.npy$/, '.png') : null,
+    seed: parseCount('--seed', values.seed, 0),
+    digit: values.digit === undefined ? undefined : parseCount('--digit', values.digit, 0),
+    backend: parseDawnOptions(values.backend),
+  };
+  prepareOutputFile('--out', args.out);
+  if (args.png) prepareOutputFile('--grid', args.png);
+  for (const file of [args.out, args.png ?? '']) if (file) removeStaleTempFiles(dirname(file), basename(file));
+  return args;
+}
+
 async function main(argv: string[]): Promise<number> {
-  let values;
+  let args: Args | 'help';
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        checkpoint: { type: 'string' },
-        n: { type: 'string', default: '100' },
-        out: { type: 'string', default: 'samples.npy' },
-        grid: { type: 'boolean', default: false },
-        seed: { type: 'string', default: '0' },
-        digit: { type: 'string' },
-        backend: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (!values.checkpoint) throw new UsageError('--checkpoint FILE is required');
-    if (!values.out.endsWith('.npy')) throw new UsageError(`--out must name a .npy file, got '${values.out}'`);
+    args = parse(argv);
   } catch (e) {
     return exitWithUsage((e as Error).message, USAGE);
   }
-  let n: number;
-  let seed: number;
-  let digit: number | undefined;
-  try {
-    n = parseCount('--n', values.n);
-    seed = parseCount('--seed', values.seed, 0);
-    digit = values.digit === undefined ? undefined : parseCount('--digit', values.digit, 0);
-  } catch (e) {
-    return exitWithUsage((e as Error).message, USAGE);
+  if (args === 'help') {
+    console.log(USAGE);
+    return 0;
   }
-  const ckpt = readCheckpoint(await readFileOrExplain(values.checkpoint, 'checkpoint'), values.checkpoint);
+  const ckpt = readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint', '--checkpoint'), args.checkpoint);
   const classes = ckpt.config.conditional?.classes ?? 0;
+  const { digit, n } = args;
   if (digit !== undefined && !classes) return exitWithUsage(`--digit: preset '${ckpt.config.preset}' is not conditional (train --preset cgan)`, USAGE);
   if (digit !== undefined && digit >= classes) return exitWithUsage(`--digit must be below ${classes}, got ${digit}`, USAGE);
-  const ctx = await openNodeContext({ dawnOptions: values.backend });
+  const ctx = await openNodeContext({ dawnOptions: args.backend });
+  let sampler: Sampler | null = null;
   try {
-    const sampler = new Sampler(ctx, ckpt);
-    const samples = await sampler.sample(n, seed, digit);
-    await writeFileAtomic(values.out, encodeNpy(samples, [n, sampler.dim]));
-    let wrote = values.out;
-    if (values.grid) {
-      const png = values.out.replace(/\.npy$/, '.png');
-      await writePng(png, renderSamples(ckpt.config.data, samples));
-      wrote += ` and ${png}`;
+    sampler = new Sampler(ctx, ckpt);
+    let samples: Float32Array;
+    try {
+      samples = await sampler.sample(n, args.seed, digit);
+    } catch (e) {
+      // The checkpoint built its generator, so a shape refused now is one --n made (more rows than the adapter holds).
+      if (e instanceof ShapeError) return exitWithUsage(`--n ${n}: ${e.message}`, USAGE);
+      throw e;
+    }
+    let nonFinite = 0;
+    for (const v of samples) if (!Number.isFinite(v)) nonFinite++;
+    if (nonFinite) throw new Error(`${args.checkpoint}: the generator gave ${nonFinite} non-finite values of ${samples.length}; nothing written`);
+    await writeFileAtomic(args.out, encodeNpy(samples, [n, sampler.dim]));
+    let wrote = args.out;
+    if (args.png) {
+      await writePng(args.png, renderSamples(ckpt.config.data, samples));
+      wrote += ` and ${args.png}`;
     }
     console.log(`wrote ${n} samples of ${sampler.dim} values from ${ckpt.config.preset} at iteration ${ckpt.iteration} to ${wrote}`);
-    sampler.destroy();
     return 0;
   } finally {
+    sampler?.destroy();
     await ctx.destroy();
   }
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
   console.error(`error: ${formatError(e)}`);
   return 1;
 });

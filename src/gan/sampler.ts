@@ -31,7 +31,11 @@ export class Sampler {
     for (const [key, t] of [...this.G.params.byKey, ...this.G.buffers]) {
       const name = `generator.${key}`;
       const saved = ckpt.tensors.get(name);
-      if (!saved || saved.shape.join() !== t.shape.join()) throw new CheckpointError(`checkpoint: '${name}' is missing or not of shape [${t.shape}]`);
+      const file = ckpt.source ?? 'checkpoint';
+      if (!saved) throw new CheckpointError(`${file}: tensor '${name}' is missing (the generator of preset '${ckpt.config.preset}' needs it)`);
+      if (saved.dtype !== 'F32' || saved.shape.join() !== t.shape.join()) {
+        throw new CheckpointError(`${file}: tensor '${name}' is ${saved.dtype}[${saved.shape}], the generator of its config needs F32[${t.shape}]`);
+      }
       upload(ctx, t, saved.data);
     }
     ctx.run(this.G.recordRestored());

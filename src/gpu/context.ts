@@ -101,7 +101,11 @@ export class GpuContext {
   private readonly asyncErrors: string[] = [];
   private readonly inFlightReads = new Set<Promise<unknown>>();
   private readonly stagingFree = new Map<number, GPUBuffer[]>();
-  private readonly slotBuffers = new Set<GPUBuffer>();
+  /**
+   * Readback slots, held weakly: a slot lives as long as its owner (a trainer) keeps it, so a
+   * destroyed trainer's slots are collected rather than kept until the context closes.
+   */
+  private readonly slotBuffers = new Set<WeakRef<GPUBuffer>>();
   private lostMessage: string | null = null;
   private destroyed = false;
   /** Number of pipelines compiled so far (the cache makes this stop growing). */
@@ -256,7 +260,8 @@ export class GpuContext {
   readbackSlot(size: number, label = 'readback'): ReadbackSlot {
     const aligned = Math.ceil(size / 4) * 4;
     const buffer = this.device.createBuffer({ label, size: aligned, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.slotBuffers.add(buffer);
+    for (const ref of this.slotBuffers) if (!ref.deref()) this.slotBuffers.delete(ref);
+    this.slotBuffers.add(new WeakRef(buffer));
     return {
       copy: (src, offset = 0) => this.copy(src, buffer, aligned, offset, 0, `${label}: copy`),
       read: () => this.mapRead(buffer, size),
@@ -306,7 +311,7 @@ export class GpuContext {
     this.destroyed = true;
     for (const list of this.stagingFree.values()) for (const b of list) b.destroy();
     this.stagingFree.clear();
-    for (const b of this.slotBuffers) b.destroy();
+    for (const ref of this.slotBuffers) ref.deref()?.destroy();
     this.slotBuffers.clear();
     this.device.destroy();
   }

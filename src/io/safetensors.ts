@@ -42,32 +42,98 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
   return out;
 }
 
+/** Headers above this are refused unread, as the reference implementation does. */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+interface Entry {
+  key: string;
+  dtype: SafeDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** One header entry, checked field by field; `bodyBytes` bounds every size so none overflows. */
+function checkEntry(name: string, key: string, value: unknown, bodyBytes: number): Entry {
+  const bad = (what: string) => new CheckpointError(`${name}: tensor '${key}' ${what}`);
+  if (!isObject(value)) throw bad(`is ${value === null ? 'null' : typeof value === 'object' ? 'an array' : `a ${typeof value}`}, not an object with dtype, shape and data_offsets`);
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) throw bad(`has dtype ${JSON.stringify(dtype)}; this reader knows ${Object.keys(BYTES).join(', ')}`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw bad(`has shape ${JSON.stringify(shape)}; a shape is a list of non-negative integers`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    throw bad(`has data_offsets ${JSON.stringify(offsets)}; they are [begin, end], two non-negative integers`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) throw bad(`has data_offsets [${begin}, ${end}] that run backwards`);
+  if (end > bodyBytes) throw bad(`has data_offsets [${begin}, ${end}] beyond the ${bodyBytes} data bytes (truncated file?)`);
+  // The element count, bounded by the body at every step so the product stays exact (a zero
+  // anywhere makes an empty tensor, whatever the other sizes).
+  let count = shape.includes(0) ? 0 : 1;
+  for (const n of count ? (shape as number[]) : []) {
+    count *= n;
+    if (count * BYTES[dtype as SafeDType] > bodyBytes) throw bad(`has shape [${shape}], more ${dtype} values than the file holds`);
+  }
+  if (end - begin !== count * BYTES[dtype as SafeDType]) {
+    throw bad(`has shape [${shape}] of ${dtype} (${count * BYTES[dtype as SafeDType]} bytes) but data_offsets [${begin}, ${end}] span ${end - begin}`);
+  }
+  return { key, dtype: dtype as SafeDType, shape: shape as number[], begin, end };
+}
+
+/**
+ * Decodes a safetensors file, trusting nothing in it: the header must be a JSON object of
+ * well-formed entries whose byte ranges tile the data exactly (no gaps, no overlaps, nothing
+ * left over). Every error is a CheckpointError naming `name` and, where one is at fault, the
+ * tensor.
+ */
 export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new CheckpointError(`${name}: ${bytes.length} bytes is too short for a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) throw new CheckpointError(`${name}: header length ${headerLength} exceeds the file (truncated or not safetensors)`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(bytes.length - 8)) throw new CheckpointError(`${name}: header length ${declared} exceeds the file (truncated or not safetensors)`);
+  const headerLength = Number(declared);
+  if (headerLength > MAX_HEADER_BYTES) throw new CheckpointError(`${name}: header length ${headerLength} is above the ${MAX_HEADER_BYTES}-byte limit of safetensors`);
+  if (headerLength < 2 || bytes[8] !== 0x7b) throw new CheckpointError(`${name}: the header does not start with '{' (not a safetensors file)`);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch (e) {
-    throw new CheckpointError(`${name}: header is not JSON (${(e as Error).message})`);
+    throw new CheckpointError(`${name}: header is not UTF-8 JSON (${(e as Error).message})`);
   }
+  if (!isObject(header)) throw new CheckpointError(`${name}: the header is not a JSON object`);
   const dataStart = 8 + headerLength;
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  const tensors = new Map<string, SafeTensor>();
-  for (const [key, entry] of Object.entries(header)) {
-    if (key === '__metadata__') continue;
-    const { dtype, shape, data_offsets: range } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new CheckpointError(`${name}: tensor '${key}' has unsupported dtype ${dtype}`);
-    const d = dtype as SafeDType;
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (range[1] - range[0] !== count * BYTES[d] || dataStart + range[1] > bytes.length) {
-      throw new CheckpointError(`${name}: tensor '${key}' byte range [${range}] does not fit shape [${shape}] or the file`);
+  const bodyBytes = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [key, value] of Object.entries(header)) {
+    if (key !== '__metadata__') {
+      entries.push(checkEntry(name, key, value, bodyBytes));
+      continue;
     }
-    const raw = bytes.slice(dataStart + range[0], dataStart + range[1]);
-    const data = d === 'F32' ? new Float32Array(raw.buffer) : d === 'U32' ? new Uint32Array(raw.buffer) : raw;
-    tensors.set(key, { dtype: d, shape, data });
+    if (!isObject(value)) throw new CheckpointError(`${name}: __metadata__ is not an object of strings`);
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== 'string') throw new CheckpointError(`${name}: __metadata__ entry '${k}' is not a string`);
+      metadata[k] = v;
+    }
+  }
+  // Sorted by where they start, the ranges must follow each other without a gap or an overlap
+  // and end where the file ends: every data byte belongs to exactly one tensor.
+  const ordered = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const e of ordered) {
+    if (e.begin < at) throw new CheckpointError(`${name}: tensor '${e.key}' data_offsets [${e.begin}, ${e.end}] overlap another tensor's bytes (before ${at})`);
+    if (e.begin > at) throw new CheckpointError(`${name}: data bytes ${at}..${e.begin} belong to no tensor (tensor '${e.key}' starts at ${e.begin})`);
+    at = e.end;
+  }
+  if (at !== bodyBytes) throw new CheckpointError(`${name}: the tensors cover ${at} data bytes but the file holds ${bodyBytes} (truncated, or bytes appended)`);
+  const tensors = new Map<string, SafeTensor>();
+  for (const e of entries) {
+    // A copy, so typed views are aligned and outlive the file's buffer.
+    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    const data = e.dtype === 'F32' ? new Float32Array(raw.buffer) : e.dtype === 'U32' ? new Uint32Array(raw.buffer) : raw;
+    tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
 }
