@@ -53,7 +53,8 @@ export const MNIST_CLASSIFIER: ClassifierSpec = {
 
 /**
  * The classifier for Fashion-MNIST's evaluation: MNIST's net, trained longer (garments are
- * harder to tell apart than digits). FASHION_ACCURACY_NOTE
+ * harder to tell apart than digits). 89.7% test accuracy on lavapipe; from epoch 12 to 20 it
+ * stays within 89.0-89.8% (the per-epoch figures wander by about half a point at this rate).
  */
 export const FASHION_CLASSIFIER: ClassifierSpec = {
   net: MNIST_CLASSIFIER.net,
