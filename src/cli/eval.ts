@@ -19,7 +19,7 @@ import { exitWithUsage, formatError, parseCount, UsageError } from './common.ts'
 import { readFileOrExplain, writeFileAtomic } from './files.ts';
 
 const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
-       npm run train-classifier            (npm run eval -- --train-classifier)
+       npm run train-classifier [-- --data fashion]   (npm run eval -- --train-classifier)
   --checkpoint FILE     a checkpoint.safetensors written by npm run train
   --seed S              noise seed of the generated samples (default 0)
   --samples N           generated image samples (default 10000, the Parzen protocol's)
