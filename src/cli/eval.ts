@@ -1,12 +1,14 @@
 // `npm run eval -- --checkpoint FILE`: the evaluations that apply to the checkpoint's data
-// (MNIST: the Parzen log-likelihood and the classifier score; the 2-D mixtures: modes captured
-// and high-quality share; the 1-D normal: moments), printed as a table and written as eval.json
-// next to the checkpoint. The classifier is trained on first use and cached;
-// `npm run train-classifier` (= `npm run eval -- --train-classifier`) retrains it.
+// (MNIST and Fashion-MNIST: the Parzen log-likelihood and the classifier score, each with its
+// own test split and classifier; the 2-D mixtures: modes captured and high-quality share; the
+// 1-D normal: moments), printed as a table and written as eval.json next to the checkpoint.
+// A classifier is trained on first use and cached; `npm run train-classifier [-- --data NAME]`
+// (= `npm run eval -- --train-classifier`) retrains one.
 
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadMnist } from '../data/mnist-node.ts';
+import { IMAGE_DATASET_TITLES, IMAGE_DATASETS, imageClassNames, imageDatasetOfKind, type ImageDataset } from '../data/datasets.ts';
+import { loadImageDataset } from '../data/datasets-node.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import { Sampler } from '../gan/sampler.ts';
@@ -19,14 +21,16 @@ import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic } from './file
 import { prepareOutputDirectory, prepareOutputFile } from './paths.ts';
 
 const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
-       npm run train-classifier            (npm run eval -- --train-classifier)
+       npm run train-classifier [-- --data fashion]   (npm run eval -- --train-classifier)
   --checkpoint FILE     a checkpoint.safetensors written by npm run train
   --seed S              noise seed of the generated samples (default 0)
-  --samples N           generated MNIST samples (default 10000, the Parzen protocol's)
+  --samples N           generated image samples (default 10000, the Parzen protocol's)
   --mode-samples N      generated 2-D samples (default 2500, as PacGAN and VEEGAN)
   --no-parzen           skip the Parzen estimate (the slow evaluation)
   --out FILE            the JSON report (default: eval.json next to the checkpoint)
-  --train-classifier    (re)train the MNIST classifier and cache it, even if cached
+  --train-classifier    (re)train the data set's classifier and cache it, even if cached
+  --data NAME           the data set of --train-classifier: mnist (default) or fashion; with
+                        --checkpoint, the checkpoint's data decides and NAME must agree
   --cache-dir DIR       where the classifier is cached (default node_modules/.cache/webgpu-gan)
   --backend OPT         Dawn option passed through (repeatable)
   -h, --help`;
@@ -39,6 +43,7 @@ interface Args {
   parzen: boolean;
   out?: string;
   trainClassifier: boolean;
+  data?: ImageDataset;
   cacheDir?: string;
   backend: string[];
 }
@@ -54,6 +59,7 @@ function parse(argv: string[]): Args | 'help' {
       'no-parzen': { type: 'boolean', default: false },
       out: { type: 'string' },
       'train-classifier': { type: 'boolean', default: false },
+      data: { type: 'string' },
       'cache-dir': { type: 'string' },
       backend: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
@@ -71,6 +77,8 @@ function parse(argv: string[]): Args | 'help' {
     removeStaleTempFiles(dirname(out), basename(out));
   }
   if (values['cache-dir'] !== undefined) prepareOutputDirectory('--cache-dir', values['cache-dir'], { writable: false });
+  const data = values.data === undefined ? undefined : imageDatasetOfKind(values.data);
+  if (values.data !== undefined && !data) throw new UsageError(`--data must be one of ${IMAGE_DATASETS.join(', ')}, got '${values.data}'`);
   return {
     checkpoint: values.checkpoint,
     seed: parseCount('--seed', values.seed, 0),
@@ -80,6 +88,7 @@ function parse(argv: string[]): Args | 'help' {
     parzen: !values['no-parzen'],
     out: values.out,
     trainClassifier: values['train-classifier'],
+    data,
     cacheDir: values['cache-dir'],
     backend: parseDawnOptions(values.backend),
   };
@@ -89,6 +98,7 @@ const f = (x: number, digits = 2) => x.toFixed(digits);
 
 /** One row per evaluation: name, result, wall time. */
 function reportRows(r: EvalReport): string[][] {
+  const names = imageClassNames(r.dataset ?? 'mnist');
   const rows: string[][] = [['sampling', `${r.sampling.samples} samples, seed ${r.seed}`, `${f(r.sampling.seconds, 1)} s`]];
   if (r.parzen) {
     const p = r.parzen;
@@ -97,7 +107,7 @@ function reportRows(r: EvalReport): string[][] {
   if (r.classifier) {
     const c = r.classifier;
     rows.push(['classifier', `${c.classesCovered}/10 classes >= 5%, KL from uniform ${f(c.klFromUniform, 3)}, Fréchet distance ${f(c.frechetDistance)}`, `${f(c.seconds, 1)} s`]);
-    rows.push(['  histogram', c.histogram.map((n, d) => `${d}:${n}`).join(' '), '']);
+    rows.push(['  histogram', c.histogram.map((n, d) => `${names[d]}:${n}`).join(' '), '']);
   }
   if (r.modes) {
     const m = r.modes;
@@ -129,17 +139,22 @@ async function main(argv: string[]): Promise<number> {
   }
   // The checkpoint is read before any GPU work, so a bad file fails fast.
   const ckpt = args.checkpoint ? readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint', '--checkpoint'), args.checkpoint) : null;
-  const needsMnist = args.trainClassifier || ckpt?.config.data.kind === 'mnist';
+  // The checkpoint's image data set, if it trained on one.
+  const ckptDataset = ckpt ? imageDatasetOfKind(ckpt.config.data.kind) : undefined;
+  if (ckpt && args.data && ckptDataset !== args.data) {
+    return exitWithUsage(`--data ${args.data} does not match the checkpoint's data ('${ckpt.config.data.kind}')`, USAGE);
+  }
+  const dataset = ckpt ? ckptDataset : (args.data ?? 'mnist');
   const ctx = await openNodeContext({ dawnOptions: args.backend });
   let loaded: LoadedClassifier | null = null;
   let sampler: Sampler | null = null;
   try {
     console.log(`adapter: ${ctx.adapterLine}`);
-    const mnist: Mnist | undefined = needsMnist ? await loadMnist() : undefined;
-    if (mnist) {
-      loaded = await loadOrTrainClassifier(ctx, mnist, { retrain: args.trainClassifier, cacheDir: args.cacheDir, log: (line) => console.error(line) });
+    const images: Mnist | undefined = dataset ? await loadImageDataset(dataset, { fashion: { log: (line) => console.error(line) } }) : undefined;
+    if (images && dataset) {
+      loaded = await loadOrTrainClassifier(ctx, images, { dataset, retrain: args.trainClassifier, cacheDir: args.cacheDir, log: (line) => console.error(line) });
       const how = loaded.trained ? `trained in ${f(loaded.trainingSeconds, 1)} s` : 'cached';
-      console.log(`classifier: ${loaded.path} (${how}), test accuracy ${f(100 * loaded.testAccuracy)}%`);
+      console.log(`classifier (${IMAGE_DATASET_TITLES[dataset]}): ${loaded.path} (${how}), test accuracy ${f(100 * loaded.testAccuracy)}%`);
     }
     if (!ckpt || !args.checkpoint) return 0;
     console.log(`checkpoint: ${args.checkpoint} (${ckpt.config.preset}, iteration ${ckpt.iteration})`);
@@ -147,7 +162,8 @@ async function main(argv: string[]): Promise<number> {
     const began = performance.now();
     const report = await evaluateGenerator(ctx, sampler, {
       seed: args.seed,
-      mnist,
+      dataset,
+      images,
       classifier: loaded?.classifier,
       classifierAccuracy: loaded?.testAccuracy,
       samples: args.samples,
@@ -161,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`${flag}: ${e.message}`);
     });
     printTable(reportRows(report));
-    if (report.parzen) console.log('(Goodfellow et al. 2014, Table 1, MNIST Parzen: GAN 225 ± 2, DBN 138 ± 2, stacked CAE 121 ± 1.6, deep GSN 214 ± 1.1)');
+    if (report.parzen && dataset === 'mnist') console.log('(Goodfellow et al. 2014, Table 1, MNIST Parzen: GAN 225 ± 2, DBN 138 ± 2, stacked CAE 121 ± 1.6, deep GSN 214 ± 1.1)');
     if (report.modes) console.log('(PacGAN Table 1, vanilla GAN: ring 6.3/8 modes, 98.2% high quality; grid 17.3/25 modes, 94.8%)');
     const out = args.out ?? join(dirname(args.checkpoint), 'eval.json');
     await writeFileAtomic(out, JSON.stringify({ checkpoint: args.checkpoint, ...report, totalSeconds: (performance.now() - began) / 1000 }, null, 2) + '\n');

@@ -38,3 +38,19 @@ export function parseIdx(bytes: Uint8Array, name: string, expectedDims?: number)
   }
   return { shape, data: bytes.subarray(headerBytes) };
 }
+
+/** An unsigned-byte IDX file holding `data` with `shape` (the inverse of parseIdx). */
+export function encodeIdx(shape: readonly number[], data: Uint8Array): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (!shape.length || shape.some((n) => !Number.isInteger(n) || n < 0 || n > 0xffffffff)) {
+    throw new DataError(`IDX: shape [${shape.join(', ')}] is not a list of u32 sizes`);
+  }
+  if (data.byteLength !== count) throw new DataError(`IDX: shape [${shape.join(', ')}] holds ${count} bytes, the data has ${data.byteLength}`);
+  const headerBytes = 4 + 4 * shape.length;
+  const out = new Uint8Array(headerBytes + count);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, (UBYTE << 8) | shape.length, false);
+  shape.forEach((n, i) => view.setUint32(4 + 4 * i, n, false));
+  out.set(data, headerBytes);
+  return out;
+}

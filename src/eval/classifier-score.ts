@@ -1,7 +1,7 @@
-// Scores generated MNIST digits with the project's classifier: which digits the generator
-// produces (the class histogram, how many classes get a fair share, its KL divergence from
-// uniform) and how close its samples' features are to real test digits' (a Fréchet distance
-// on the classifier's last hidden layer).
+// Scores generated images with the data set's classifier (MNIST's digits, Fashion-MNIST's
+// garments): which classes the generator produces (the class histogram, how many classes get
+// a fair share, its KL divergence from uniform) and how close its samples' features are to
+// real test images' (a Fréchet distance on the classifier's last hidden layer).
 
 import { MNIST_CLASSES, type MnistSplit } from '../data/mnist.ts';
 import { argmaxRows, type MnistClassifier } from './classifier.ts';
@@ -13,9 +13,9 @@ export const CLASS_SHARE_THRESHOLD = 0.05;
 
 export interface ClassifierScore {
   samples: number;
-  /** Samples per predicted digit 0..9. */
+  /** Samples per predicted class 0..9. */
   histogram: number[];
-  /** Digit classes with at least 5% of the samples (10 for a uniform generator, 1 when collapsed). */
+  /** Classes with at least 5% of the samples (10 for a uniform generator, 1 when collapsed). */
   classesCovered: number;
   /** KL(histogram || uniform) in nats: 0 for uniform, log 10 = 2.303 for a single class. */
   klFromUniform: number;
@@ -45,7 +45,7 @@ export function classesCovered(counts: readonly number[], threshold = CLASS_SHAR
   return counts.filter((c) => c >= threshold * total).length;
 }
 
-/** Feature statistics of real digits (the test split): the reference of the Fréchet distance. */
+/** Feature statistics of real images (the test split): the reference of the Fréchet distance. */
 export async function realFeatureStats(classifier: MnistClassifier, split: MnistSplit): Promise<GaussianStats> {
   const { features } = await classifier.predict(mnistPixels(split));
   return featureStats(features, classifier.featureSize);

@@ -1,10 +1,12 @@
 // The evaluations that apply to a generator's data, run on one set of generated samples:
-// MNIST: the Parzen-window log-likelihood and the classifier score; the 2-D mixtures: modes
-// captured and high-quality share; the 1-D normal: the samples' moments. Each is timed.
+// images (MNIST, Fashion-MNIST): the Parzen-window log-likelihood and the classifier score,
+// both against the data set's own test split and with its own classifier; the 2-D mixtures:
+// modes captured and high-quality share; the 1-D normal: the samples' moments. Each is timed.
 
 import type { GanConfig } from '../gan/config.ts';
 import type { Sampler } from '../gan/sampler.ts';
-import type { Mnist } from '../data/mnist.ts';
+import { IMAGE_DATASET_TITLES, imageDatasetOfKind, type ImageDataset } from '../data/datasets.ts';
+import { MNIST_PIXELS, type Mnist } from '../data/mnist.ts';
 import { MIXTURES } from '../data/toy.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
@@ -31,6 +33,8 @@ export interface EvalReport {
   adapter: string;
   /** The noise seed of the generated samples. */
   seed: number;
+  /** The image data set the generator was scored against (absent for the toy distributions). */
+  dataset?: ImageDataset;
   /** Drawing the generated samples (shared by the evaluations below). */
   sampling: Timed<{ samples: number }>;
   parzen?: Timed<ParzenResult>;
@@ -42,15 +46,20 @@ export interface EvalReport {
 export interface EvaluateOptions {
   /** Noise seed of the generated samples (default 0). */
   seed?: number;
-  /** MNIST, for MNIST generators (Parzen's validation and test images, the classifier's real digits). */
-  mnist?: Mnist;
-  /** The classifier for the classifier score; without one that evaluation is skipped. */
+  /**
+   * The image data set the generator learned: 'mnist' or 'fashion'. Default: the config's data
+   * kind when it names one. The images, the classifier and the real statistics must be its.
+   */
+  dataset?: ImageDataset;
+  /** That data set, for image generators (Parzen's validation and test images, the classifier's real images). */
+  images?: Mnist;
+  /** The data set's classifier, for the classifier score; without one that evaluation is skipped. */
   classifier?: MnistClassifier;
   /** Its test accuracy, reported alongside. */
   classifierAccuracy?: number;
-  /** Real-digit feature statistics, if already computed (else from mnist.test). */
+  /** Real-image feature statistics, if already computed (else from images.test). */
   realStats?: GaussianStats;
-  /** Generated MNIST samples (default 10,000, the Parzen protocol's). */
+  /** Generated image samples (default 10,000, the Parzen protocol's). */
   samples?: number;
   /** Generated 2-D samples (default 2,500, the papers'). */
   modeSamples?: number;
@@ -71,7 +80,11 @@ export async function evaluateGenerator(ctx: GpuContext, sampler: Sampler, opts:
   const seed = opts.seed ?? 0;
   const log = opts.log ?? (() => undefined);
   const data = config.data;
-  const count = data.kind === 'mixture' ? (opts.modeSamples ?? MODE_SAMPLES) : (opts.samples ?? PARZEN_SAMPLES);
+  const dataset = opts.dataset ?? imageDatasetOfKind(data.kind);
+  if (dataset && sampler.dim !== MNIST_PIXELS) {
+    throw new ShapeError(`evaluating '${config.preset}' as ${IMAGE_DATASET_TITLES[dataset]}: its generator makes ${sampler.dim} values per sample, not ${MNIST_PIXELS} pixels`);
+  }
+  const count = !dataset && data.kind === 'mixture' ? (opts.modeSamples ?? MODE_SAMPLES) : (opts.samples ?? PARZEN_SAMPLES);
   let samples: Float32Array = new Float32Array(0);
   const sampling = await timed(async () => {
     samples = await sampler.sample(count, seed);
@@ -79,26 +92,28 @@ export async function evaluateGenerator(ctx: GpuContext, sampler: Sampler, opts:
   });
   const report: EvalReport = { preset: config.preset, iteration: sampler.iteration, adapter: ctx.adapterLine, seed, sampling };
 
-  switch (data.kind) {
-    case 'mnist': {
-      const mnist = opts.mnist;
-      if (!mnist) throw new ShapeError(`evaluating '${config.preset}' (MNIST) needs the MNIST data`);
-      if (!opts.skipParzen) {
-        log(`parzen: ${count} samples, sigma chosen on 1,000 validation images, 10,000 test images`);
-        const { validation, test } = mnistParzenSets(mnist);
-        report.parzen = await timed(() => parzenEvaluate(ctx, samples, validation, test, sampler.dim));
-      }
-      const classifier = opts.classifier;
-      if (classifier) {
-        log(`classifier score: ${count} samples`);
-        report.classifier = await timed(async () => {
-          const real = opts.realStats ?? (await realFeatureStats(classifier, mnist.test));
-          const score = await classifierScore(classifier, samples, real);
-          return opts.classifierAccuracy === undefined ? score : { ...score, testAccuracy: opts.classifierAccuracy };
-        });
-      }
-      break;
+  if (dataset) {
+    report.dataset = dataset;
+    const title = IMAGE_DATASET_TITLES[dataset];
+    const images = opts.images;
+    if (!images) throw new ShapeError(`evaluating '${config.preset}' (${title}) needs the ${title} data`);
+    if (!opts.skipParzen) {
+      log(`parzen: ${count} samples, sigma chosen on 1,000 ${title} validation images, ${images.test.count} test images`);
+      const { validation, test } = mnistParzenSets(images);
+      report.parzen = await timed(() => parzenEvaluate(ctx, samples, validation, test, sampler.dim));
     }
+    const classifier = opts.classifier;
+    if (classifier) {
+      log(`classifier score: ${count} samples, ${title} classifier`);
+      report.classifier = await timed(async () => {
+        const real = opts.realStats ?? (await realFeatureStats(classifier, images.test));
+        const score = await classifierScore(classifier, samples, real);
+        return opts.classifierAccuracy === undefined ? score : { ...score, testAccuracy: opts.classifierAccuracy };
+      });
+    }
+    return report;
+  }
+  switch (data.kind) {
     case 'mixture': {
       const mixture = MIXTURES[data.name];
       report.modes = await timed(() => mixtureModes(samples, mixture));

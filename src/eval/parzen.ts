@@ -211,7 +211,10 @@ export function mnistPixels(split: MnistSplit, start = 0, count = split.count - 
   return Float32Array.from(split.images.subarray(start * MNIST_PIXELS, (start + count) * MNIST_PIXELS), (v) => v / 255);
 }
 
-/** The protocol's validation images (training rows 50,000..50,999) and test images (all 10,000). */
+/**
+ * The protocol's validation images (training rows 50,000..50,999) and test images (all 10,000)
+ * of MNIST, or of Fashion-MNIST, whose split has the same sizes (and 100 of each class there).
+ */
 export function mnistParzenSets(mnist: Mnist): { validation: Float32Array; test: Float32Array } {
   return {
     validation: mnistPixels(mnist.train, PARZEN_VALIDATION.start, PARZEN_VALIDATION.count),
