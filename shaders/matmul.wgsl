@@ -1,4 +1,5 @@
-// C[M, N] = op(A) op(B) with a fused epilogue (operand access and epilogue: lib/matmul.wgsl).
+// C[M, N] = op(A) op(B) with a fused epilogue (bindings and epilogue: lib/matmul.wgsl; operand
+// access: lib/matmul_dense.wgsl for stored matrices, conv.wgsl for convolutions as implicit GEMMs).
 //
 //   register_tiled: no workgroup memory, no barriers. Each invocation accumulates a TM x 4 TN4
 //   tile of C in registers, lanes side by side along N. For CPU adapters without subgroups, and
@@ -82,16 +83,6 @@ const BK = 16u;   // depth of a staged slab
 const SLAB_ROW = 17u;
 var<workgroup> a_slab: array<vec4f, 272>;   // [BK][SLAB_ROW], BM / 4 used
 var<workgroup> b_slab: array<vec4f, 272>;   // [BK][SLAB_ROW], BN / 4 used
-
-fn a_element(m: u32, k: u32) -> f32 {
-  if (m >= params.M || k >= params.K) { return 0.0; }
-  return a_scalar(select(m * params.K + k, k * params.M + m, TRANS_A));
-}
-
-fn b_element(k: u32, n: u32) -> f32 {
-  if (k >= params.K || n >= params.N) { return 0.0; }
-  return b_scalar(select(k * params.N + n, n * params.K + k, TRANS_B));
-}
 
 @compute @workgroup_size(16, 16)
 fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {

@@ -1,5 +1,6 @@
-// C[M, N] = op(A) op(B), register strategy with subgroup shuffles (operand access and epilogue:
-// lib/matmul.wgsl). Needs the `subgroups` feature; shaders/matmul.wgsl holds the others.
+// C[M, N] = op(A) op(B), register strategy with subgroup shuffles (bindings and epilogue:
+// lib/matmul.wgsl; operand access: lib/matmul_dense.wgsl or conv.wgsl). Needs the `subgroups`
+// feature; shaders/matmul.wgsl holds the others.
 //
 // On a CPU adapter every storage-buffer load is paid lane by lane (lavapipe: a bounds-checked
 // scalar load and an insert per lane and component), so the cost of a kernel is the number of

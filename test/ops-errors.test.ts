@@ -5,6 +5,17 @@ import { describe, expect, test } from 'vitest';
 import { batchNormBackward, batchNormForward, type BatchNormBackwardOptions, type BatchNormForwardOptions } from '../src/kernels/batchnorm.ts';
 import { otherLabels } from '../src/kernels/columns.ts';
 import type { Activation } from '../src/kernels/common.ts';
+import {
+  conv2d,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  convOutputSize,
+  convTranspose2d,
+  convTranspose2dInputGrad,
+  convTranspose2dWeightGrad,
+  resolveConvGeometry,
+  type Conv2dGeometry,
+} from '../src/kernels/conv.ts';
 import { fill } from '../src/kernels/fill.ts';
 import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../src/kernels/losses.ts';
 import { adam, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
@@ -199,5 +210,52 @@ describe('batchNorm', () => {
     expectShapeError(() => backward({ dgamma: same, dbeta: same }), 'batchNormBackward', 'overlaps');
     const both = tensor([2, 128], 'deltas');
     expectShapeError(() => backward({ dy: new Tensor(both.buffer, [4, 24], 'f32', 'dy'), dx: new Tensor(both.buffer, [4, 24], 'f32', 'dx', 512) }), 'batchNormBackward', 'dx:f32[4, 24]', 'dy:f32[4, 24]', 'buffer of its own');
+  });
+});
+
+describe('convolutions', () => {
+  // D's first layer: 28x28x1 -> 14x14x64; G's last: 14x14x64 -> 28x28x1.
+  const D1: Conv2dGeometry = { batch: 2, inH: 28, inW: 28, inC: 1, outC: 64, kernel: 4, stride: 2, padding: 1, transposed: false };
+  const G2: Conv2dGeometry = { batch: 2, inH: 14, inW: 14, inC: 64, outC: 1, kernel: 4, stride: 2, padding: 1, transposed: true };
+
+  test('geometries that give no output size', () => {
+    expectShapeError(() => resolveConvGeometry({ ...D1, inH: 3, inW: 3, kernel: 7, padding: 1 }), 'conv 3x3x1', 'kernel 7 is larger than the padded input 3 + 2 * 1 = 5');
+    expectShapeError(() => resolveConvGeometry({ ...D1, inH: 27 }), 'conv 27x28x1', '(27 + 2 * 1 - 4) / 2 + 1 is not an integer', 'use an input of 26 or 28');
+    expectShapeError(() => convOutputSize(2, { kernel: 3, stride: 1, padding: 2, transposed: true }), '(2 - 1) * 1 - 2 * 2 + 3 + 0 = 0 is not positive');
+    expectShapeError(() => resolveConvGeometry({ ...G2, inH: 1, inW: 1, kernel: 3, padding: 2 }), 'conv-transpose 1x1x64', 'is not positive');
+  });
+  test('padding, output padding and sizes out of range', () => {
+    expectShapeError(() => resolveConvGeometry({ ...D1, padding: 4 }), 'conv 28x28x1', 'padding 4 must be less than the kernel 4');
+    expectShapeError(() => resolveConvGeometry({ ...D1, padding: -1 }), 'padding must be an integer >= 0, got -1');
+    expectShapeError(() => resolveConvGeometry({ ...D1, outputPadding: 1 }), 'outputPadding applies only to conv-transpose');
+    expectShapeError(() => resolveConvGeometry({ ...G2, outputPadding: 2 }), 'conv-transpose 14x14x64', '0 <= outputPadding < stride 2, got 2');
+    expectShapeError(() => resolveConvGeometry({ ...D1, stride: 0 }), 'stride must be a positive integer, got 0');
+    expectShapeError(() => resolveConvGeometry({ ...D1, inC: 1.5 }), 'inC must be a positive integer, got 1.5');
+    expectShapeError(() => resolveConvGeometry({ ...D1, batch: 6000 }), '4194303', 'split the batch');
+  });
+  test('tensors of the wrong size, naming the op, the tensor and the shape it must have', () => {
+    const [x, w, y] = [tensor([2, 784], 'x'), tensor([4, 4, 1, 64], 'w'), tensor([2, 14 * 14 * 64], 'y')];
+    expect(conv2d(gpu.ctx, x, w, y, { geometry: D1 }).kind).toBe('dispatch');
+    expectShapeError(() => conv2d(gpu.ctx, tensor([2, 783], 'x783'), w, y, { geometry: D1 }), 'conv2d', 'x783:f32[2, 783]', 'must have shape [2, 784]', 'conv 28x28x1 -> 64 channels');
+    expectShapeError(() => conv2d(gpu.ctx, x, tensor([4, 4, 64, 1], 'wT'), y, { geometry: D1 }), 'conv2d', 'wT:f32[4, 4, 64, 1]', '[4, 4, 1, 64]');
+    expectShapeError(() => conv2d(gpu.ctx, x, tensor([1024, 64], 'flat'), y, { geometry: D1 }), 'conv2d', 'flat:f32[1024, 64]', '[4, 4, 1, 64]');
+    expectShapeError(() => conv2d(gpu.ctx, x, w, tensor([2, 28 * 28 * 64], 'big'), { geometry: D1 }), 'conv2d', 'big:f32[2, 50176]', '[2, 12544]');
+    expectShapeError(() => conv2dInputGrad(gpu.ctx, x, w, y, { geometry: D1 }), 'conv2dInputGrad', 'x:f32[2, 784]', '[2, 12544]');
+    expectShapeError(() => conv2dWeightGrad(gpu.ctx, x, y, tensor([4, 4, 1, 63], 'dw'), { geometry: D1 }), 'conv2dWeightGrad', 'dw:f32[4, 4, 1, 63]', '[4, 4, 1, 64]');
+    const [gx, gw, gy] = [tensor([2, 14 * 14 * 64], 'gx'), tensor([4, 4, 64, 1], 'gw'), tensor([2, 784], 'gy')];
+    expect(convTranspose2d(gpu.ctx, gx, gw, gy, { geometry: G2 }).kind).toBe('dispatch');
+    expectShapeError(() => convTranspose2d(gpu.ctx, gx, gw, tensor([2, 729], 'gy27'), { geometry: G2 }), 'convTranspose2d', 'gy27:f32[2, 729]', '[2, 784]', 'conv-transpose 14x14x64');
+    expectShapeError(() => convTranspose2dInputGrad(gpu.ctx, gy, gw, tensor([2, 14 * 14 * 63], 'dx'), { geometry: G2 }), 'convTranspose2dInputGrad', 'dx:f32[2, 12348]', '[2, 12544]');
+    expectShapeError(() => convTranspose2dWeightGrad(gpu.ctx, gx, gy, tensor([4, 4, 64, 1], 'dw', 'u32'), { geometry: G2 }), 'convTranspose2dWeightGrad', 'dw:u32[4, 4, 64, 1]', 'must be f32');
+  });
+  test('a geometry of the other kind, and epilogues that do not fit', () => {
+    const [x, w, y] = [tensor([2, 784], 'x'), tensor([4, 4, 1, 64], 'w'), tensor([2, 14 * 14 * 64], 'y')];
+    expectShapeError(() => convTranspose2d(gpu.ctx, x, w, y, { geometry: D1 }), 'convTranspose2d', 'is not transposed', 'call conv2d');
+    expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry: G2 }), 'conv2d', 'is transposed', 'call convTranspose2d');
+    expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry: D1, bias: tensor([1], 'b1') }), 'conv2d', 'bias must have shape [64]');
+    expectShapeError(() => conv2d(gpu.ctx, x, tensor([3, 3, 1, 1], 'w3'), x, { geometry: { ...D1, outC: 1, kernel: 3, stride: 1 } }), 'conv2d', 'overlaps', 'x:f32[2, 784]');
+    expectShapeError(() => conv2dInputGrad(gpu.ctx, y, w, x, { geometry: D1, gradOf: { output: tensor([2, 783], 'saved'), activation: 'tanh' } }), 'conv2dInputGrad', 'gradOf.output must have shape [2, 784]');
+    expectShapeError(() => conv2dWeightGrad(gpu.ctx, x, y, w, { geometry: D1, biasGrad: tensor([1], 'db') }), 'conv2dWeightGrad', 'biasGrad must have shape [64]');
+    expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry: D1, strategy: 'magic' as never }), 'conv2d', "unknown strategy 'magic'");
   });
 });

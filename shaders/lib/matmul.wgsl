@@ -1,19 +1,26 @@
-// What every matmul kernel shares: the layout overrides, the bindings, operand access and the
-// epilogue. Kernels: shaders/matmul.wgsl (register, workgroup-tiled) and
-// shaders/matmul_subgroups.wgsl (register with subgroup shuffles).
+// What every matmul kernel shares whatever its operands are: the bindings, the parameters, the
+// epilogue, and loads of four elements of a stored row. Kernel bodies: shaders/matmul.wgsl
+// (register, workgroup-tiled) and shaders/matmul_subgroups.wgsl (register with subgroup
+// shuffles). They read their operands only through an operand library composed beside this one:
+// lib/matmul_dense.wgsl (stored matrices) or conv.wgsl (implicit im2col of a feature map).
+//
+// An operand library provides, for C[M, N] = op(A)[M, K] op(B)[K, N]:
+//   TRANS_A, TRANS_B (bool)   the direction in which each operand is cheap to read: op(A) along M
+//                             (TRANS_A) or along K; op(B) along K (TRANS_B) or along N. Kernels
+//                             pick their loads and their slab layouts by them.
+//   a_row4(m, k), a_col4(m, k), b_row4(k, n), b_col4(k, n)
+//                             four consecutive elements of op(A) or op(B) along the named axis;
+//   a_element(m, k), b_element(k, n)
+//                             one element, zero outside [M, K] or [K, N].
+// Every accessor reads zero for k >= K, so the K loops may run past K to a whole block. Rows past
+// M and columns past N read zero or clamped values (inside the operands) and feed outputs that
+// are never stored, so the inner loops need no bounds branches.
 //
 // Operands are bound as arrays of vec4 (tensors are padded to 16 bytes); where a row is not a
-// whole number of vec4s, elements are read one component at a time. Reads past the end of K
-// give zero; reads past the ends of M and N stay inside the operands (clamped, or zero) and feed
-// outputs that are never stored, so the inner loops need no bounds branches.
+// whole number of vec4s, elements are read one component at a time.
 
-// The operand layout: A is stored [K, M] (TRANS_A) or [M, K]; B is stored [N, K] (TRANS_B) or [K, N].
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-// Whole-vec4 rows along each dimension: M % 4, N % 4, K % 4 == 0.
-override VEC_M: bool = false;
+// C's rows are whole vec4s: N % 4 == 0.
 override VEC_N: bool = false;
-override VEC_K: bool = false;
 
 // Epilogue: C = act(A B + bias (+ C)), or C = (A B) * act'(Y) with Y the saved forward output;
 // optionally also the bias gradient db = column sums of op(B) (+ db). Which parts run is a
@@ -65,68 +72,6 @@ fn row4_b(first: u32, start: u32, len: u32, vec: bool) -> vec4f {
   var v: vec4f;
   for (var q = 0u; q < 4u; q++) {
     v[q] = select(0.0, b_scalar(first + min(start + q, len - 1u)), start + q < len);
-  }
-  return v;
-}
-
-// op(A)[m, k..k+3] (m clamped to M - 1). Like every accessor here, zero for k >= K.
-fn a_row4(m: u32, k: u32) -> vec4f {
-  let M = params.M;
-  let K = params.K;
-  if (TRANS_A) {
-    var v: vec4f;
-    let mm = min(m, M - 1u);
-    for (var q = 0u; q < 4u; q++) {
-      v[q] = select(0.0, a_scalar(min(k + q, K - 1u) * M + mm), k + q < K);
-    }
-    return v;
-  }
-  return row4_a(min(m, M - 1u) * K, k, K, VEC_K);
-}
-
-// op(A)[m..m+3, k] (rows past M read as zero).
-fn a_col4(m: u32, k: u32) -> vec4f {
-  let M = params.M;
-  let K = params.K;
-  let kk = min(k, K - 1u);
-  var v: vec4f;
-  if (TRANS_A) {
-    v = row4_a(kk * M, m, M, VEC_M);
-  } else {
-    for (var i = 0u; i < 4u; i++) {
-      v[i] = select(0.0, a_scalar(min(m + i, M - 1u) * K + kk), m + i < M);
-    }
-  }
-  return select(vec4f(0.0), v, k < K);
-}
-
-// op(B)[k, n..n+3] (columns past N read as zero).
-fn b_row4(k: u32, n: u32) -> vec4f {
-  let N = params.N;
-  let K = params.K;
-  let kk = min(k, K - 1u);
-  var v: vec4f;
-  if (TRANS_B) {
-    for (var j = 0u; j < 4u; j++) {
-      v[j] = select(0.0, b_scalar(min(n + j, N - 1u) * K + kk), n + j < N);
-    }
-  } else {
-    v = row4_b(kk * N, n, N, VEC_N);
-  }
-  return select(vec4f(0.0), v, k < K);
-}
-
-// op(B)[k..k+3, n] (n clamped to N - 1).
-fn b_col4(k: u32, n: u32) -> vec4f {
-  let N = params.N;
-  let K = params.K;
-  if (TRANS_B) {
-    return row4_b(min(n, N - 1u) * K, k, K, VEC_K);
-  }
-  var v: vec4f;
-  let nn = min(n, N - 1u);
-  for (var q = 0u; q < 4u; q++) {
-    v[q] = select(0.0, b_scalar(min(k + q, K - 1u) * N + nn), k + q < K);
   }
   return v;
 }

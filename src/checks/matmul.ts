@@ -137,7 +137,7 @@ function productCheck(form: Form, size: Size, kernel: Kernel, slow: boolean): Ch
 // ---- epilogues ----
 
 /** A plausible saved forward output y = act(x) for gradOf, rounded to f32 like the GPU's. */
-function savedOutput(count: number, act: Activation, seed: number): Float32Array {
+export function savedOutput(count: number, act: Activation, seed: number): Float32Array {
   const x = randomF32(count, seed, -4, 4);
   // Exact zeros exercise relu's and leaky relu's branch at 0.
   for (let i = 0; i < count; i += 7) x[i] = 0;

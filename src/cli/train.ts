@@ -11,7 +11,7 @@ import { NonFiniteStateError, readCheckpoint, restoreCheckpoint, saveCheckpoint,
 import { validateConfig, type GanConfig } from '../gan/config.ts';
 import { DEFAULT_PRESET, preset, PRESET_NAMES } from '../gan/presets.ts';
 import { GanTrainer, TrainingDivergedError, type MetricsReport } from '../gan/trainer.ts';
-import { loadMnist } from '../data/mnist-node.ts';
+import { loadHostData } from '../data/datasets-node.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { previewSamples } from '../viz/samples.ts';
@@ -225,7 +225,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
   try {
     console.log(`adapter: ${ctx.adapterLine}`);
     console.log(presetLine(config, args.changed));
-    const mnist = config.data.kind === 'mnist' ? await loadMnist() : undefined;
+    const host = await loadHostData(config.data);
     // Every tensor of a batch holds at least one value per row: a batch past that bound is
     // refused before the trainer builds host arrays of its size.
     const maxRows = Math.floor(ctx.limits.maxStorageBufferBindingSize / 4);
@@ -233,7 +233,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
       return exitWithUsage(`--batch ${args.batch} is more rows than this adapter's storage bindings hold (${maxRows} rows of one value)`, USAGE);
     }
     try {
-      trainer = await GanTrainer.create(ctx, config, { mnist });
+      trainer = await GanTrainer.create(ctx, config, host);
     } catch (e) {
       // A buffer the adapter cannot hold: with --batch given, that flag is the one to change.
       if (e instanceof ShapeError && args.batch !== undefined) return exitWithUsage(`--batch ${args.batch}: ${e.message}`, USAGE);

@@ -1,0 +1,268 @@
+// The six convolution ops against their float64 twins (src/reference/conv.ts, written from the
+// definitions, not as im2col products), with every matmul kernel they run on: the register
+// strategy with subgroup shuffles (where the adapter has them), the plain register kernel and
+// the workgroup-tiled one. Geometries: a single pixel and channel; odd maps (5x7, 13x13) that
+// are multiples of no tile; stride 1, 2 and 3 (a kernel smaller than the stride leaves pixels no
+// tap reaches); padding 0-2; kernels 1-5; 1, 3, 4 and 8 channels (with and without whole vec4s);
+// batches of 1-3 (a gather must not cross samples); conv-transpose output padding; and the DCGAN
+// MNIST layers (D: 28x28x1 -> 14x14x64 -> 7x7x128, G: 7x7x128 -> 14x14x64 -> 28x28x1, kernel 4,
+// stride 2, padding 1) at batch 1, and at batch 64 as slow cases. Each op runs with one of its
+// epilogues, in turn by case: forward ops with a bias and each activation, input gradients with
+// gradOf each activation (or none), weight gradients plain, with biasGrad, or accumulating both.
+// The DCGAN cases also replay the dispatch and demand the same bits.
+//
+// Tolerance: as matmul's (src/checks/matmul.ts). Every output is an f32 sum of the GEMM's K
+// terms (K = kernel^2 channels, or the pixels for weight gradients; the zeros of padding and of
+// the transposed gather add no rounding), so C0 sqrt(K) eps sum |terms| with C0 = 2, and the
+// epilogue's own allowance; a wrong, missing or doubled term exceeds it by orders of magnitude.
+
+import type { GpuContext } from '../gpu/context.ts';
+import { ACTIVATIONS, type Activation } from '../kernels/common.ts';
+import {
+  conv2d,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  convTranspose2d,
+  convTranspose2dInputGrad,
+  convTranspose2dWeightGrad,
+  resolveConvGeometry,
+  type Conv2dGeometry,
+  type ConvOptions,
+  type ResolvedConvGeometry,
+} from '../kernels/conv.ts';
+import { convForwardReference, convInputGradReference, convWeightGradReference, type ConvReference } from '../reference/conv.ts';
+import { download, tensorFrom, upload, type Tensor } from '../tensor/tensor.ts';
+import { combine, compare, EPS32, randomF32, type Check, type CheckResult, type Tolerance } from './check.ts';
+import { savedOutput } from './matmul.ts';
+import { sameBits } from './reduce.ts';
+
+const C0 = 2;
+
+interface Kernel {
+  name: string;
+  options: Pick<ConvOptions, 'strategy' | 'subgroups'>;
+}
+
+const KERNELS: readonly Kernel[] = [
+  { name: 'register', options: { strategy: 'register', subgroups: true } },
+  { name: 'register plain', options: { strategy: 'register', subgroups: false } },
+  { name: 'tiled', options: { strategy: 'tiled' } },
+];
+
+interface Case {
+  geometry: Conv2dGeometry;
+  slow?: boolean;
+  /** Replay the dispatch and compare bits. */
+  replay?: boolean;
+}
+
+const conv = (batch: number, inH: number, inW: number, inC: number, outC: number, kernel: number, stride: number, padding: number): Conv2dGeometry =>
+  ({ batch, inH, inW, inC, outC, kernel, stride, padding, transposed: false });
+const convT = (batch: number, inH: number, inW: number, inC: number, outC: number, kernel: number, stride: number, padding: number, outputPadding = 0): Conv2dGeometry =>
+  ({ batch, inH, inW, inC, outC, kernel, stride, padding, transposed: true, outputPadding });
+
+const CONV_CASES: readonly Case[] = [
+  { geometry: conv(1, 1, 1, 1, 1, 1, 1, 0) },
+  { geometry: conv(1, 5, 7, 3, 2, 3, 1, 1) },
+  { geometry: conv(2, 5, 7, 1, 3, 3, 2, 0) },
+  { geometry: conv(1, 13, 13, 3, 5, 5, 2, 2) },
+  { geometry: conv(1, 13, 13, 1, 4, 4, 1, 2) },
+  { geometry: conv(3, 6, 5, 8, 12, 3, 1, 2) },
+  { geometry: conv(2, 10, 12, 4, 8, 4, 2, 1) },
+  { geometry: conv(2, 13, 9, 3, 6, 5, 2, 1) },
+  { geometry: conv(1, 8, 11, 2, 3, 2, 3, 0) },
+  { geometry: conv(1, 28, 28, 1, 64, 4, 2, 1), replay: true },
+  { geometry: conv(1, 14, 14, 64, 128, 4, 2, 1), replay: true },
+  { geometry: conv(64, 28, 28, 1, 64, 4, 2, 1), slow: true },
+  { geometry: conv(64, 14, 14, 64, 128, 4, 2, 1), slow: true },
+];
+
+const TRANSPOSED_CASES: readonly Case[] = [
+  { geometry: convT(1, 1, 1, 1, 1, 1, 1, 0) },
+  { geometry: convT(1, 5, 7, 3, 2, 3, 1, 1) },
+  { geometry: convT(2, 5, 7, 1, 3, 3, 2, 0, 1) },
+  { geometry: convT(1, 7, 7, 3, 5, 5, 2, 2) },
+  { geometry: convT(1, 13, 13, 1, 4, 4, 1, 2) },
+  { geometry: convT(3, 6, 5, 8, 12, 3, 1, 2) },
+  { geometry: convT(2, 5, 6, 4, 8, 4, 2, 1) },
+  { geometry: convT(2, 6, 4, 3, 6, 5, 2, 1, 1) },
+  { geometry: convT(1, 4, 5, 2, 3, 2, 3, 0, 2) },
+  { geometry: convT(1, 7, 7, 128, 64, 4, 2, 1), replay: true },
+  { geometry: convT(1, 14, 14, 64, 1, 4, 2, 1), replay: true },
+  { geometry: convT(64, 7, 7, 128, 64, 4, 2, 1), slow: true },
+  { geometry: convT(64, 14, 14, 64, 1, 4, 2, 1), slow: true },
+];
+
+function caseName(g: ResolvedConvGeometry): string {
+  const op = g.transposed && g.outputPadding ? ` op${g.outputPadding}` : '';
+  return `b${g.batch} ${g.inH}x${g.inW}x${g.inC} -> ${g.outH}x${g.outW}x${g.outC} k${g.kernel} s${g.stride} p${g.padding}${op}`;
+}
+
+/** The product's tolerance (rel multiplies the per-element scale built by `scaleOf`). */
+const TOLERANCE: Tolerance = {
+  abs: 0,
+  rel: EPS32,
+  why: `${C0} sqrt(K) eps sum |terms| (+ |bias| or |C0|), + 8 ulp of an epilogue's result, + 4 ulp of the sum for act'(y)`,
+};
+
+/** Transcendental epilogues add a few ulp relative and 1e-6 absolute (as in the activation checks). */
+function toleranceFor(activation: Activation | undefined): Tolerance {
+  return activation === 'sigmoid' || activation === 'tanh' ? { ...TOLERANCE, abs: 1e-6, why: `${TOLERANCE.why}, + 1e-6 abs for exp/tanh` } : TOLERANCE;
+}
+
+/** C0 sqrt(K) eps (|terms| + extra) + the epilogue's own rounding, per element, in units of eps. */
+function scaleOf(ref: ConvReference, k: number, extra: (i: number) => number, own: (i: number) => number): Float64Array {
+  const sqrtK = Math.sqrt(k);
+  return ref.scale.map((s, i) => C0 * sqrtK * (s + extra(i)) + own(i));
+}
+
+type Op = 'forward' | 'inputGrad' | 'weightGrad';
+
+/** The forward ops' activation (after a bias) for the case at `index`. */
+const forwardActivation = (index: number): Activation => ACTIVATIONS[index % ACTIVATIONS.length];
+/** The input gradients' gradOf activation; identity stands for no gradOf at all. */
+const gradOfActivation = (index: number): Activation => ACTIVATIONS[(index + 2) % ACTIVATIONS.length];
+/** The weight gradients' epilogue: plain, with the bias gradient, or accumulating both. */
+const weightGradMode = (index: number): 0 | 1 | 2 => (index % 3) as 0 | 1 | 2;
+
+function epilogueName(op: Op, index: number): string {
+  if (op === 'forward') return `bias + ${forwardActivation(index)}`;
+  if (op === 'inputGrad') return gradOfActivation(index) === 'identity' ? 'plain' : `gradOf ${gradOfActivation(index)}`;
+  return ['plain', 'biasGrad', 'biasGrad + accumulate'][weightGradMode(index)];
+}
+
+const OPS: Record<Op, { name: readonly [string, string] }> = {
+  forward: { name: ['conv2d', 'convTranspose2d'] },
+  inputGrad: { name: ['conv2dInputGrad', 'convTranspose2dInputGrad'] },
+  weightGrad: { name: ['conv2dWeightGrad', 'convTranspose2dWeightGrad'] },
+};
+
+interface Run {
+  ctx: GpuContext;
+  g: ResolvedConvGeometry;
+  kernel: Kernel;
+  /** The case's position: picks its epilogue and seeds its data. */
+  index: number;
+  replay: boolean;
+}
+
+/** Records and runs the op, downloads `outputs`; with replay, restores `resets` and runs it again for bit-equality. */
+async function execute(r: Run, record: () => ReturnType<typeof conv2d>, outputs: Tensor[], resets: [Tensor, Float32Array][]): Promise<{ got: Float32Array[]; again: CheckResult[] }> {
+  const dispatch = record();
+  r.ctx.run([dispatch]);
+  const got: Float32Array[] = [];
+  for (const t of outputs) got.push(await download(r.ctx, t));
+  const again: CheckResult[] = [];
+  if (r.replay) {
+    for (const [t, data] of resets) upload(r.ctx, t, data);
+    r.ctx.run([dispatch]);
+    for (let i = 0; i < outputs.length; i++) again.push(sameBits(got[i], await download(r.ctx, outputs[i]), outputs[i].label));
+  }
+  return { got, again };
+}
+
+async function forwardCheck(r: Run): Promise<CheckResult> {
+  const { ctx, g } = r;
+  const seed = 1000 * r.index + 17;
+  const xData = randomF32(g.batch * g.inH * g.inW * g.inC, seed);
+  const wData = randomF32(g.kernel * g.kernel * g.inC * g.outC, seed + 1);
+  const biasData = randomF32(g.outC, seed + 2, -0.5, 0.5);
+  const activation = forwardActivation(r.index);
+  const yInit = new Float32Array(g.batch * g.outH * g.outW * g.outC).fill(NaN);
+  const x = tensorFrom(ctx, xData, [g.batch, g.inH * g.inW * g.inC], 'x');
+  const w = tensorFrom(ctx, wData, [g.kernel, g.kernel, g.inC, g.outC], 'w');
+  const bias = tensorFrom(ctx, biasData, [g.outC], 'bias');
+  const y = tensorFrom(ctx, yInit, [g.batch, g.outH * g.outW * g.outC], 'y');
+  try {
+    const op = g.transposed ? convTranspose2d : conv2d;
+    const { got, again } = await execute(r, () => op(ctx, x, w, y, { geometry: g, bias, activation, ...r.kernel.options }), [y], [[y, yInit]]);
+    const ref = convForwardReference(xData, wData, g, { bias: biasData, activation });
+    const scale = scaleOf(ref, g.kernel * g.kernel * g.inC, (i) => Math.abs(biasData[i % g.outC]), (i) => 8 * Math.abs(ref.out[i]));
+    return combine([compare(got[0], ref.out, toleranceFor(activation), scale), ...again]);
+  } finally {
+    for (const t of [x, w, bias, y]) t.buffer.destroy();
+  }
+}
+
+async function inputGradCheck(r: Run): Promise<CheckResult> {
+  const { ctx, g } = r;
+  const seed = 1000 * r.index + 29;
+  const dyData = randomF32(g.batch * g.outH * g.outW * g.outC, seed);
+  const wData = randomF32(g.kernel * g.kernel * g.inC * g.outC, seed + 1);
+  const inSize = g.batch * g.inH * g.inW * g.inC;
+  const activation = gradOfActivation(r.index);
+  const savedData = activation === 'identity' ? null : savedOutput(inSize, activation, seed + 2);
+  const dxInit = new Float32Array(inSize).fill(NaN);
+  const dy = tensorFrom(ctx, dyData, [g.batch, g.outH * g.outW * g.outC], 'dy');
+  const w = tensorFrom(ctx, wData, [g.kernel, g.kernel, g.inC, g.outC], 'w');
+  const dx = tensorFrom(ctx, dxInit, [g.batch, g.inH * g.inW * g.inC], 'dx');
+  const saved = savedData ? tensorFrom(ctx, savedData, [g.batch, g.inH * g.inW * g.inC], 'saved') : null;
+  try {
+    const op = g.transposed ? convTranspose2dInputGrad : conv2dInputGrad;
+    const gradOf = saved ? { output: saved, activation } : undefined;
+    const { got, again } = await execute(r, () => op(ctx, dy, w, dx, { geometry: g, gradOf, ...r.kernel.options }), [dx], [[dx, dxInit]]);
+    const ref = convInputGradReference(dyData, wData, g, { gradOf: savedData ? { output: savedData, activation } : undefined });
+    const scale = scaleOf(ref, g.kernel * g.kernel * g.outC, () => 0, (i) => (saved ? 4 * Math.abs(ref.product[i]) : 0));
+    return combine([compare(got[0], ref.out, TOLERANCE, scale), ...again]);
+  } finally {
+    for (const t of [dy, w, dx, saved]) t?.buffer.destroy();
+  }
+}
+
+async function weightGradCheck(r: Run): Promise<CheckResult> {
+  const { ctx, g } = r;
+  const seed = 1000 * r.index + 43;
+  const xData = randomF32(g.batch * g.inH * g.inW * g.inC, seed);
+  const dyData = randomF32(g.batch * g.outH * g.outW * g.outC, seed + 1);
+  const wSize = g.kernel * g.kernel * g.inC * g.outC;
+  const mode = weightGradMode(r.index);
+  const accumulate = mode === 2;
+  const dwInit = accumulate ? randomF32(wSize, seed + 2, -2, 2) : new Float32Array(wSize).fill(NaN);
+  const dbInit = accumulate ? randomF32(g.outC, seed + 3, -2, 2) : new Float32Array(g.outC).fill(NaN);
+  const x = tensorFrom(ctx, xData, [g.batch, g.inH * g.inW * g.inC], 'x');
+  const dy = tensorFrom(ctx, dyData, [g.batch, g.outH * g.outW * g.outC], 'dy');
+  const dw = tensorFrom(ctx, dwInit, [g.kernel, g.kernel, g.inC, g.outC], 'dw');
+  const db = mode ? tensorFrom(ctx, dbInit, [g.outC], 'db') : null;
+  try {
+    const op = g.transposed ? convTranspose2dWeightGrad : conv2dWeightGrad;
+    const outputs = db ? [dw, db] : [dw];
+    const { got, again } = await execute(
+      r,
+      () => op(ctx, x, dy, dw, { geometry: g, biasGrad: db ?? undefined, accumulate, ...r.kernel.options }),
+      outputs,
+      [[dw, dwInit], ...(db ? [[db, dbInit] as [Tensor, Float32Array]] : [])],
+    );
+    const ref = convWeightGradReference(xData, dyData, g, accumulate ? { accumulate: dwInit, accumulateBiasGrad: dbInit } : {});
+    const pixels = g.batch * g.outH * g.outW;
+    const own = (v: number) => (accumulate ? 8 * Math.abs(v) : 0);
+    const results = [compare(got[0], ref.out, TOLERANCE, scaleOf(ref, pixels, (i) => (accumulate ? Math.abs(dwInit[i]) : 0), (i) => own(ref.out[i])))];
+    if (db) {
+      // The bias gradient: a sum of `pixels` values of dy, as matmul's column sums.
+      const dbScale = ref.biasGradScale.map((s, j) => C0 * Math.sqrt(pixels) * (s + (accumulate ? Math.abs(dbInit[j]) : 0)) + own(ref.biasGrad[j]));
+      results.push(compare(got[1], ref.biasGrad, TOLERANCE, dbScale));
+    }
+    return combine([...results, ...again]);
+  } finally {
+    for (const t of [x, dy, dw, db]) t?.buffer.destroy();
+  }
+}
+
+const RUNNERS: Record<Op, (r: Run) => Promise<CheckResult>> = { forward: forwardCheck, inputGrad: inputGradCheck, weightGrad: weightGradCheck };
+
+function checksOf(cases: readonly Case[]): Check[] {
+  return (['forward', 'inputGrad', 'weightGrad'] as const).flatMap((op) =>
+    KERNELS.flatMap((kernel) =>
+      cases.map((c, index) => {
+        const g = resolveConvGeometry(c.geometry);
+        return {
+          kernel: `${OPS[op].name[g.transposed ? 1 : 0]} ${kernel.name}`,
+          case: `${caseName(g)} ${epilogueName(op, index)}`,
+          slow: c.slow ?? false,
+          run: (ctx: GpuContext) => RUNNERS[op]({ ctx, g, kernel, index, replay: c.replay ?? false }),
+        };
+      }),
+    ),
+  );
+}
+
+export const convChecks: Check[] = [...checksOf(CONV_CASES), ...checksOf(TRANSPOSED_CASES)];

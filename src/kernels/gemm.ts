@@ -1,0 +1,205 @@
+// The matmul kernel bodies apart from the operands they read: their composition with an operand
+// library (shaders/lib/matmul.wgsl states the contract), which body runs for a strategy and a
+// product's shape with which override constants and launch grid, and the fused epilogue's checks
+// and parameters. Two users: matmul.ts (stored matrices, lib/matmul_dense.wgsl) and conv.ts
+// (convolutions as implicit GEMMs, conv.wgsl).
+//
+// Pipelines: the epilogue's parts are parameters, so one pipeline per kernel and operand layout
+// serves every layer (a matmul pipeline costs about a CPU-second to compile on lavapipe).
+
+import enableSubgroups from '../../shaders/lib/enable_subgroups.wgsl?raw';
+import coreSource from '../../shaders/lib/matmul.wgsl?raw';
+import registerSource from '../../shaders/matmul.wgsl?raw';
+import subgroupSource from '../../shaders/matmul_subgroups.wgsl?raw';
+import { uniforms, type BindingKind, type GpuContext, type KernelSpec, type Resource } from '../gpu/context.ts';
+import { ShapeError } from '../gpu/errors.ts';
+import { defineShader, type ShaderSource } from '../gpu/shader.ts';
+import { createTensor, formatShape, type Tensor } from '../tensor/tensor.ts';
+import { activationShader } from './activations.ts';
+import { activationCode, DEFAULT_LEAK, type Activation } from './common.ts';
+
+export type MatmulStrategy = 'register' | 'tiled';
+
+export const MATMUL_STRATEGIES: readonly MatmulStrategy[] = ['register', 'tiled'];
+
+const core = defineShader('lib/matmul.wgsl', coreSource);
+const subgroupsDirective = defineShader('lib/enable_subgroups.wgsl', enableSubgroups);
+const registerBody = defineShader('matmul.wgsl', registerSource);
+const subgroupBody = defineShader('matmul_subgroups.wgsl', subgroupSource);
+
+/** The bindings every body declares (lib/matmul.wgsl): a, b, c, bias, saved, params, bias_grad. */
+export const GEMM_BINDINGS: readonly BindingKind[] = ['read', 'read', 'write', 'read', 'read', 'uniform', 'write'];
+
+/** The three bodies over one operand library. */
+export interface GemmKernels {
+  register: KernelSpec;
+  registerSubgroups: KernelSpec;
+  tiled: KernelSpec;
+}
+
+/**
+ * The bodies reading their operands through `operands`, whose own bindings (if any) follow
+ * GEMM_BINDINGS. Each module is named after its parts (`matmul.wgsl + conv.wgsl`), so every
+ * operand library gets its own modules and compiler messages still name the file and line.
+ */
+export function gemmKernels(operands: ShaderSource, operandBindings: readonly BindingKind[] = []): GemmKernels {
+  const bindings = [...GEMM_BINDINGS, ...operandBindings];
+  const plain = defineShader(`matmul.wgsl + ${operands.name}`, '', [activationShader, core, operands, registerBody]);
+  const shuffled = defineShader(`matmul_subgroups.wgsl + ${operands.name}`, '', [subgroupsDirective, activationShader, core, operands, subgroupBody]);
+  return {
+    register: { shader: plain, entry: 'register_tiled', bindings },
+    registerSubgroups: { shader: shuffled, entry: 'register_subgroups', bindings },
+    tiled: { shader: plain, entry: 'workgroup_tiled', bindings },
+  };
+}
+
+/** C per workgroup of the tiled kernel (BM x BN in the shader). */
+const TILED_BLOCK = 64;
+
+/** Whether the register strategy can use subgroup shuffles here: the k block it shuffles (4 or 8), or 0. */
+function subgroupBlock(ctx: GpuContext): number {
+  const min = ctx.adapter.subgroupMinSize ?? 0;
+  if (!ctx.features.has('subgroups') || min < 4) return 0;
+  return min >= 8 ? 8 : 4;
+}
+
+/** The subgroup kernel's lanes run along M, 4 rows each, 32 or more per workgroup. */
+const SUBGROUP_MIN_ROWS = 9;
+
+export interface GemmLaunch {
+  spec: KernelSpec;
+  /** The body's own override constants (the operand library adds its own). */
+  constants: Record<string, number>;
+  workgroups: [number, number, number];
+}
+
+/**
+ * The body, its override constants and its grid for a product C[M, N] over K under `strategy`;
+ * a ShapeError naming `op` where the grid exceeds the adapter's limit.
+ *
+ * Register strategy: the subgroup kernel puts its lanes along M, so a product of a few rows (the
+ * weight gradient of a layer on 1- or 2-D input) leaves most of them idle: the plain kernel,
+ * lanes along N, is 1.4x (8 rows) to 3x (2 rows) faster there on lavapipe. Columns per lane
+ * shrink for narrow products (N <= 12) so lanes are not spent on columns that do not exist, and
+ * the shuffled k block for short ones (K <= 4: a layer on 1- or 2-D noise) so they load less
+ * padding (1.3x on lavapipe). `subgroups` forces the subgroup kernel (where the device has
+ * them) or the plain one.
+ */
+export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, subgroups?: boolean): GemmLaunch {
+  let launch: GemmLaunch;
+  if (strategy === 'tiled') {
+    launch = { spec: kernels.tiled, constants: {}, workgroups: [Math.ceil(n / TILED_BLOCK), Math.ceil(m / TILED_BLOCK), 1] };
+  } else {
+    const useSubgroups = subgroups ?? m >= SUBGROUP_MIN_ROWS;
+    const kb = useSubgroups ? Math.min(subgroupBlock(ctx), k <= 4 ? 4 : 8) : 0;
+    if (kb) {
+      // Tiles of 20 columns where they waste fewer than 16 do (N = 100: 100 against 112 columns;
+      // 1.07-1.2x on lavapipe), else of 16.
+      const tn4 = n > 16 && Math.ceil(n / 20) * 20 < Math.ceil(n / 16) * 16 ? 5 : Math.min(4, Math.ceil(n / 4));
+      // A workgroup covers whole subgroups, so every shuffle's lanes exist.
+      const wg = Math.max(8, ctx.adapter.subgroupMaxSize ?? 0);
+      launch = { spec: kernels.registerSubgroups, constants: { TN4: tn4, KB: kb, WG: wg }, workgroups: [Math.ceil(m / (4 * wg)), Math.ceil(n / (4 * tn4)), 1] };
+    } else {
+      const tn4 = Math.min(4, Math.ceil(n / 4));
+      // One SIMD chunk (8 lanes) per workgroup on a CPU keeps partial workgroups cheap.
+      const wg = ctx.adapter.isCpu ? 8 : 64;
+      launch = { spec: kernels.register, constants: { TM: 4, TN4: tn4, WG: wg }, workgroups: [Math.ceil(n / (4 * tn4 * wg)), Math.ceil(m / 4), 1] };
+    }
+  }
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const [x, y] = launch.workgroups;
+  if (x > max || y > max) {
+    throw new ShapeError(`${op}: [${m}, ${n}] needs ${x} x ${y} workgroups, above this adapter's ${max} per dimension`);
+  }
+  return launch;
+}
+
+/** The fused epilogue's options, as matmul() and the convolutions take them. */
+export interface GemmEpilogue {
+  /** [N], added to every row. */
+  bias?: Tensor;
+  /** After the bias (and after accumulation). */
+  activation?: Activation;
+  /** Leaky ReLU slope, default DEFAULT_LEAK. */
+  leak?: number;
+  /** Multiply the product elementwise by act'(y), y = `gradOf.output` [M, N], the saved forward output. */
+  gradOf?: { output: Tensor; activation: Activation; leak?: number };
+  /** C += product (and db += column sums with `biasGrad`). */
+  accumulate?: boolean;
+  /** [N]: also write the column sums of op(B). */
+  biasGrad?: Tensor;
+}
+
+/** lib/matmul.wgsl's epilogue flags. */
+const FLAG_BIAS = 1;
+const FLAG_ACCUMULATE = 2;
+const FLAG_GRAD = 4;
+const FLAG_BIAS_GRAD = 8;
+
+function isVectorOf(t: Tensor, n: number): boolean {
+  return t.size === n && (t.rank === 1 || (t.rank === 2 && t.shape[0] === 1));
+}
+
+/**
+ * Checks the epilogue of a product C[M, N] written to `c` from `inputs` (ShapeErrors naming
+ * `op`) and packs the parameters uniform (lib/matmul.wgsl's Params). Dtypes are the caller's.
+ */
+export function gemmParams(op: string, m: number, n: number, k: number, c: Tensor, inputs: readonly Tensor[], e: GemmEpilogue): Uint8Array {
+  const bias = e.bias;
+  if (bias && !isVectorOf(bias, n)) throw new ShapeError(`${op}: bias must have shape [${n}]`);
+  const grad = e.gradOf;
+  if (grad) {
+    const y = grad.output;
+    if (y.rank !== c.rank || y.shape.some((d, i) => d !== c.shape[i])) throw new ShapeError(`${op}: gradOf.output must have shape ${formatShape(c.shape)}`);
+    if (e.accumulate) throw new ShapeError(`${op}: gradOf cannot be combined with accumulate`);
+    if (bias || (e.activation && e.activation !== 'identity')) {
+      throw new ShapeError(`${op}: gradOf cannot be combined with a bias or an activation`);
+    }
+  }
+  for (const t of [...inputs, bias, grad?.output]) {
+    if (t && t.overlaps(c)) throw new ShapeError(`${op}: output ${c} overlaps ${t}; use a separate output tensor`);
+  }
+  const biasGrad = e.biasGrad;
+  if (biasGrad) {
+    if (!isVectorOf(biasGrad, n)) throw new ShapeError(`${op}: biasGrad must have shape [${n}]`);
+    for (const t of [...inputs, c, bias, grad?.output]) {
+      if (t && t.overlaps(biasGrad)) throw new ShapeError(`${op}: biasGrad overlaps ${t}; use a separate output tensor`);
+    }
+  }
+  const leak = e.leak ?? DEFAULT_LEAK;
+  const gradLeak = grad?.leak ?? DEFAULT_LEAK;
+  if (!Number.isFinite(leak) || !Number.isFinite(gradLeak)) throw new ShapeError(`${op}: leak must be a finite number`);
+  const act = activationCode(e.activation ?? 'identity');
+  const gradAct = grad ? activationCode(grad.activation) : 0;
+  const flags = (bias ? FLAG_BIAS : 0) | (e.accumulate ? FLAG_ACCUMULATE : 0) | (grad ? FLAG_GRAD : 0) | (biasGrad ? FLAG_BIAS_GRAD : 0);
+  return uniforms([['u32', m], ['u32', n], ['u32', k], ['u32', act], ['f32', leak], ['u32', gradAct], ['f32', gradLeak], ['u32', flags]]);
+}
+
+/** A 16-byte buffer bound where a kernel's writable bias-gradient binding is unused. */
+const spareOutputs = new WeakMap<GpuContext, Tensor>();
+function spareOutput(ctx: GpuContext): Tensor {
+  let t = spareOutputs.get(ctx);
+  if (!t) {
+    t = createTensor(ctx, [4], 'f32', 'matmul:unused bias gradient');
+    spareOutputs.set(ctx, t);
+  }
+  return t;
+}
+
+/**
+ * GEMM_BINDINGS' resources in order. Unused optional inputs bind A in their place (read-only
+ * twice is allowed; never read); an unused bias gradient binds a spare buffer (a writable
+ * binding may not alias another).
+ */
+export function gemmResources(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, params: Uint8Array, e: GemmEpilogue): Resource[] {
+  const spare = a.binding();
+  return [
+    a.binding(),
+    b.binding(),
+    c.binding(),
+    e.bias?.binding() ?? spare,
+    e.gradOf?.output.binding() ?? spare,
+    params,
+    (e.biasGrad ?? spareOutput(ctx)).binding(),
+  ];
+}
