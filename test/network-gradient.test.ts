@@ -64,7 +64,7 @@ function labelsFor(rows: number): Float32Array {
   return Float32Array.from({ length: rows }, (_, i) => i % 2);
 }
 
-describe('MLP backward against finite differences (float64)', () => {
+describe('network backward against finite differences (float64)', () => {
   // [name, spec, blocks]: with blocks, batch norm normalises each block of rows by itself.
   const specs: [string, NetworkSpec, number][] = [
     ['2 layers, tanh -> logit', { input: 6, layers: [{ units: 9, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' }, 1],
@@ -79,13 +79,43 @@ describe('MLP backward against finite differences (float64)', () => {
       { input: 4, layers: [{ units: 6, activation: 'tanh' }, { kind: 'batchnorm' }, { kind: 'activation', activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'dcgan' },
       1,
     ],
+    [
+      'conv (kernel 4, stride 2), leaky relu, conv-transpose (stride 2), batch norm with tanh, reshape, dense; 2 blocks',
+      {
+        input: [6, 6, 2],
+        layers: [
+          { kind: 'conv2d', filters: 3, kernel: 4, stride: 2, padding: 1, activation: 'leaky_relu' },
+          { kind: 'conv-transpose2d', filters: 2, kernel: 4, stride: 2, padding: 1, bias: false },
+          { kind: 'batchnorm', activation: 'tanh' },
+          { kind: 'reshape', shape: [72] },
+          { units: 1, activation: 'sigmoid' },
+        ],
+        init: 'pytorch',
+      },
+      2,
+    ],
+    [
+      'dense to an image, conv-transpose with output padding, conv with stride 1 and padding 2',
+      {
+        input: 3,
+        layers: [
+          { units: 2 * 2 * 4, activation: 'relu' },
+          { kind: 'reshape', shape: [2, 2, 4] },
+          { kind: 'conv-transpose2d', filters: 3, kernel: 3, stride: 2, padding: 1, outputPadding: 1, activation: 'leaky_relu' },
+          { kind: 'conv2d', filters: 1, kernel: 5, padding: 2, activation: 'tanh' },
+          { units: 1, activation: 'sigmoid' },
+        ],
+        init: 'xavier',
+      },
+      1,
+    ],
   ];
 
   test.each(specs)('%s', async (_, spec, blocks) => {
     const rows = 6;
     const net = new Network(ctx, pool, 'D', spec);
     const ws = net.workspace(rows);
-    const xs = randomF32(rows * (spec.input as number), 3, -1, 1);
+    const xs = randomF32(rows * [spec.input].flat().reduce((a, b) => a * b, 1), 3, -1, 1);
     const x = pool.from(xs, [rows, net.inputSize], 'x');
     const labels = pool.from(labelsFor(rows), [rows, 1], 'labels');
     const dx = pool.acquire([rows, net.inputSize], 'f32', 'dx');

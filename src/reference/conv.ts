@@ -12,7 +12,10 @@
 
 import { DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
 import type { ResolvedConvGeometry } from '../kernels/conv.ts';
+import type { Conv2dSpec, ConvTranspose2dSpec } from '../nn/layer.ts';
+import type { PlannedLayer } from '../nn/network.ts';
 import { activate, activateGradFromOutput } from './activations.ts';
+import type { RefLayerTwin } from './network.ts';
 
 export interface ConvReference {
   /** The result after its epilogue. */
@@ -155,4 +158,39 @@ export function convWeightGradReference(x: ArrayLike<number>, dy: ArrayLike<numb
   }
   if (opts.accumulateBiasGrad) for (let co = 0; co < g.outC; co++) biasGrad[co] += opts.accumulateBiasGrad[co];
   return { out, product, scale, biasGrad, biasGradScale };
+}
+
+/** The conv layers' twin (nn/layers/conv.ts): the ops above on a layer's plan. */
+export const refConvLayer: RefLayerTwin = {
+  forward({ layer, params, rows, leak }, x, activation) {
+    return convForwardReference(x, params.weight, layerGeometry(layer, rows), { bias: params.bias, activation, leak }).out;
+  },
+  backward({ layer, params, rows }, x, delta) {
+    const g = layerGeometry(layer, rows);
+    const w = convWeightGradReference(x, delta, g);
+    const grads: Record<string, Float64Array> = { weight: w.out };
+    if (params.bias) grads.bias = w.biasGrad;
+    return { grads, input: convInputGradReference(delta, params.weight, g).out };
+  },
+};
+
+function layerGeometry(layer: PlannedLayer, rows: number): ResolvedConvGeometry {
+  const spec = layer.spec as Conv2dSpec | ConvTranspose2dSpec;
+  const [inH, inW, inC] = layer.input;
+  const [outH, outW, outC] = layer.plan.output;
+  const transposed = spec.kind === 'conv-transpose2d';
+  return {
+    batch: rows,
+    inH,
+    inW,
+    inC,
+    outC,
+    outH,
+    outW,
+    kernel: spec.kernel,
+    stride: spec.stride ?? 1,
+    padding: spec.padding ?? 0,
+    transposed,
+    outputPadding: transposed ? ((spec as ConvTranspose2dSpec).outputPadding ?? 0) : 0,
+  };
 }

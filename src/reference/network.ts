@@ -6,6 +6,7 @@ import type { Activation } from '../kernels/common.ts';
 import type { NetworkPlan, PlannedLayer } from '../nn/network.ts';
 import { activate, activateGradFromOutput } from './activations.ts';
 import { refBatchNormLayer } from './batchnorm.ts';
+import { refConvLayer } from './conv.ts';
 import { refDense } from './dense.ts';
 import { rescale, spectralGradient, spectralPower } from './spectral.ts';
 
@@ -44,6 +45,8 @@ export interface RefLayerTwin {
 export const REF_LAYERS: Record<string, RefLayerTwin> = {
   dense: refDense,
   batchnorm: refBatchNormLayer,
+  conv2d: refConvLayer,
+  'conv-transpose2d': refConvLayer,
   activation: {
     forward: (a, x, act) => x.map((v) => activate(v, act, a.leak)),
     backward: (_a, _x, delta) => ({ grads: {}, input: delta }),

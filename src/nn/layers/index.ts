@@ -2,11 +2,14 @@
 
 import type { LayerKind, LayerKindName, LayerSpec } from '../layer.ts';
 import { batchnorm } from './batchnorm.ts';
+import { conv2dLayer, convTranspose2dLayer } from './conv.ts';
 import { dense } from './dense.ts';
 import { activation, reshape } from './shape.ts';
 
 export const LAYER_KINDS: Record<string, LayerKind<never>> = {
   dense,
+  conv2d: conv2dLayer,
+  'conv-transpose2d': convTranspose2dLayer,
   batchnorm,
   reshape,
   activation,
