@@ -135,6 +135,11 @@ export function validateConfig(c: GanConfig): void {
   const dFirst = D.running[0];
   if ((classes || pack > 1) && dFirst.kind !== 'dense') throw bad(`a conditional or packed discriminator needs a dense first layer, got ${dFirst.kind}`);
   if (elements(D.output) !== 1) throw bad(`discriminator must end in 1 unit, got ${elements(D.output)}`);
+  // Batch statistics need two rows per block: one row is its own mean, and normalises to 0.
+  for (const [name, plan, rows] of [['generator', G, c.batch], ['discriminator', D, c.batch / pack]] as const) {
+    const bn = plan.running.find((l) => l.kind === 'batchnorm' && elements(l.input) / (l.input.length === 3 ? l.input[2] : elements(l.input)) * rows < 2);
+    if (bn) throw bad(`${name} layer ${bn.index + 1} (batchnorm) normalises over ${rows} row(s) of one value per channel in training; batch ${c.batch} is too small for batch statistics`);
+  }
   const dAct = D.running[D.running.length - 1].plan.activation;
   if (dAct !== loss.dActivation) {
     const meaning = loss.output === 'probability' ? 'D(x) is a probability' : 'D(x) is a raw score';

@@ -129,7 +129,75 @@ export const PRESETS = {
   /** A 5x5 grid of Gaussians at {-4..4}^2 (std 0.05), the PacGAN / VEEGAN grid. */
   grid25: (): GanConfig =>
     mixturePreset('grid25', 'a 5x5 grid of Gaussians (std 0.05) at {-4,-2,0,2,4}^2', { lrG: 1e-3, lrD: 1e-3, iterations: 16_000 }),
+
+  /**
+   * DCGAN (Radford et al. 2016) on MNIST, narrowed to train on two CPU cores: G projects the noise
+   * to 7x7x64 and doubles the size twice with transposed convolutions (batch norm and ReLU
+   * between, tanh out); D halves it twice with strided convolutions (leaky ReLU, batch norm after
+   * the second) and ends in one logit. Pixels map to [-1, 1]; Adam 2e-4, beta1 0.5; N(0, 0.02)
+   * weights. D normalises its real and fake rows apart, as two forward passes would.
+   */
+  dcgan: (): GanConfig => dcganPreset('dcgan', { kind: 'mnist', minmax: false, range: [-1, 1] }, 'MNIST'),
+
+  /** The dcgan preset's networks and schedule on Fashion-MNIST. */
+  'dcgan-fashion': (): GanConfig => dcganPreset('dcgan-fashion', { kind: 'fashion', range: [-1, 1] }, 'Fashion-MNIST'),
 } satisfies Record<string, () => GanConfig>;
+
+/** DCGAN-style networks for images of [height, width, channels] with height and width divisible by 4. */
+export function dcganNetworks(image: readonly number[], widths: { wide: number; narrow: number } = { wide: 64, narrow: 32 }, noise = 100): Pick<GanConfig, 'generator' | 'discriminator'> {
+  const [h, w, c] = image;
+  if (h % 4 || w % 4) throw new ShapeError(`dcgan: images of ${h}x${w} do not halve twice; give --image-size a multiple of 4`);
+  const { wide, narrow } = widths;
+  const [h4, w4] = [h / 4, w / 4];
+  const up = (filters: number) => ({ kind: 'conv-transpose2d' as const, filters, kernel: 4, stride: 2, padding: 1 });
+  const down = (filters: number) => ({ kind: 'conv2d' as const, filters, kernel: 4, stride: 2, padding: 1 });
+  return {
+    generator: {
+      input: noise,
+      init: 'dcgan',
+      layers: [
+        { units: h4 * w4 * wide, bias: false },
+        { kind: 'batchnorm', activation: 'relu' },
+        { kind: 'reshape', shape: [h4, w4, wide] },
+        { ...up(narrow), bias: false },
+        { kind: 'batchnorm', activation: 'relu' },
+        { ...up(c), activation: 'tanh' },
+      ],
+    },
+    discriminator: {
+      input: [h, w, c],
+      init: 'dcgan',
+      layers: [
+        { ...down(narrow), activation: 'leaky_relu' },
+        { ...down(wide), bias: false },
+        { kind: 'batchnorm', activation: 'leaky_relu' },
+        { kind: 'reshape', shape: [h4 * w4 * wide] },
+        { units: 1, activation: 'sigmoid' },
+      ],
+    },
+  };
+}
+
+function dcganPreset(name: string, data: GanConfig['data'], what: string): GanConfig {
+  const adam = { kind: 'adam' as const, lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8 };
+  return {
+    preset: name,
+    description: `DCGAN on ${what}: G 100 -> 7x7x64 -> 14x14x32 -> 28x28x1 (transposed convs, batch norm, ReLU, tanh), D 28x28x1 -> 14x14x32 -> 7x7x64 -> 1 (strided convs, leaky ReLU, batch norm), Adam 2e-4 beta1 0.5, batch 64`,
+    data,
+    noise: { dim: 100, distribution: 'normal' },
+    ...dcganNetworks([28, 28, 1]),
+    loss: 'bce',
+    gLoss: 'non-saturating',
+    optimizerG: adam,
+    optimizerD: adam,
+    batch: 64,
+    k: 1,
+    schedule: { kind: 'alternating' },
+    iterations: 2000,
+    seed: 0,
+    logEvery: 25,
+  };
+}
 
 function mixturePreset(name: 'ring8' | 'grid25', what: string, run: { lrG: number; lrD: number; iterations: number }): GanConfig {
   const hidden = (n: number) => Array.from({ length: n }, () => ({ units: 128, activation: 'relu' as const }));

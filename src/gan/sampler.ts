@@ -9,6 +9,7 @@ import { download, upload, type Tensor } from '../tensor/tensor.ts';
 import type { CheckpointContents } from './checkpoint.ts';
 import type { GanConfig } from './config.ts';
 import { recordNoiseDraw } from './noise.ts';
+import { toDataUnits } from '../data/source.ts';
 import { copyColumns, oneHot } from '../kernels/columns.ts';
 
 /** The sampler's noise stream (any fixed value: the seed tells draws apart). */
@@ -51,7 +52,8 @@ export class Sampler {
   }
 
   /**
-   * n samples of G(z) for noise drawn as the config describes, keyed by `seed`. A conditional
+   * n samples of G(z) in the data's units (images as [0, 1] intensities, points as the data's
+   * own values) for noise drawn as the config describes, keyed by `seed`. A conditional
    * generator draws `label` for every sample, or by default label floor(i * classes / n) for
    * sample i (one class per row of a 10-column grid).
    */
@@ -74,7 +76,7 @@ export class Sampler {
     }
     // Batch norm normalises with its running statistics: a sample does not depend on its batch.
     this.ctx.run([...steps, ...this.G.forward(batch.ws, batch.input, { training: false })]);
-    return download(this.ctx, this.G.output(batch.ws));
+    return toDataUnits(this.config.data, await download(this.ctx, this.G.output(batch.ws)));
   }
 
   destroy(): void {

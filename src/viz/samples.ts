@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { histogramPlot, imageGrid, pointsPlot, scatterPlot, upscale, type Rgba } from './image.ts';
 
 /**
- * The picture of samples (G's output, in model values): images as a grid (up to 100), the 1-D
+ * The picture of samples in the data's units (toDataUnits: images as [0, 1] intensities): images as a grid (up to 100), the 1-D
  * normal as a histogram over its density (and D(x) when given), the mixtures as a scatter over
  * their modes, other points as a scatter over `dataPoints` (the data's own rows, in its units).
  */
@@ -16,7 +16,7 @@ export function renderSamples(data: DataSpec, samples: Float32Array, opts: { dis
   const size = shape.reduce((a, b) => a * b, 1);
   if (shape.length === 3) {
     const count = Math.min(100, Math.floor(samples.length / size));
-    return upscale(imageGrid(toDataUnits(data, samples.slice(0, count * size)), count, shape), shape[0] <= 32 ? 2 : 1);
+    return upscale(imageGrid(samples, count, shape), shape[0] <= 32 ? 2 : 1);
   }
   if (data.kind === 'normal') {
     const { mean, std } = data;
@@ -28,8 +28,7 @@ export function renderSamples(data: DataSpec, samples: Float32Array, opts: { dis
     const extent = Math.max(...m.centers.flat().map(Math.abs)) * 1.5;
     return scatterPlot(samples, m.centers, m.std, extent);
   }
-  const units = toDataUnits(data, samples);
-  return pointsPlot(units, opts.dataPoints ?? units, size);
+  return pointsPlot(samples, opts.dataPoints ?? samples, size);
 }
 
 /** How many samples the preview of a data kind shows (a 10x10 grid, or enough points to see a density). */
@@ -37,10 +36,10 @@ export function previewCount(data: DataSpec): number {
   return dataShape(data).length === 3 ? 100 : data.kind === 'normal' ? 5000 : 2500;
 }
 
-/** The preview picture of a trainer's samples for fixed noise (the same noise every call). */
+/** The preview picture of a trainer's samples for fixed noise (the same noise every call), and the samples in the data's units. */
 export async function previewSamples(trainer: GanTrainer, noise?: Tensor): Promise<{ image: Rgba; samples: Float32Array }> {
   const data = trainer.config.data;
-  const samples = await trainer.generate(noise ?? trainer.fixedNoise(previewCount(data)));
+  const samples = toDataUnits(data, await trainer.generate(noise ?? trainer.fixedNoise(previewCount(data))));
   let discriminator: ((x: number) => number) | undefined;
   if (data.kind === 'normal') {
     const lo = data.mean - 6 * data.std - 1;
