@@ -5,13 +5,16 @@
 // (130, 143, 129); a state gone non-finite is never saved.
 
 import { appendFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NonFiniteStateError, readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointContents } from '../gan/checkpoint.ts';
 import { validateConfig, type GanConfig } from '../gan/config.ts';
 import { DEFAULT_PRESET, preset, PRESET_NAMES } from '../gan/presets.ts';
 import { GanTrainer, TrainingDivergedError, type MetricsReport } from '../gan/trainer.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { loadDataset } from '../data/dataset-node.ts';
 import { loadHostData } from '../data/datasets-node.ts';
+import { defaultPresetFor, presetForData } from '../gan/fit-data.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { previewSamples } from '../viz/samples.ts';
@@ -22,7 +25,10 @@ import { prepareOutputDirectory } from './paths.ts';
 import { Progress } from './progress.ts';
 
 const USAGE = `usage: npm run train -- [options]
-  --preset NAME           ${PRESET_NAMES.join(' | ')} (default ${DEFAULT_PRESET})
+  --preset NAME           ${PRESET_NAMES.join(' | ')} (default ${DEFAULT_PRESET}; with --data: dcgan for images, ring8 for points)
+  --data PATH             train on your own data: a .npy, a .csv of points, an IDX file or a folder of PNG/JPEG images
+  --image-size N          resize (and centre-crop) a folder's images to N x N (default: their own size, which must agree)
+  --channels 1|3          gray or RGB images (default: RGB if any image has colour)
   --iters N               train until iteration N (default: the preset's count)
   --batch N               minibatch size
   --k N                   D updates (epochs, for seed) per iteration
@@ -57,7 +63,10 @@ const CHECKPOINT_FILES = ['checkpoint.safetensors', 'samples.png', 'eval.json'];
 const CSV_HEADER = 'iteration,d_loss,g_loss,d_real,d_fake,it_per_s\n';
 
 interface Args {
-  presetName: string;
+  presetName?: string;
+  data?: string;
+  imageSize?: number;
+  channels?: 1 | 3;
   overrides: (config: GanConfig) => void;
   out?: string;
   resume?: string;
@@ -76,6 +85,9 @@ function parse(argv: string[]): Args | 'help' {
     args: argv,
     options: {
       preset: { type: 'string' },
+      data: { type: 'string' },
+      'image-size': { type: 'string' },
+      channels: { type: 'string' },
       iters: { type: 'string' },
       batch: { type: 'string' },
       k: { type: 'string' },
@@ -96,8 +108,14 @@ function parse(argv: string[]): Args | 'help' {
   if (values.resume !== undefined && !values.resume.trim()) throw new UsageError("--resume takes a run directory, got ''");
   if (values.resume && values.preset) throw new UsageError('--resume continues the saved run: it cannot take --preset');
   if (values.resume && values.seed) throw new UsageError('--resume continues the saved run: it cannot change --seed');
-  const presetName = values.preset ?? DEFAULT_PRESET;
-  if (!PRESET_NAMES.includes(presetName as never)) throw new UsageError(`--preset: unknown preset '${presetName}' (expected one of ${PRESET_NAMES.join(', ')})`);
+  if (values.resume && values.data) throw new UsageError('--resume continues the saved run on its own data: it cannot take --data');
+  const presetName = values.preset;
+  if (presetName !== undefined && !PRESET_NAMES.includes(presetName as never)) throw new UsageError(`--preset: unknown preset '${presetName}' (expected one of ${PRESET_NAMES.join(', ')})`);
+  if (values.data !== undefined && !values.data.trim()) throw new UsageError("--data takes a file or folder, got ''");
+  if (values.data === undefined && (values['image-size'] !== undefined || values.channels !== undefined)) throw new UsageError('--image-size and --channels shape the images of --data; give --data too');
+  const imageSize = values['image-size'] === undefined ? undefined : parseCount('--image-size', values['image-size'], 1, 4096);
+  if (values.channels !== undefined && values.channels !== '1' && values.channels !== '3') throw new UsageError(`--channels must be 1 or 3, got '${values.channels}'`);
+  const channels = values.channels === undefined ? undefined : (Number(values.channels) as 1 | 3);
   // Parsed now, so a bad value fails before any GPU or file work.
   const iters = values.iters === undefined ? undefined : parseCount('--iters', values.iters, 0, MAX_ITERATIONS, "the GPU's iteration clock, which keys every random draw, is 32-bit");
   const batch = values.batch === undefined ? undefined : parseCount('--batch', values.batch);
@@ -118,6 +136,9 @@ function parse(argv: string[]): Args | 'help' {
   };
   return {
     presetName,
+    data: values.data,
+    imageSize,
+    channels,
     overrides,
     out: values.out,
     resume: values.resume,
@@ -130,9 +151,21 @@ function parse(argv: string[]): Args | 'help' {
   };
 }
 
-/** The run's config: the preset's or the checkpoint's, with the command line's overrides, validated. */
-function resolveConfig(args: Args, resumed?: CheckpointContents): GanConfig {
-  const config = resumed ? structuredClone(resumed.config) : preset(args.presetName);
+/** The run's config: the preset's (fitted to --data) or the checkpoint's, with the command line's overrides, validated. */
+function resolveConfig(args: Args, resumed?: CheckpointContents, data?: Dataset): GanConfig {
+  let config: GanConfig;
+  if (resumed) {
+    config = structuredClone(resumed.config);
+  } else if (data) {
+    try {
+      config = presetForData(args.presetName ?? defaultPresetFor(data), data, resolve(args.data!), { imageSize: args.imageSize, channels: args.channels });
+    } catch (e) {
+      if (e instanceof ShapeError) throw new UsageError(`--data ${args.data}: ${e.message}`);
+      throw e;
+    }
+  } else {
+    config = preset(args.presetName ?? DEFAULT_PRESET);
+  }
   args.overrides(config);
   try {
     validateConfig(config);
@@ -196,13 +229,18 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
   let config: GanConfig;
   let out: string;
   let replacing: string[] = [];
+  let data: Dataset | undefined;
   try {
     if (args.resume) {
       const path = join(args.resume, 'checkpoint.safetensors');
       resumed = readCheckpoint(await readFileOrExplain(path, 'checkpoint', '--resume'), path);
     }
-    config = resolveConfig(args, resumed);
-    out = args.out ?? args.resume ?? join('runs', config.preset);
+    if (args.data) {
+      data = await loadDataset(args.data, { imageSize: args.imageSize, channels: args.channels });
+      if (data.skipped?.length) console.log(`--data ${args.data}: skipped ${data.skipped.length} entries that are not images: ${data.skipped.slice(0, 5).join(', ')}${data.skipped.length > 5 ? ', ...' : ''}`);
+    }
+    config = resolveConfig(args, resumed, data);
+    out = args.out ?? args.resume ?? join('runs', args.data ? basename(args.data).replace(/\.[^.]*$/, '') || config.preset : config.preset);
     const outFlag = args.out === undefined && args.resume !== undefined ? '--resume' : '--out';
     prepareOutputDirectory(outFlag, out);
     const continuing = args.resume !== undefined && resolve(args.resume) === resolve(out);
@@ -225,7 +263,9 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
   try {
     console.log(`adapter: ${ctx.adapterLine}`);
     console.log(presetLine(config, args.changed));
-    const host = await loadHostData(config.data);
+    const host = data ? { dataset: data } : await loadHostData(config.data);
+    // A scatter of 2-D samples is drawn over the data's own points.
+    const dataPoints = host.dataset && host.dataset.values instanceof Float32Array && host.dataset.shape.length === 1 ? host.dataset.values : undefined;
     // Every tensor of a batch holds at least one value per row: a batch past that bound is
     // refused before the trainer builds host arrays of its size.
     const maxRows = Math.floor(ctx.limits.maxStorageBufferBindingSize / 4);
@@ -265,7 +305,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     const save = async () => {
       const bytes = await saveCheckpoint(trainer!);
       await writeFileAtomic(checkpointPath, bytes);
-      await writePng(join(out, 'samples.png'), (await previewSamples(trainer!)).image);
+      await writePng(join(out, 'samples.png'), (await previewSamples(trainer!, { dataPoints })).image);
       lastSaved = trainer!.iteration;
     };
 

@@ -151,10 +151,11 @@ const dataset: DataKind<Extract<DataSpec, { kind: 'dataset' }>> = {
     } else if (s.kind === 'range') {
       throw new ShapeError(`data '${spec.path}': float data takes 'standardize' or 'none', not 'range'`);
     }
-    const rows = pool.from(values, [d.count, dim], `${spec.path} rows`);
+    const train = trainingRows(values, d.count, dim);
+    const rows = pool.from(train.values, [train.count, dim], `${spec.path} rows`);
     return {
       dim,
-      rows: d.count,
+      rows: train.count,
       record(dst, draw) {
         if (!draw.indices) throw new ShapeError(`the source '${spec.path}' needs row indices`);
         return [gatherRows(ctx, rows, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, ...gather })];
@@ -170,6 +171,32 @@ const dataset: DataKind<Extract<DataSpec, { kind: 'dataset' }>> = {
   },
 };
 
+/**
+ * A loaded data set's rows split for evaluation: every tenth row (9, 19, ...) is held out, so
+ * `npm run eval` measures samples against rows G never saw, whatever order the file keeps
+ * (sorted by class, say). Sets of fewer than 20 rows train on everything and hold none out.
+ */
+export function isHeldOut(row: number, count: number): boolean {
+  return count >= 20 && row % 10 === 9;
+}
+
+function splitRows<T extends Uint8Array | Float32Array>(values: T, count: number, dim: number, heldOut: boolean): { values: T; count: number } {
+  const keep = Array.from({ length: count }, (_, i) => i).filter((i) => isHeldOut(i, count) === heldOut);
+  const out = new (values.constructor as new (n: number) => T)(keep.length * dim);
+  keep.forEach((r, i) => out.set(values.subarray(r * dim, (r + 1) * dim), i * dim));
+  return { values: out, count: keep.length };
+}
+
+/** The rows a data set trains on. */
+export function trainingRows<T extends Uint8Array | Float32Array>(values: T, count: number, dim: number): { values: T; count: number } {
+  return splitRows(values, count, dim, false);
+}
+
+/** The rows a data set holds out for evaluation (empty below 20 rows). */
+export function heldOutRows<T extends Uint8Array | Float32Array>(values: T, count: number, dim: number): { values: T; count: number } {
+  return splitRows(values, count, dim, true);
+}
+
 function standardize(values: Float32Array, dims: number, mean: number[], std: number[]): Float32Array {
   if (mean.length !== dims || std.length !== dims) throw new ShapeError(`standardize: ${mean.length} means and ${std.length} stds for ${dims} columns`);
   return values.map((v, i) => (v - mean[i % dims]) / std[i % dims]);
@@ -179,7 +206,8 @@ function standardize(values: Float32Array, dims: number, mean: number[], std: nu
 export function defaultScaling(d: Dataset): DataScaling {
   if (d.values instanceof Uint8Array) return { kind: 'range', lo: 0, hi: 1 };
   if (d.shape.length === 1) {
-    const { mean, std } = columnStats(d.values, d.count, d.shape[0]);
+    const train = trainingRows(d.values, d.count, d.shape[0]);
+    const { mean, std } = columnStats(train.values, train.count, d.shape[0]);
     return { kind: 'standardize', mean, std };
   }
   return { kind: 'none' };

@@ -37,9 +37,9 @@ export function previewCount(data: DataSpec): number {
 }
 
 /** The preview picture of a trainer's samples for fixed noise (the same noise every call), and the samples in the data's units. */
-export async function previewSamples(trainer: GanTrainer, noise?: Tensor): Promise<{ image: Rgba; samples: Float32Array }> {
+export async function previewSamples(trainer: GanTrainer, opts: { noise?: Tensor; dataPoints?: Float32Array } = {}): Promise<{ image: Rgba; samples: Float32Array }> {
   const data = trainer.config.data;
-  const samples = toDataUnits(data, await trainer.generate(noise ?? trainer.fixedNoise(previewCount(data))));
+  const samples = toDataUnits(data, await trainer.generate(opts.noise ?? trainer.fixedNoise(previewCount(data))));
   let discriminator: ((x: number) => number) | undefined;
   if (data.kind === 'normal') {
     const lo = data.mean - 6 * data.std - 1;
@@ -48,5 +48,5 @@ export async function previewSamples(trainer: GanTrainer, noise?: Tensor): Promi
     const d = await trainer.discriminate(grid);
     discriminator = (x) => d[Math.min(240, Math.max(0, Math.round(((x - lo) / (hi - lo)) * 240)))];
   }
-  return { image: renderSamples(data, samples, { discriminator }), samples };
+  return { image: renderSamples(data, samples, { discriminator, dataPoints: opts.dataPoints }), samples };
 }
