@@ -10,19 +10,30 @@ export interface SafeTensor {
   data: Float32Array | Uint32Array | Uint8Array;
 }
 
+/**
+ * A 64-bit integer tensor, written but never read here: files for other frameworks carry them
+ * (torch's BatchNorm `num_batches_tracked` is an int64 scalar, shape []).
+ */
+export interface SafeI64Tensor {
+  dtype: 'I64';
+  shape: number[];
+  data: BigInt64Array;
+}
+
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
 const BYTES: Record<SafeDType, number> = { F32: 4, U32: 4, U8: 1 };
+const WRITE_BYTES: Record<SafeDType | 'I64', number> = { ...BYTES, I64: 8 };
 
-export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Record<string, string>): Uint8Array {
+export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor | SafeI64Tensor>, metadata: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new CheckpointError(`tensor '${name}': shape [${t.shape}] holds ${count} values, data has ${t.data.length}`);
-    const bytes = count * BYTES[t.dtype];
+    const bytes = count * WRITE_BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
