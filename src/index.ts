@@ -10,6 +10,7 @@ export { validateConfig, type GanConfig, type NoiseSpec, type Schedule } from '.
 export { NonFiniteStateError, nonFiniteTensors, readCheckpoint, restoreCheckpoint, saveCheckpoint, trainerFromCheckpoint, type CheckpointContents, type NonFiniteTensor } from './gan/checkpoint.ts';
 export { CheckpointError } from './io/safetensors.ts';
 export { Sampler } from './gan/sampler.ts';
+export { encodeTorchExport, ExportError, exportForTorch, pythonUsage, TORCH_EXPORT_FORMAT, type ExportedNet, type TorchExport } from './export/torch-export.ts';
 export type { Metrics } from './kernels/metrics.ts';
 export { Network, describeNetwork, planNetwork, type NetworkSpec, type NetworkWorkspace } from './nn/network.ts';
 export type { LayerSpec, DenseSpec, Conv2dSpec, ConvTranspose2dSpec, BatchNormSpec, ActivationSpec, ReshapeSpec, SampleShape, LayerKind, Layer } from './nn/layer.ts';
