@@ -10,6 +10,20 @@ import { GanTrainer, type TrainerOptions } from './trainer.ts';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
+/**
+ * How the tensors are laid out, for anyone reading a checkpoint without this code (`npm run
+ * export -- --format torch` writes PyTorch's layouts instead).
+ */
+export const CHECKPOINT_LAYOUT = [
+  '<net>.<layer>.<param> with <layer> the index in the config\'s layer list (reshapes and fused activations own no tensors).',
+  'Activations are [rows, features]; an image sample is NHWC, feature (y * W + x) * C + c, so a reshape between flat features and [H, W, C] reads that order (torch\'s nn.Flatten / nn.Unflatten read c * H * W + y * W + x).',
+  'dense: y = act(x @ weight + bias), weight [in, out] (torch.nn.Linear.weight transposed), bias [out].',
+  'conv2d and conv-transpose2d: weight [KH, KW, Cin, Cout] (torch.nn.Conv2d.weight [Cout, Cin, KH, KW] and torch.nn.ConvTranspose2d.weight [Cin, Cout, KH, KW], permuted), bias [Cout]; zero padding on every side.',
+  'batchnorm: weight (gamma) and bias (beta) as params, running_mean and running_var (unbiased batch variance) as buffers, per channel (per feature for flat input), momentum 0.1 and eps 1e-5 unless the config says otherwise, as torch.nn.BatchNorm1d/2d.',
+  'With spectral normalisation a layer computes with weight / weight_sigma; weight_u and weight_v are the power iteration\'s vectors.',
+  'Optimizer state: <net>.<layer>.<param>.<state>, and <net>.optimizer_step; clock is the random draws\' counter.',
+].join(' ');
+
 /** A float tensor holding NaN or infinity: its name, how many such values and of how many. */
 export interface NonFiniteTensor {
   name: string;
@@ -68,7 +82,7 @@ export async function saveCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
     config: JSON.stringify(trainer.config),
     iteration: String(trainer.iteration),
     adapter: trainer.ctx.adapterLine,
-    layout: 'dense layer l: y = act(x @ weight + bias), weight is [in, out] (the transpose of torch.nn.Linear.weight)',
+    layout: CHECKPOINT_LAYOUT,
   });
 }
 
