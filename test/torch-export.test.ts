@@ -152,7 +152,12 @@ describe('torch export on the host', () => {
 
   test('dcgan discriminator: Conv2d, BatchNorm2d, Flatten before a Linear whose columns follow NCHW', () => {
     const torch = hostCase(preset('dcgan'), 'discriminator', 2, exact);
-    expect(torch.modules.map((m) => m.type)).toEqual(['Conv2d', 'LeakyReLU', 'Conv2d', 'BatchNorm2d', 'LeakyReLU', 'Flatten', 'Linear', 'Sigmoid']);
+    const types = ['Conv2d', 'LeakyReLU', 'Conv2d', 'BatchNorm2d', 'LeakyReLU', 'Flatten', 'Linear', 'Sigmoid'];
+    expect(torch.modules.map((m) => m.type)).toEqual(types);
+    // A dense layer reading the image directly (no reshape) gets the same Flatten.
+    const config = preset('dcgan');
+    config.discriminator = { ...config.discriminator, layers: config.discriminator.layers.filter((l) => l.kind !== 'reshape') };
+    expect(hostCase(config, 'discriminator', 3, exact).modules.map((m) => m.type)).toEqual(types);
   });
 
   test('spectral normalisation is exported as W / sigma, and says so', () => {
