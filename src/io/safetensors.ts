@@ -141,8 +141,9 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): { ten
   if (at !== bodyBytes) throw new CheckpointError(`${name}: the tensors cover ${at} data bytes but the file holds ${bodyBytes} (truncated, or bytes appended)`);
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries) {
-    // A copy, so typed views are aligned and outlive the file's buffer.
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    // A copy, so typed views are aligned and outlive the file's buffer. Not bytes.slice: on a
+    // Node Buffer (readFileSync's) slice is a view into a shared pool, not a copy.
+    const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     const data = e.dtype === 'F32' ? new Float32Array(raw.buffer) : e.dtype === 'U32' ? new Uint32Array(raw.buffer) : raw;
     tensors.set(e.key, { dtype: e.dtype, shape: e.shape, data });
   }
