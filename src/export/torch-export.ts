@@ -289,11 +289,11 @@ export function exportForTorch(ckpt: CheckpointContents, net: ExportedNet = 'gen
       const decl = layer.plan.params.find((p) => p.name === name);
       return decl ? tensorOf(ckpt, `${key}.${name}`, decl.shape) : null;
     };
-    // A spectrally normalised network computes with W / sigma for every layer's `weight` (batch
-    // norm's gamma included): that is the weight torch gets.
+    // A spectrally normalised network computes with W / sigma for its dense and conv weights:
+    // that is the weight torch gets.
     const weight = () => {
       const w = param('weight')!;
-      if (!spec.spectralNorm) return w;
+      if (!spec.spectralNorm || !ckpt.tensors.has(`${key}.weight_sigma`)) return w;
       const sigma = tensorOf(ckpt, `${key}.weight_sigma`, [1])[0];
       return w.map((v) => v / sigma);
     };

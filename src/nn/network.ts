@@ -149,8 +149,9 @@ export class Network {
       return t;
     };
     this.spectral = this.plan.running.map((l) => {
+      // The weights a layer multiplies by (dense, conv): a batch norm's scale is no matrix.
       const w = this.params.byKey.get(`${l.index}.weight`);
-      if (!spec.spectralNorm || !w) return null;
+      if (!spec.spectralNorm || !w || !l.plan.params.some((p) => p.name === 'weight' && p.decay)) return null;
       const [K, N] = matrixShape(w);
       const state = { u: buffer(l.index, 'weight_u', [N]), v: buffer(l.index, 'weight_v', [K]), sigma: buffer(l.index, 'weight_sigma', [1]) };
       return { w, wSn: pool.acquire(w.shape, 'f32', `${name}.${l.index}.weight / sigma`), state, index: l.index };
