@@ -179,4 +179,11 @@ describe('convolutions', () => {
     expectShapeError(() => conv2dWeightGrad(gpu.ctx, x, y, w, { geometry: D1, biasGrad: tensor([1], 'db') }), 'conv2dWeightGrad', 'biasGrad must have shape [64]');
     expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry: D1, strategy: 'magic' as never }), 'conv2d', "unknown strategy 'magic'");
   });
+  test('a product whose launch grid exceeds the adapter', () => {
+    // The plain register kernel runs 4 output pixels per workgroup along y.
+    const side = Math.ceil(Math.sqrt(4 * (gpu.ctx.limits.maxComputeWorkgroupsPerDimension + 1)));
+    const geometry: Conv2dGeometry = { batch: 1, inH: side, inW: side, inC: 1, outC: 1, kernel: 1, stride: 1, padding: 0, transposed: false };
+    const [x, w, y] = [tensor([1, side * side], 'x'), tensor([1, 1, 1, 1], 'w'), tensor([1, side * side], 'y')];
+    expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry, strategy: 'register', subgroups: false }), 'conv2d', `[${side * side}, 1] needs`, 'workgroups, above this adapter');
+  });
 });
