@@ -26,57 +26,48 @@
 //
 // Cheap loads: with src_c % 4 == 0 (VEC_C) four consecutive columns from a multiple of 4 are four
 // channels of one tap, so one vec4 load (of the map, or of the swapped weights) serves them. The
-// kernels only ask for four columns from a multiple of 4. Integer division is scalar on a CPU
-// adapter (lavapipe runs lanes as SIMD), so the index arithmetic divides by multiplying with a
-// reciprocal (div_by); src/kernels/conv.ts keeps the dividends below 2^22, where that is exact.
+// kernels only ask for four columns from a multiple of 4. The index arithmetic divides by
+// uniforms; on lavapipe that measured no slower than multiplying by reciprocals (the lane-by-lane
+// loads dominate), so it stays plain.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override GATHER_TR: bool = false;
 override VEC_C: bool = false;
 
-// The gathered map, the pixel grid and the filter; inv_x = f32(1 / x) for div_by.
+// The gathered map, the pixel grid and the filter.
 struct Geometry {
   src_h: u32, src_w: u32, src_c: u32, kernel: u32,
   grid_h: u32, grid_w: u32, stride: u32, pad: u32,
-  inv_src_c: f32, inv_kernel: f32, inv_grid_h: f32, inv_grid_w: f32,
-  inv_stride: f32, pixels: u32, columns: u32, _pad: u32,
+  pixels: u32, columns: u32,
 }
 
 @group(0) @binding(7) var<uniform> geo: Geometry;
-
-// floor(x / d) for x < 2^22, inv = f32(1 / d): the product is within 2^-22 relative of x / d,
-// below the next integer, so the truncated estimate is the quotient or one less; one compare
-// fixes the latter.
-fn div_by(x: u32, d: u32, inv: f32) -> u32 {
-  let q = u32(f32(x) * inv);
-  return select(q, q + 1u, x - q * d >= d);
-}
 
 // Where pixel p's gather of tap (kh, kw) reads, as the index of channel 0 in `a`; `ok` is false
 // where the gather reads zero (the index is then 0, still inside `a`).
 struct Origin { index: u32, ok: bool }
 
 fn gather_origin(p: u32, tap: u32) -> Origin {
-  let row = div_by(p, geo.grid_w, geo.inv_grid_w);
+  let row = p / geo.grid_w;
   let gw = p - row * geo.grid_w;
-  let n = div_by(row, geo.grid_h, geo.inv_grid_h);
+  let n = row / geo.grid_h;
   let gh = row - n * geo.grid_h;
-  let kh = div_by(tap, geo.kernel, geo.inv_kernel);
+  let kh = tap / geo.kernel;
   let kw = tap - kh * geo.kernel;
   var ih: u32;
   var iw: u32;
   var ok: bool;
   if (GATHER_TR) {
-    // (g + pad - k) / s, exact and inside the map. Unsigned: a negative difference wraps to a
-    // value far above the map, which the range test rejects.
-    let th = gh + geo.pad - kh;
-    let tw = gw + geo.pad - kw;
-    ih = div_by(min(th, 1u << 22u), geo.stride, geo.inv_stride);
-    iw = div_by(min(tw, 1u << 22u), geo.stride, geo.inv_stride);
-    ok = ih * geo.stride == th && iw * geo.stride == tw && ih < geo.src_h && iw < geo.src_w;
+    // (g + pad - k) / s: not negative, exact, and inside the map.
+    let th = gh + geo.pad;
+    let tw = gw + geo.pad;
+    ih = (th - kh) / geo.stride;
+    iw = (tw - kw) / geo.stride;
+    ok = kh <= th && kw <= tw && ih * geo.stride == th - kh && iw * geo.stride == tw - kw && ih < geo.src_h && iw < geo.src_w;
   } else {
-    // g s - pad + k, inside the map (negative values wrap, as above).
+    // g s - pad + k, inside the map. Unsigned: a negative value wraps to one far above the map
+    // (which holds fewer than 2^30 elements), so the range test rejects it.
     ih = gh * geo.stride + kh - geo.pad;
     iw = gw * geo.stride + kw - geo.pad;
     ok = ih < geo.src_h && iw < geo.src_w;
@@ -86,7 +77,7 @@ fn gather_origin(p: u32, tap: u32) -> Origin {
 
 // im2col element (p, j); zero for j >= geo.columns. p must be a pixel of the grid.
 fn gather1(p: u32, j: u32) -> f32 {
-  let tap = div_by(j, geo.src_c, geo.inv_src_c);
+  let tap = j / geo.src_c;
   let o = gather_origin(p, tap);
   let ok = o.ok && j < geo.columns;
   return select(0.0, a_scalar(select(0u, o.index + j - tap * geo.src_c, ok)), ok);
@@ -95,7 +86,7 @@ fn gather1(p: u32, j: u32) -> f32 {
 // im2col elements (p, j..j+3) (zero from geo.columns on), j a multiple of 4.
 fn gather4(p: u32, j: u32) -> vec4f {
   if (VEC_C) {
-    let tap = div_by(j, geo.src_c, geo.inv_src_c);
+    let tap = j / geo.src_c;
     let o = gather_origin(p, tap);
     let ok = o.ok && j < geo.columns;
     return select(vec4f(0.0), a[select(0u, o.index + j - tap * geo.src_c, ok) >> 2u], ok);
@@ -133,7 +124,7 @@ fn a_element(m: u32, k: u32) -> f32 {
 
 // The swapped weights' index of op(B)[k, n] (TRANS_B), k < K.
 fn swapped_index(k: u32, n: u32) -> u32 {
-  let tap = div_by(k, geo.src_c, geo.inv_src_c);
+  let tap = k / geo.src_c;
   return (tap * params.N + n) * geo.src_c + k - tap * geo.src_c;
 }
 

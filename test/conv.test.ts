@@ -5,7 +5,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { hostRandom } from '../src/checks/check.ts';
-import { convOutputSize, resolveConvGeometry, type Conv2dGeometry } from '../src/kernels/conv.ts';
+import { convGemmShape, convOutputSize, resolveConvGeometry, type Conv2dGeometry } from '../src/kernels/conv.ts';
 import { convForwardReference, convInputGradReference, convMacs, convWeightGradReference } from '../src/reference/conv.ts';
 
 function random(n: number, seed: number): Float64Array {
@@ -28,6 +28,12 @@ describe('conv geometry', () => {
     expect(convOutputSize(14, { ...layer, transposed: true })).toBe(28);
     const g = resolveConvGeometry({ batch: 64, inH: 28, inW: 28, inC: 1, outC: 64, ...layer, transposed: false });
     expect([g.outH, g.outW, g.outputPadding]).toEqual([14, 14, 0]);
+  });
+  test("each op's implicit GEMM (D's second layer at batch 64)", () => {
+    const g: Conv2dGeometry = { batch: 64, inH: 14, inW: 14, inC: 64, outC: 128, kernel: 4, stride: 2, padding: 1, transposed: false };
+    expect(convGemmShape(g, 'forward')).toEqual({ m: 64 * 7 * 7, n: 128, k: 16 * 64, transA: false, transB: false });
+    expect(convGemmShape(g, 'inputGrad')).toEqual({ m: 64 * 14 * 14, n: 64, k: 16 * 128, transA: false, transB: true });
+    expect(convGemmShape(g, 'weightGrad')).toEqual({ m: 16 * 64, n: 128, k: 64 * 7 * 7, transA: true, transB: false });
   });
   test('stride 1 keeps the size with "same" padding; output padding picks the larger transpose', () => {
     expect(convOutputSize(13, { kernel: 3, stride: 1, padding: 1, transposed: false })).toBe(13);

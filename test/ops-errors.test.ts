@@ -231,7 +231,6 @@ describe('convolutions', () => {
     expectShapeError(() => resolveConvGeometry({ ...G2, outputPadding: 2 }), 'conv-transpose 14x14x64', '0 <= outputPadding < stride 2, got 2');
     expectShapeError(() => resolveConvGeometry({ ...D1, stride: 0 }), 'stride must be a positive integer, got 0');
     expectShapeError(() => resolveConvGeometry({ ...D1, inC: 1.5 }), 'inC must be a positive integer, got 1.5');
-    expectShapeError(() => resolveConvGeometry({ ...D1, batch: 6000 }), '4194303', 'split the batch');
   });
   test('tensors of the wrong size, naming the op, the tensor and the shape it must have', () => {
     const [x, w, y] = [tensor([2, 784], 'x'), tensor([4, 4, 1, 64], 'w'), tensor([2, 14 * 14 * 64], 'y')];
@@ -257,5 +256,12 @@ describe('convolutions', () => {
     expectShapeError(() => conv2dInputGrad(gpu.ctx, y, w, x, { geometry: D1, gradOf: { output: tensor([2, 783], 'saved'), activation: 'tanh' } }), 'conv2dInputGrad', 'gradOf.output must have shape [2, 784]');
     expectShapeError(() => conv2dWeightGrad(gpu.ctx, x, y, w, { geometry: D1, biasGrad: tensor([1], 'db') }), 'conv2dWeightGrad', 'biasGrad must have shape [64]');
     expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry: D1, strategy: 'magic' as never }), 'conv2d', "unknown strategy 'magic'");
+  });
+  test('a product whose launch grid exceeds the adapter', () => {
+    // The plain register kernel runs 4 output pixels per workgroup along y.
+    const side = Math.ceil(Math.sqrt(4 * (gpu.ctx.limits.maxComputeWorkgroupsPerDimension + 1)));
+    const geometry: Conv2dGeometry = { batch: 1, inH: side, inW: side, inC: 1, outC: 1, kernel: 1, stride: 1, padding: 0, transposed: false };
+    const [x, w, y] = [tensor([1, side * side], 'x'), tensor([1, 1, 1, 1], 'w'), tensor([1, side * side], 'y')];
+    expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry, strategy: 'register', subgroups: false }), 'conv2d', `[${side * side}, 1] needs`, 'workgroups, above this adapter');
   });
 });

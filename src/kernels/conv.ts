@@ -95,9 +95,6 @@ export function convOutputSize(input: number, g: Pick<Conv2dGeometry, 'kernel' |
   return (padded - k) / s + 1;
 }
 
-/** im2col gathers and pixel indices are exact below this (shaders/conv.wgsl's div_by). */
-const MAX_INDEXED = 2 ** 22;
-
 /** Validates a geometry (ShapeErrors naming it) and adds the output size. */
 export function resolveConvGeometry(g: Conv2dGeometry): ResolvedConvGeometry {
   const what = describeConvGeometry(g);
@@ -120,13 +117,7 @@ export function resolveConvGeometry(g: Conv2dGeometry): ResolvedConvGeometry {
     if (e instanceof ShapeError) throw new ShapeError(`${what}: ${e.message}`);
     throw e;
   }
-  const r = { ...g, outputPadding, outH, outW };
-  const pixels = Math.max(g.batch * g.inH * g.inW, g.batch * outH * outW);
-  const columns = g.kernel * g.kernel * Math.max(g.inC, g.outC);
-  if (pixels >= MAX_INDEXED || columns >= MAX_INDEXED) {
-    throw new ShapeError(`${what}: ${pixels} pixels and ${columns} im2col columns; the conv kernels index at most ${MAX_INDEXED - 1} of each; split the batch`);
-  }
-  return r;
+  return { ...g, outputPadding, outH, outW };
 }
 
 export interface ConvOptions {
@@ -202,18 +193,23 @@ function expectTensor(op: string, t: Tensor, shape: Shape, what: string): void {
   }
 }
 
+/** The GEMM of a plan: pixels of its grid, columns of its im2col, in the roles the plan gives them. */
+function gemmShapeOf(g: ResolvedConvGeometry, plan: ConvGemm): ConvGemmShape & { pixels: number; columns: number } {
+  const pixels = g.batch * plan.grid[0] * plan.grid[1];
+  const columns = g.kernel * g.kernel * plan.src[2];
+  const [m, k] = plan.transA ? [columns, pixels] : [pixels, columns];
+  return { m, n: plan.n, k, transA: plan.transA, transB: plan.transB, pixels, columns };
+}
+
 /** Records op(A)·op(B) into c for one op, after the caller checked a, b and c. */
 function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Tensor, b: Tensor, c: Tensor, e: GemmEpilogue, opts: ConvOptions): Dispatch {
   const [srcH, srcW, srcC] = plan.src;
   const [gridH, gridW] = plan.grid;
-  const pixels = g.batch * gridH * gridW;
-  const columns = g.kernel * g.kernel * srcC;
-  const [m, k] = plan.transA ? [columns, pixels] : [pixels, columns];
-  const n = plan.n;
+  const { m, n, k, pixels, columns, ...layout } = gemmShapeOf(g, plan);
   for (const t of [e.bias, e.gradOf?.output, e.biasGrad]) {
     if (t && t.dtype !== 'f32') throw new ShapeError(`${plan.op}: ${t} must be f32`);
   }
-  const shape = { m, n, k, transA: plan.transA, transB: plan.transB };
+  const shape = { m, n, k, ...layout };
   const strategy = opts.strategy ?? convStrategyFor(ctx, shape);
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${plan.op}: unknown strategy '${strategy}'`);
   const params = gemmParams(plan.op, m, n, k, c, [a, b], e);
@@ -227,12 +223,10 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
     ...(strategy === 'register' ? { VEC_C: Number(srcC % 4 === 0) } : {}),
     ...launch.constants,
   };
-  const inv = (x: number) => Math.fround(1 / x);
   const geometry = uniforms([
     ['u32', srcH], ['u32', srcW], ['u32', srcC], ['u32', g.kernel],
     ['u32', gridH], ['u32', gridW], ['u32', g.stride], ['u32', g.padding],
-    ['f32', inv(srcC)], ['f32', inv(g.kernel)], ['f32', inv(gridH)], ['f32', inv(gridW)],
-    ['f32', inv(g.stride)], ['u32', pixels], ['u32', columns], ['u32', 0],
+    ['u32', pixels], ['u32', columns],
   ]);
   return ctx.dispatch(launch.spec, {
     label: opts.label ?? `${plan.op.split('(')[0]} [${m}x${k}x${n}] ${strategy}`,
@@ -242,7 +236,8 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
   });
 }
 
-type Role = 'forward' | 'inputGrad' | 'weightGrad';
+/** Which of a layer's three ops: forward, input gradient, weight gradient. */
+export type ConvRole = 'forward' | 'inputGrad' | 'weightGrad';
 
 /** The geometry, resolved and checked against the op's kind. */
 function geometryFor(name: string, opts: ConvOptions, transposed: boolean): ResolvedConvGeometry {
@@ -258,13 +253,20 @@ function geometryFor(name: string, opts: ConvOptions, transposed: boolean): Reso
  * The product of one op: the forward-direction gather on the layer's input map, the other on
  * its output gradient (a conv's forward is a conv-transpose's input gradient, and back).
  */
-function planFor(op: string, g: ResolvedConvGeometry, role: Role): ConvGemm {
+function planFor(op: string, g: ResolvedConvGeometry, role: ConvRole): ConvGemm {
   const input = [g.inH, g.inW, g.inC] as const;
   const output = [g.outH, g.outW, g.outC] as const;
   if (role === 'inputGrad') {
     return { op, src: output, grid: [g.inH, g.inW], tr: !g.transposed, transA: false, transB: true, n: g.inC };
   }
   return { op, src: input, grid: [g.outH, g.outW], tr: g.transposed, transA: role === 'weightGrad', transB: false, n: g.outC };
+}
+
+/** The product one op of a layer runs (to pick or tune its strategy, e.g. with convStrategyFor). */
+export function convGemmShape(geometry: Conv2dGeometry, role: ConvRole): ConvGemmShape {
+  const g = resolveConvGeometry(geometry);
+  const { m, n, k, transA, transB } = gemmShapeOf(g, planFor(role, g, role));
+  return { m, n, k, transA, transB };
 }
 
 function forward(ctx: GpuContext, name: string, transposed: boolean, x: Tensor, w: Tensor, y: Tensor, opts: ConvForwardOptions): Dispatch {
