@@ -7,7 +7,11 @@
 
 import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { createTensor } from '../tensor/tensor.ts';
-import { matmul, MATMUL_STRATEGIES, type MatmulShape, type MatmulStrategy } from './matmul.ts';
+import { MATMUL_STRATEGIES, type MatmulStrategy } from './gemm.ts';
+import { matmul } from './matmul.ts';
+import { FORMS, heuristicMatmulStrategy, matmulShapeClass, setMatmulChoices, SIZE_CLASSES, type MatmulChoice, type MatmulShape } from './strategy.ts';
+
+export { clearMatmulChoices, heuristicMatmulStrategy, matmulChoices, matmulShapeClass, matmulStrategyFor, setMatmulChoices, type MatmulChoice, type MatmulShape } from './strategy.ts';
 
 /** A storage with localStorage's shape; `globalThis.localStorage` fits as it is. */
 export interface TuningStore {
@@ -15,17 +19,6 @@ export interface TuningStore {
   setItem(key: string, value: string): void;
 }
 
-export interface MatmulChoice {
-  /** The shape class the choice applies to (see matmulShapeClass). */
-  shapeClass: string;
-  /** The shape that was timed. */
-  shape: MatmulShape;
-  strategy: MatmulStrategy;
-  /** GFLOP/s measured per strategy on `shape`. */
-  gflops: Partial<Record<MatmulStrategy, number>>;
-  /** Measured now, or read back from the store. */
-  source: 'measured' | 'stored';
-}
 
 export interface AutotuneOptions {
   /** Where choices persist across runs, keyed by the adapter; default none (memory only). */
@@ -41,26 +34,12 @@ const TUNING_ROUNDS = 3;
 /** How much faster than the heuristic's strategy another must measure to replace it. */
 const SWITCH_MARGIN = 1.2;
 
-/** Size classes by multiply-adds M N K: upper bounds (exclusive) and the shape timed for each. */
-const SIZE_CLASSES: readonly { name: string; below: number; m: number; k: number; n: number }[] = [
-  { name: 'xs', below: 2 ** 18, m: 64, k: 32, n: 64 },
-  { name: 's', below: 2 ** 22, m: 100, k: 100, n: 128 },
-  { name: 'm', below: 2 ** 26, m: 128, k: 784, n: 256 },
-  { name: 'l', below: 2 ** 29, m: 512, k: 512, n: 512 },
-  { name: 'xl', below: Infinity, m: 1024, k: 1024, n: 1024 },
-];
+/** Bumped whenever a matmul kernel changes, so choices measured on the old kernels are ignored. */
+const KERNELS_VERSION = 4;
 
-const FORMS = [
-  { transA: false, transB: false },
-  { transA: false, transB: true },
-  { transA: true, transB: false },
-] as const;
-
-/** The class a shape falls in: its operand layout and its size (multiply-adds) bucket. */
-export function matmulShapeClass(shape: MatmulShape): string {
-  const macs = shape.m * shape.n * shape.k;
-  const size = SIZE_CLASSES.find((c) => macs < c.below)!.name;
-  return `${shape.transA ? 'T' : 'N'}${shape.transB ? 'T' : 'N'}:${size}`;
+/** The store key for this adapter's choices. */
+export function tuningStoreKey(ctx: GpuContext): string {
+  return `webgpu-gan:matmul-strategy:v${KERNELS_VERSION}:${ctx.adapterLine}`;
 }
 
 /**
@@ -69,59 +48,6 @@ export function matmulShapeClass(shape: MatmulShape): string {
  */
 export function defaultTuningShapes(): MatmulShape[] {
   return FORMS.flatMap((f) => SIZE_CLASSES.filter((c) => c.name !== 'xl').map((c) => ({ m: c.m, n: c.n, k: c.k, ...f })));
-}
-
-const chosen = new WeakMap<GpuContext, Map<string, MatmulChoice>>();
-
-/** The strategy a context uses before tuning: what wins on its kind of adapter. */
-export function heuristicMatmulStrategy(ctx: GpuContext): MatmulStrategy {
-  return ctx.adapter.isCpu ? 'register' : 'tiled';
-}
-
-/**
- * The strategy matmul() uses for `shape` (synchronous): the tuned choice for its class, else the
- * tuned choice of the nearest size class of the same form, else the heuristic.
- */
-export function matmulStrategyFor(ctx: GpuContext, shape: MatmulShape): MatmulStrategy {
-  const choices = chosen.get(ctx);
-  if (!choices?.size) return heuristicMatmulStrategy(ctx);
-  const key = matmulShapeClass(shape);
-  const exact = choices.get(key);
-  if (exact) return exact.strategy;
-  const [form, size] = key.split(':');
-  const at = SIZE_CLASSES.findIndex((c) => c.name === size);
-  for (let d = 1; d < SIZE_CLASSES.length; d++) {
-    for (const i of [at - d, at + d]) {
-      const near = SIZE_CLASSES[i] && choices.get(`${form}:${SIZE_CLASSES[i].name}`);
-      if (near) return near.strategy;
-    }
-  }
-  return heuristicMatmulStrategy(ctx);
-}
-
-/** The choices a context holds (tuned or installed), by class. */
-export function matmulChoices(ctx: GpuContext): MatmulChoice[] {
-  return [...(chosen.get(ctx)?.values() ?? [])];
-}
-
-/** Installs choices (e.g. from another context on the same adapter); later ones win. */
-export function setMatmulChoices(ctx: GpuContext, choices: readonly MatmulChoice[]): void {
-  const map = chosen.get(ctx) ?? new Map<string, MatmulChoice>();
-  for (const c of choices) map.set(c.shapeClass, c);
-  chosen.set(ctx, map);
-}
-
-/** Forgets a context's choices: matmul() falls back to the heuristic. */
-export function clearMatmulChoices(ctx: GpuContext): void {
-  chosen.delete(ctx);
-}
-
-/** Bumped whenever a matmul kernel changes, so choices measured on the old kernels are ignored. */
-const KERNELS_VERSION = 4;
-
-/** The store key for this adapter's choices. */
-export function tuningStoreKey(ctx: GpuContext): string {
-  return `webgpu-gan:matmul-strategy:v${KERNELS_VERSION}:${ctx.adapterLine}`;
 }
 
 /**

@@ -32,7 +32,7 @@ import { uniforms, type Dispatch, type GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Shape, type Tensor } from '../tensor/tensor.ts';
-import { matmulStrategyFor } from './autotune.ts';
+import { matmulStrategyFor } from './strategy.ts';
 import type { Activation } from './common.ts';
 import { gemmKernels, gemmLaunch, gemmParams, gemmResources, type GemmEpilogue, type MatmulStrategy } from './gemm.ts';
 

@@ -11,7 +11,7 @@ import type { Dispatch, GpuContext } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Tensor } from '../tensor/tensor.ts';
-import { matmulStrategyFor } from './autotune.ts';
+import { matmulStrategyFor } from './strategy.ts';
 import type { Activation } from './common.ts';
 import { gemmKernels, gemmLaunch, gemmParams, gemmResources, type MatmulStrategy } from './gemm.ts';
 
@@ -48,14 +48,7 @@ export interface MatmulOptions {
   label?: string;
 }
 
-/** The sizes of a product C[M, N] = op(A)[M, K] op(B)[K, N] and the operands' storage layout. */
-export interface MatmulShape {
-  m: number;
-  n: number;
-  k: number;
-  transA?: boolean;
-  transB?: boolean;
-}
+export type { MatmulShape } from './strategy.ts';
 
 const KERNELS = gemmKernels(defineShader('lib/matmul_dense.wgsl', denseSource));
 
