@@ -5,25 +5,22 @@
 // 8: 98.4, 9: 97.8 (%). Without the matching-aware D the same nets stayed at 78-83% for 5 and 9
 // (docs/presets.md). A generator that ignores its label scores about 10% per digit.
 //
-// Training the preset takes minutes on a software adapter, so the trained generator is cached
-// like the classifier (node_modules/.cache/webgpu-gan/, or $WEBGPU_GAN_CACHE), named by a hash of
-// the preset's config and the checkpoint format: changing the preset retrains instead of
-// loading a stale generator. On a cache miss the test trains the preset and says so.
+// Training the preset takes minutes on a software adapter, so the trained generator is a long run
+// (test/long-runs.ts): cached by a hash of its config; on a cold cache (a clean clone) the long
+// judgement is skipped unless WEBGPU_GAN_LONG_TESTS=1, and a short guard runs instead.
 
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadMnist } from '../src/data/mnist-node.ts';
 import type { Mnist } from '../src/data/mnist.ts';
 import { argmaxRows } from '../src/eval/classifier.ts';
-import { defaultClassifierCacheDir, loadOrTrainClassifier, type LoadedClassifier } from '../src/eval/classifier-cache.ts';
-import { CHECKPOINT_FORMAT, readCheckpoint, saveCheckpoint, type CheckpointContents } from '../src/gan/checkpoint.ts';
+import { loadOrTrainClassifier, type LoadedClassifier } from '../src/eval/classifier-cache.ts';
+import { readCheckpoint, saveCheckpoint, type CheckpointContents } from '../src/gan/checkpoint.ts';
 import { preset } from '../src/gan/presets.ts';
 import { Sampler } from '../src/gan/sampler.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import { download, downloadU32 } from '../src/tensor/tensor.ts';
 import { useGpu } from './gpu.ts';
+import { longRun, longRunAvailable } from './long-runs.ts';
 
 const gpu = useGpu();
 let mnist: Mnist;
@@ -66,46 +63,44 @@ test("matching-aware D: its batch is [real | label], [fake | label], [the same r
 const SAMPLES_PER_DIGIT = 500;
 const REQUIRED_PER_DIGIT = 0.9;
 
-/** The trained cgan checkpoint for the preset as it is now: from the cache, or trained and cached. */
-async function cganCheckpoint(): Promise<{ ckpt: CheckpointContents; how: string }> {
-  const config = preset('cgan');
-  const hash = createHash('sha256').update(`${CHECKPOINT_FORMAT}\n${JSON.stringify(config)}`).digest('hex').slice(0, 12);
-  const path = join(defaultClassifierCacheDir(), `cgan-${hash}.safetensors`);
-  try {
-    const ckpt = readCheckpoint(new Uint8Array(await readFile(path)), path);
-    if (ckpt.iteration === config.iterations) return { ckpt, how: `loaded the cached generator ${path}` };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') console.log(`the cached generator ${path} is unusable (${(e as Error).message}); retraining`);
-  }
-  const began = performance.now();
-  const trainer = await GanTrainer.create(gpu.ctx, config, { mnist });
-  await trainer.run(config.iterations);
-  const bytes = await saveCheckpoint(trainer);
-  trainer.destroy();
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
-  const seconds = (performance.now() - began) / 1000;
-  return { ckpt: readCheckpoint(bytes, path), how: `no cached generator: trained the cgan preset (${config.iterations} iterations) in ${seconds.toFixed(0)} s and cached it at ${path}` };
-}
-
-test('cgan: the classifier recognises the requested digit in >= 90% of the samples of every digit', async () => {
-  const { ckpt, how } = await cganCheckpoint();
-  console.log(`cgan: ${how}`);
-  loaded = await loadOrTrainClassifier(gpu.ctx, mnist, { log: (line) => console.log(line) });
+/** The share of samples per requested digit in which the classifier finds that digit. */
+async function requestedDigitRates(ckpt: CheckpointContents, samples: number): Promise<number[]> {
+  loaded ??= await loadOrTrainClassifier(gpu.ctx, mnist, { log: (line) => console.log(line) });
   const sampler = new Sampler(gpu.ctx, ckpt);
   const accuracy: number[] = [];
   for (let digit = 0; digit < 10; digit++) {
-    const images = await sampler.sample(SAMPLES_PER_DIGIT, 1, digit);
-    const { logits } = await loaded.classifier.predict(images);
-    const predicted = argmaxRows(logits, 10);
-    accuracy.push(predicted.filter((p) => p === digit).length / SAMPLES_PER_DIGIT);
+    const images = await sampler.sample(samples, 1, digit);
+    const predicted = argmaxRows((await loaded.classifier.predict(images)).logits, 10);
+    accuracy.push(predicted.filter((p) => p === digit).length / samples);
   }
   sampler.destroy();
-  console.log(`cgan: requested digit recognised in ${accuracy.map((a, d) => `${d}: ${(100 * a).toFixed(1)}%`).join(', ')}`);
-  const overall = accuracy.reduce((a, b) => a + b, 0) / accuracy.length;
-  console.log(`cgan: overall ${(100 * overall).toFixed(1)}%`);
+  return accuracy;
+}
+
+const format = (rates: number[]) => rates.map((a, d) => `${d}: ${(100 * a).toFixed(1)}%`).join(', ');
+
+test.skipIf(!longRunAvailable('cgan', preset('cgan')))('cgan: the classifier recognises the requested digit in >= 90% of the samples of every digit', async () => {
+  const run = (await longRun(gpu.ctx, 'cgan', preset('cgan'), { mnist }))!;
+  console.log(`cgan: ${run.how}`);
+  const accuracy = await requestedDigitRates(run.ckpt, SAMPLES_PER_DIGIT);
+  console.log(`cgan: requested digit recognised in ${format(accuracy)}; overall ${(100 * accuracy.reduce((a, b) => a + b, 0) / 10).toFixed(1)}%`);
   accuracy.forEach((a, digit) => expect(a, `digit ${digit}`).toBeGreaterThanOrEqual(REQUIRED_PER_DIGIT));
 }, 1_800_000);
+
+// The short guard: GUARD_ITERATIONS of the preset already make the label steer G (250 measured
+// 87.2% overall on lavapipe, 42-100% per digit; 500 measured 98.4%). SHORT_FLOOR sits well under
+// that and far above the 10% of a generator that ignores its label, or of a D that cannot tell
+// the labels apart, which is what the long test would catch.
+const GUARD_ITERATIONS = 250;
+const SHORT_FLOOR = 0.5;
+
+test(`cgan short guard: after ${GUARD_ITERATIONS} iterations the requested digit is recognised in >= ${100 * SHORT_FLOOR}% of samples overall`, async () => {
+  const trainer = await GanTrainer.create(gpu.ctx, { ...preset('cgan'), iterations: GUARD_ITERATIONS }, { mnist });
+  await trainer.run(GUARD_ITERATIONS);
+  const ckpt = readCheckpoint(await saveCheckpoint(trainer));
+  trainer.destroy();
+  const rates = await requestedDigitRates(ckpt, 100);
+  const overall = rates.reduce((a, b) => a + b, 0) / 10;
+  console.log(`cgan after ${GUARD_ITERATIONS} iterations: ${format(rates)}; overall ${(100 * overall).toFixed(1)}%`);
+  expect(overall).toBeGreaterThanOrEqual(SHORT_FLOOR);
+}, 600_000);
