@@ -126,8 +126,11 @@ describe('Gaussian-kernel MMD', () => {
   test('the median heuristic: at most medianPoints evenly spaced pooled rows; fallbacks when distances vanish', async () => {
     const x = Float32Array.from({ length: 30 }, (_, i) => i); // rows 0..29 of one value
     const y = Float32Array.from({ length: 10 }, (_, i) => 100 + i);
-    // 40 pooled rows, 8 kept: pooled indices 0, 5, 10, ..., 35.
-    expect([...pooledSubsample(x, y, 1, 8)]).toEqual([0, 5, 10, 15, 20, 25, 100, 105]);
+    // 40 pooled rows, 8 kept: 4 from each set, at evenly spaced indices of each.
+    expect([...pooledSubsample(x, y, 1, 8)]).toEqual([0, 7, 15, 22, 100, 102, 105, 107]);
+    // A set too small for its half comes whole; the other fills the rest.
+    expect([...pooledSubsample(x, y.subarray(0, 2), 1, 8)]).toEqual([0, 5, 10, 15, 20, 25, 100, 101]);
+    expect(pooledSubsample(x, y, 1, 1000).length).toBe(40);
     const r = await gaussianMmd(ctx, x, y, 1, { medianPoints: 8 });
     expect(r.medianPoints).toBe(8);
     expect(r.sigma).toBe(medianHeuristicSigmaF64(pooledSubsample(x, y, 1, 8), 1).sigma);

@@ -11,7 +11,9 @@
 //
 // The width is the median heuristic: sigma = the median Euclidean distance between distinct
 // points of the pooled set X u Y, on a deterministic subsample of at most 1,000 pooled rows
-// (evenly spaced indices). The kernel sums are gaussian-sums.ts's row log-sums on the GPU
+// (half from each set, at evenly spaced indices). Both sets are first centred on the real
+// rows' mean: distances do not change, and the f32 norms |x|^2 that |x - y|^2 = |x|^2 + |y|^2
+// - 2 x.y cancels shrink (images in [0, 1] sit far from the origin). The kernel sums are gaussian-sums.ts's row log-sums on the GPU
 // (matmul dots, row norms, row log-sum-exp); each row's sum is exponentiated and the rows are
 // added in order in float64, so the estimate is the same bits run to run.
 
@@ -72,21 +74,29 @@ export function mmdFromSums(sums: { xx: number; yy: number; xy: number }, n: num
   return { mmd2, mmd: Math.sqrt(Math.max(mmd2, 0)), mmd2Biased: sums.xx / (n * n) + sums.yy / (m * m) - 2 * cross, kernelMeans: { samples, real, cross } };
 }
 
+/** `k` of [count, dim] rows at evenly spaced indices floor(i count / k). */
+function evenRows(values: Float32Array, count: number, dim: number, k: number, out: Float32Array, at: number): void {
+  for (let i = 0; i < k; i++) {
+    const r = Math.floor((i * count) / k);
+    out.set(values.subarray(r * dim, (r + 1) * dim), (at + i) * dim);
+  }
+}
+
 /**
- * At most `maxPoints` rows of the pooled set [x; y], at evenly spaced pooled indices
- * floor(i P / k): both sets in proportion to their sizes, the same rows every time.
+ * At most `maxPoints` rows of the pooled set [x; y], half from each set where both have enough
+ * (the smaller set whole otherwise), each part at evenly spaced indices: the median sees
+ * within-set and cross distances alike however unequal the sets, and the same rows every time.
  */
 export function pooledSubsample(x: Float32Array, y: Float32Array, dim: number, maxPoints = MEDIAN_POINTS): Float32Array {
   const n = expectRows(OP, 'samples', x, dim);
   const m = expectRows(OP, 'real rows', y, dim);
   if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new ShapeError(`${OP}: the median heuristic needs at least 2 points, got medianPoints ${maxPoints}`);
-  const pooled = n + m;
-  const k = Math.min(pooled, maxPoints);
-  const out = new Float32Array(k * dim);
-  for (let i = 0; i < k; i++) {
-    const r = Math.floor((i * pooled) / k);
-    out.set(r < n ? x.subarray(r * dim, (r + 1) * dim) : y.subarray((r - n) * dim, (r - n + 1) * dim), i * dim);
-  }
+  const total = Math.min(n + m, maxPoints);
+  const fromX = Math.max(Math.min(n, Math.ceil(total / 2)), total - m);
+  const fromY = total - fromX;
+  const out = new Float32Array(total * dim);
+  evenRows(x, n, dim, fromX, out, 0);
+  evenRows(y, m, dim, fromY, out, fromX);
   return out;
 }
 
@@ -155,6 +165,19 @@ export function medianHeuristicSigmaF64(points: ArrayLike<number>, dim: number):
   return widthFromDistances(distances);
 }
 
+/** Each column's mean over the rows, in float64, rows in order. */
+function columnMeans(values: Float32Array, rows: number, dim: number): Float64Array {
+  const mean = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) mean[c] += values[r * dim + c];
+  return mean.map((v) => v / rows);
+}
+
+/** The rows minus `mean` (rounded to f32 once). */
+function centred(values: Float32Array, mean: Float64Array): Float32Array {
+  const dim = mean.length;
+  return values.map((v, i) => v - mean[i % dim]);
+}
+
 /** The sum over rows of exp(row log-sum), in row order. */
 function sumOfExps(lse: Float64Array): number {
   let s = 0;
@@ -170,8 +193,11 @@ function checkSets(x: Float32Array, y: Float32Array, dim: number): { n: number; 
 }
 
 /** The Gaussian-kernel MMD between samples x ([n, dim]) and real rows y ([m, dim]), on the GPU. */
-export async function gaussianMmd(ctx: GpuContext, x: Float32Array, y: Float32Array, dim: number, opts: MmdOptions = {}): Promise<MmdResult> {
-  const { n, m } = checkSets(x, y, dim);
+export async function gaussianMmd(ctx: GpuContext, samples: Float32Array, real: Float32Array, dim: number, opts: MmdOptions = {}): Promise<MmdResult> {
+  const { n, m } = checkSets(samples, real, dim);
+  const mean = columnMeans(real, m, dim);
+  const x = centred(samples, mean);
+  const y = centred(real, mean);
   let sigma = opts.sigma;
   let from: MmdResult['sigmaFrom'] = 'given';
   let medianPoints = 0;
