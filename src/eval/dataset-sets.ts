@@ -1,4 +1,4 @@
-// A user's data set as evaluation sets: the rows G never trained on (every tenth, source.ts's
+// A user's data set as evaluation sets: the rows G never trained on (one in ten, source.ts's
 // heldOutRows) for the MMD and as the Parzen estimate's test points, a validation part of the
 // training rows for the Parzen window's width (as MNIST's protocol takes training rows
 // 50,000-50,999), all in the data's units (what the Sampler returns: bytes as [0, 1]
@@ -27,12 +27,13 @@ export const MMD_MAX_ROWS = 2000;
 export const KNOWN_MIXTURE_SHARE = 0.9;
 
 /**
- * The Parzen width grid for data that is not bytes: 11 values log-spaced from 0.01 s to 3.16 s
+ * The Parzen width grid for data that is not bytes: 15 values log-spaced from 0.001 s to 3.16 s
  * (four per decade), s the root mean column variance of the training rows: the window's best
- * width scales with the data, and in few dimensions it lies well below s, in many near it.
+ * width scales with the data; in few dimensions it lies far below s (thin structures such as
+ * the example spiral's arms, 0.05 s wide, want about 0.01 s), in many dimensions near s.
  */
 export function scaledParzenSigmas(scale: number): number[] {
-  return Array.from({ length: 11 }, (_, i) => scale * 10 ** (-2 + i / 4));
+  return Array.from({ length: 15 }, (_, i) => scale * 10 ** (-3 + i / 4));
 }
 
 export interface DatasetSets {
