@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { EXAMPLES_DIR } from '../scripts/make-examples.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { DataError } from '../src/data/idx.ts';
-import { createRealSource, type DataSpec } from '../src/data/source.ts';
+import { createRealSource, isHeldOut, type DataSpec } from '../src/data/source.ts';
 import { RING8 } from '../src/data/toy.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { decodeNpy } from '../src/io/npy.ts';
@@ -122,7 +122,9 @@ describe('train, sample and eval on the examples', () => {
     const shorter = await runCli('eval', ['--checkpoint', checkpoint]);
     expect(shorter.code).toBe(1);
     expect(shorter.stderr).toMatch(/ring\.csv: not the data set the checkpoint trained on \(it holds 399 samples of 2 now, the checkpoint trained on 400 samples of 2\)/);
-    writeFileSync(data, ['0.5,0.5', ...lines.slice(1)].join('\n') + '\n');
+    // A training row edited in place moves the standardisation statistics the config keeps.
+    const trainingRow = lines.findIndex((_, r) => !isHeldOut(r, lines.length));
+    writeFileSync(data, lines.map((line, r) => (r === trainingRow ? '0.5,0.5' : line)).join('\n') + '\n');
     const edited = await runCli('eval', ['--checkpoint', checkpoint]);
     expect(edited.code).toBe(1);
     expect(edited.stderr).toMatch(/ring\.csv: not the data set the checkpoint trained on \(its values changed: column 1 has mean/);

@@ -74,8 +74,9 @@ function mismatch(spec: DatasetSpec, d: Dataset): string | null {
 
 /**
  * Refuses a data set that is not the one `spec` (a checkpoint's config) trained on, naming the
- * file and the difference. Same size and shape with other bytes cannot be told apart (the
- * config keeps no checksum), except for points, whose standardisation statistics are compared.
+ * file and the difference. Same size and shape with other values cannot be told apart (the
+ * config keeps no checksum), except edits to points among the training rows, whose
+ * standardisation statistics the config keeps.
  */
 export function checkDatasetMatches(spec: DatasetSpec, d: Dataset): void {
   const why = mismatch(spec, d);
