@@ -1,7 +1,10 @@
 // `npm run eval -- --checkpoint FILE`: the evaluations that apply to the checkpoint's data
 // (MNIST and Fashion-MNIST: the Parzen log-likelihood and the classifier score, each with its
 // own test split and classifier; the 2-D mixtures: modes captured and high-quality share; the
-// 1-D normal: moments), printed as a table and written as eval.json next to the checkpoint.
+// 1-D normal: moments; a user's data set: the kernel MMD and the Parzen log-likelihood against
+// its held-out rows, and mode counts when its points are a known mixture), printed as a table
+// and written as eval.json next to the checkpoint. A user's data set is read again from the
+// path in the checkpoint's config, before the GPU opens, and refused if it changed.
 // A classifier is trained on first use and cached; `npm run train-classifier [-- --data NAME]`
 // (= `npm run eval -- --train-classifier`) retrains one.
 
@@ -9,12 +12,17 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IMAGE_DATASET_TITLES, IMAGE_DATASETS, imageClassNames, imageDatasetOfKind, type ImageDataset } from '../data/datasets.ts';
 import { loadImageDataset } from '../data/datasets-node.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { loadDataset } from '../data/dataset-node.ts';
+import { DataError } from '../data/idx.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
+import type { GanConfig } from '../gan/config.ts';
 import { Sampler } from '../gan/sampler.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { loadOrTrainClassifier, type LoadedClassifier } from '../eval/classifier-cache.ts';
+import { checkDatasetMatches } from '../eval/dataset-sets.ts';
 import { evaluateGenerator, type EvalReport } from '../eval/evaluate.ts';
 import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
 import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic } from './files.ts';
@@ -24,7 +32,8 @@ const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
        npm run train-classifier [-- --data fashion]   (npm run eval -- --train-classifier)
   --checkpoint FILE     a checkpoint.safetensors written by npm run train
   --seed S              noise seed of the generated samples (default 0)
-  --samples N           generated image samples (default 10000, the Parzen protocol's)
+  --samples N           generated samples for images and for --data runs (default 10000, the
+                        Parzen protocol's)
   --mode-samples N      generated 2-D samples (default 2500, as PacGAN and VEEGAN)
   --no-parzen           skip the Parzen estimate (the slow evaluation)
   --out FILE            the JSON report (default: eval.json next to the checkpoint)
@@ -95,14 +104,31 @@ function parse(argv: string[]): Args | 'help' {
 }
 
 const f = (x: number, digits = 2) => x.toFixed(digits);
+/** Three significant digits, in exponent form when small or large. */
+const g = (x: number) => (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) ? x.toExponential(2) : x.toPrecision(3));
 
 /** One row per evaluation: name, result, wall time. */
 function reportRows(r: EvalReport): string[][] {
   const names = imageClassNames(r.dataset ?? 'mnist');
   const rows: string[][] = [['sampling', `${r.sampling.samples} samples, seed ${r.seed}`, `${f(r.sampling.seconds, 1)} s`]];
+  if (r.data) {
+    const d = r.data;
+    const mixture = d.mixture ? `; its points are the ${d.mixture} mixture` : '';
+    rows.push(['data', `${d.path} (${d.format}, ${d.rows} samples of ${d.shape.join('x')}; ${d.heldOutRows} held out${mixture})`, '']);
+  }
+  if (r.mmd) {
+    const m = r.mmd;
+    rows.push([
+      'mmd',
+      `MMD^2 ${g(m.mmd2)} (unbiased; biased ${g(m.mmd2Biased)}), MMD ${g(m.mmd)}; Gaussian kernel, sigma ${g(m.sigma)} (${m.sigmaFrom}); ${m.samples} samples vs ${m.realRows} held-out rows`,
+      `${f(m.seconds, 1)} s`,
+    ]);
+  }
   if (r.parzen) {
     const p = r.parzen;
-    rows.push(['parzen', `log-likelihood ${f(p.mean)} ± ${f(p.stderr)} nats (sigma ${f(p.sigma, 3)}; ${p.samples} samples, ${p.testPoints} test images)`, `${f(p.seconds, 1)} s`]);
+    const test = r.data ? 'held-out rows' : 'test images';
+    const sigma = r.data ? g(p.sigma) : f(p.sigma, 3);
+    rows.push(['parzen', `log-likelihood ${f(p.mean)} ± ${f(p.stderr)} nats (sigma ${sigma}; ${p.samples} samples, ${p.testPoints} ${test})`, `${f(p.seconds, 1)} s`]);
   }
   if (r.classifier) {
     const c = r.classifier;
@@ -118,6 +144,7 @@ function reportRows(r: EvalReport): string[][] {
     const m = r.moments;
     rows.push(['moments', `mean ${f(m.mean, 3)} (target ${m.targetMean}), std ${f(m.std, 3)} (target ${m.targetStd}), ${m.samples} samples`, `${f(m.seconds, 2)} s`]);
   }
+  for (const note of r.notes ?? []) rows.push(['note', note, '']);
   return rows;
 }
 
@@ -145,6 +172,8 @@ async function main(argv: string[]): Promise<number> {
     return exitWithUsage(`--data ${args.data} does not match the checkpoint's data ('${ckpt.config.data.kind}')`, USAGE);
   }
   const dataset = ckpt ? ckptDataset : (args.data ?? 'mnist');
+  // A user's data set, read again from the config's path and checked to be the one it trained on.
+  const ownData = ckpt ? await loadTrainedDataset(ckpt.config.data, args.checkpoint!) : undefined;
   const ctx = await openNodeContext({ dawnOptions: args.backend });
   let loaded: LoadedClassifier | null = null;
   let sampler: Sampler | null = null;
@@ -164,6 +193,7 @@ async function main(argv: string[]): Promise<number> {
       seed: args.seed,
       dataset,
       images,
+      data: ownData,
       classifier: loaded?.classifier,
       classifierAccuracy: loaded?.testAccuracy,
       samples: args.samples,
@@ -187,6 +217,19 @@ async function main(argv: string[]): Promise<number> {
     sampler?.destroy();
     loaded?.classifier.destroy();
     await ctx.destroy();
+  }
+}
+
+/** The data set a 'dataset' checkpoint trained on, loaded from its config's path; undefined for the other kinds. */
+async function loadTrainedDataset(spec: GanConfig['data'], checkpoint: string): Promise<Dataset | undefined> {
+  if (spec.kind !== 'dataset') return undefined;
+  try {
+    const d = await loadDataset(spec.path, { imageSize: spec.imageSize, channels: spec.channels });
+    checkDatasetMatches(spec, d);
+    return d;
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    throw new DataError(`${e.message} (${checkpoint} trained on this data set; eval measures against its held-out rows)`);
   }
 }
 

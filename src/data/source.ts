@@ -172,12 +172,24 @@ const dataset: DataKind<Extract<DataSpec, { kind: 'dataset' }>> = {
 };
 
 /**
- * A loaded data set's rows split for evaluation: every tenth row (9, 19, ...) is held out, so
- * `npm run eval` measures samples against rows G never saw, whatever order the file keeps
- * (sorted by class, say). Sets of fewer than 20 rows train on everything and hold none out.
+ * A loaded data set's rows split for evaluation: one row in every block of ten consecutive rows
+ * is held out, so `npm run eval` measures samples against rows G never saw, whatever order the
+ * file keeps: sorted by class, or periodic (classes interleaved as row mod 10, a spiral's two
+ * arms on alternate lines), where a fixed position (rows 9, 19, ...) would hold out one class
+ * or one arm only. The row's place in its block is drawn per block by a fixed hash; a last,
+ * partial block holds a row out only when that place falls inside it. Sets of fewer than 20
+ * rows train on everything and hold none out.
  */
 export function isHeldOut(row: number, count: number): boolean {
-  return count >= 20 && row % 10 === 9;
+  return count >= 20 && row % 10 === heldOutPlace(Math.floor(row / 10));
+}
+
+/** The place (0-9) of block b's held-out row: murmur3's 32-bit finaliser of b, mod 10. */
+function heldOutPlace(block: number): number {
+  let h = block >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % 10;
 }
 
 function splitRows<T extends Uint8Array | Float32Array>(values: T, count: number, dim: number, heldOut: boolean): { values: T; count: number } {

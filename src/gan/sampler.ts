@@ -15,13 +15,20 @@ import { copyColumns, oneHot } from '../kernels/columns.ts';
 /** The sampler's noise stream (any fixed value: the seed tells draws apart). */
 const SAMPLER_STREAM = 0xfffffff1;
 
-/** The buffers for sampling n rows at a time. */
-interface SamplerBatch {
+/** The noise (and G's input) of one sample count. */
+interface NoiseBatch {
   z: Tensor;
   input: Tensor;
   labels: Tensor | null;
-  ws: NetworkWorkspace;
 }
+
+/**
+ * Rows per forward pass of G. Bounds G's buffers, and keeps each dispatch's grid within the
+ * adapter's 65,535 workgroups per dimension (a conv layer's rows x pixels: 10,000 MNIST
+ * samples at once overflow it). A multiple of 64, so row views of the noise start on the
+ * 256-byte boundaries storage bindings need.
+ */
+export const SAMPLE_BATCH = 256;
 
 export class Sampler {
   readonly config: GanConfig;
@@ -29,7 +36,10 @@ export class Sampler {
   private readonly ctx: GpuContext;
   private readonly pool: TensorPool;
   private readonly G: Network;
-  private readonly batches = new Map<number, SamplerBatch>();
+  /** The noise (and G's input) of each sample count asked for. */
+  private readonly noise = new Map<number, NoiseBatch>();
+  /** G's buffers for each chunk size run (SAMPLE_BATCH and the remainders). */
+  private readonly workspaces = new Map<number, NetworkWorkspace>();
 
   constructor(ctx: GpuContext, ckpt: CheckpointContents) {
     this.ctx = ctx;
@@ -60,10 +70,20 @@ export class Sampler {
   }
 
   /**
+   * One sample's shape in the data's layout: a user's data set's own ([height, width, channels]
+   * or [features], whatever G's layers), else G's output shape ([28, 28, 1] from a
+   * convolutional generator; [784] from the dense MNIST presets; [2] and [1] for the toys).
+   */
+  get sampleShape(): number[] {
+    return this.config.data.kind === 'dataset' ? [...this.config.data.shape] : [...this.G.outputShape];
+  }
+
+  /**
    * n samples of G(z) in the data's units (images as [0, 1] intensities, points as the data's
    * own values) for noise drawn as the config describes, keyed by `seed`. A conditional
    * generator draws `label` for every sample, or by default label floor(i * classes / n) for
-   * sample i (one class per row of a 10-column grid).
+   * sample i (one class per row of a 10-column grid). The noise is one draw of n rows; G runs
+   * over it SAMPLE_BATCH rows at a time, so its buffers and dispatch grids stay small whatever n.
    */
   async sample(n: number, seed = 0, label?: number): Promise<Float32Array> {
     if (!Number.isInteger(n) || n < 1) throw new ShapeError(`sample: n must be a positive integer, got ${n}`);
@@ -74,7 +94,7 @@ export class Sampler {
     const batch = this.batch(n);
     const steps = recordNoiseDraw(this.ctx, batch.z, this.config.noise, seed, SAMPLER_STREAM);
     const labels = c ? Uint32Array.from({ length: n }, (_, i) => label ?? Math.floor((i * c) / n)) : undefined;
-    return toDataUnits(this.config.data, await this.run(batch, steps, labels));
+    return toDataUnits(this.config.data, await this.run(batch, n, steps, labels));
   }
 
   /**
@@ -93,29 +113,53 @@ export class Sampler {
     if (!c && labels !== undefined) throw new ShapeError(`generate: preset '${this.config.preset}' is not conditional; it takes no labels`);
     const batch = this.batch(n);
     upload(this.ctx, batch.z, z);
-    return this.run(batch, [], labels && Uint32Array.from(labels));
+    return this.run(batch, n, [], labels && Uint32Array.from(labels));
   }
 
-  private batch(n: number): SamplerBatch {
-    let batch = this.batches.get(n);
+  private batch(n: number): NoiseBatch {
+    let batch = this.noise.get(n);
     if (!batch) {
       const c = this.classes;
       const z = this.pool.acquire([n, this.config.noise.dim], 'f32', 'z');
-      batch = { z, input: c ? this.pool.acquire([n, this.config.noise.dim + c], 'f32', 'G input') : z, labels: c ? this.pool.acquire([n], 'u32', 'labels') : null, ws: this.G.workspace(n) };
-      this.batches.set(n, batch);
+      batch = { z, input: c ? this.pool.acquire([n, this.config.noise.dim + c], 'f32', 'G input') : z, labels: c ? this.pool.acquire([n], 'u32', 'labels') : null };
+      this.noise.set(n, batch);
     }
     return batch;
   }
 
-  /** G on the batch's z (filled by `steps` or uploaded), with the labels' one-hot columns appended. */
-  private async run(batch: SamplerBatch, steps: Step[], labels?: Uint32Array): Promise<Float32Array> {
+  /** G (in its own units) on the batch's n rows of z (filled by `steps` or uploaded), with the labels' one-hot columns appended. */
+  private async run(batch: NoiseBatch, n: number, steps: Step[], labels?: Uint32Array): Promise<Float32Array> {
     if (batch.labels && labels) {
       upload(this.ctx, batch.labels, labels);
       steps.push(copyColumns(this.ctx, batch.z, batch.input), oneHot(this.ctx, batch.labels, batch.input, { classes: this.classes, column: this.config.noise.dim, hot: this.config.conditional?.labelScale }));
     }
-    // Batch norm normalises with its running statistics: a sample does not depend on its batch.
-    this.ctx.run([...steps, ...this.G.forward(batch.ws, batch.input, { training: false })]);
-    return download(this.ctx, this.G.output(batch.ws));
+    this.ctx.run(steps);
+    const dim = this.dim;
+    const out = new Float32Array(n * dim);
+    const reads: Promise<void>[] = [];
+    try {
+      for (let start = 0; start < n; start += SAMPLE_BATCH) {
+        const rows = Math.min(SAMPLE_BATCH, n - start);
+        const ws = this.workspaceFor(rows);
+        // Batch norm normalises with its running statistics: a sample does not depend on its batch.
+        this.ctx.run(this.G.forward(ws, batch.input.rowsView(start, rows), { training: false }));
+        // The copy is queued now, before the next chunk's forward pass overwrites the output.
+        reads.push(download(this.ctx, this.G.output(ws)).then((y) => out.set(y, start * dim)));
+      }
+      await Promise.all(reads);
+    } finally {
+      await Promise.allSettled(reads);
+    }
+    return out;
+  }
+
+  private workspaceFor(rows: number): NetworkWorkspace {
+    let ws = this.workspaces.get(rows);
+    if (!ws) {
+      ws = this.G.workspace(rows);
+      this.workspaces.set(rows, ws);
+    }
+    return ws;
   }
 
   destroy(): void {
