@@ -4,7 +4,7 @@
 // overwritten unless --force says so. SIGINT, SIGTERM and SIGHUP save a checkpoint and exit
 // (130, 143, 129); a state gone non-finite is never saved.
 
-import { appendFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NonFiniteStateError, readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointContents } from '../gan/checkpoint.ts';
@@ -230,6 +230,9 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
   let out: string;
   let replacing: string[] = [];
   let data: Dataset | undefined;
+  /** Whether this run made the output directory (removed again if it fails before writing to it). */
+  let createdOut = false;
+  let wrote = false;
   try {
     if (args.resume) {
       const path = join(args.resume, 'checkpoint.safetensors');
@@ -237,11 +240,13 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     }
     if (args.data) {
       data = await loadDataset(args.data, { imageSize: args.imageSize, channels: args.channels });
-      if (data.skipped?.length) console.log(`--data ${args.data}: skipped ${data.skipped.length} entries that are not images: ${data.skipped.slice(0, 5).join(', ')}${data.skipped.length > 5 ? ', ...' : ''}`);
+      const n = data.skipped?.length ?? 0;
+      if (n) console.log(`--data ${args.data}: skipped ${n} ${n === 1 ? 'entry that is' : 'entries that are'} not images: ${data.skipped!.slice(0, 5).join(', ')}${n > 5 ? ', ...' : ''}`);
     }
     config = resolveConfig(args, resumed, data);
     out = args.out ?? args.resume ?? join('runs', args.data ? basename(args.data).replace(/\.[^.]*$/, '') || config.preset : config.preset);
     const outFlag = args.out === undefined && args.resume !== undefined ? '--resume' : '--out';
+    createdOut = !existsSync(out);
     prepareOutputDirectory(outFlag, out);
     const continuing = args.resume !== undefined && resolve(args.resume) === resolve(out);
     const found = continuing ? [] : runFilesIn(out);
@@ -296,6 +301,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     }
     /** The iteration of the checkpoint file in `out` that belongs to this run, if there is one. */
     let lastSaved = resumed && resolve(args.resume!) === resolve(out) ? resumed.iteration : null;
+    wrote = true;
     await writeFileAtomic(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     const csvPath = join(out, 'metrics.csv');
     await prepareCsv(csvPath, resumedAt);
@@ -355,6 +361,8 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
   } finally {
     trainer?.destroy();
     await ctx.destroy();
+    // A run refused before its first write leaves no directory it made behind.
+    if (createdOut && !wrote && existsSync(out) && readdirSync(out).length === 0) rmdirSync(out);
   }
 }
 
