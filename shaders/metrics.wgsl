@@ -11,21 +11,43 @@ override MODE: u32 = 0u;
 const LANES: u32 = 64u;
 
 struct Params {
+  // Rows the metrics score (the first n).
   n: u32,
   // The loss's scale (1/m), and the G loss's sign (-1 for the minimax loss log(1 - D)).
   scale: f32,
+  // loss_step: rows the gradient covers (all of them: a matching-aware D trains on rows the
+  // metrics do not score).
+  rows: u32,
 }
 
 @group(0) @binding(0) var<storage, read> pred: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<f32>;
 @group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+// loss_step: the targets the gradient is taken against, and the gradient itself.
+@group(0) @binding(4) var<storage, read> targets: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 
 var<workgroup> sums: array<vec4f, LANES>;
 var<workgroup> losses: array<f32, LANES>;
 
 @compute @workgroup_size(LANES)
 fn accumulate(@builtin(local_invocation_index) lid: u32) {
+  add_metrics(lid);
+}
+
+// One update's loss step in one dispatch: the gradient at D's output (scale * d loss / d pred
+// against the targets, every row) and the metrics of the scored rows. A batch is a few hundred
+// rows, so one workgroup does both; the sums are the accumulate entry's, in the same order.
+@compute @workgroup_size(LANES)
+fn loss_step(@builtin(local_invocation_index) lid: u32) {
+  for (var i = lid; i < params.rows; i += LANES) {
+    grad[i] = params.scale * loss_gradient(pred[i], targets[i]);
+  }
+  add_metrics(lid);
+}
+
+fn add_metrics(lid: u32) {
   var loss = 0.0;
   // (sum D on real, real rows, sum D on fake, fake rows), labels weighting each row.
   var acc = vec4f(0.0);

@@ -9,7 +9,7 @@ import { reduceChecks } from './reduce.ts';
 import { matmulChecks } from './matmul.ts';
 import { convChecks } from './conv.ts';
 import { columnsChecks } from './columns.ts';
-import { metricsChecks } from './metrics.ts';
+import { lossStepChecks, metricsChecks } from './metrics.ts';
 import { mixtureChecks } from './mixture.ts';
 import { crossEntropyChecks } from './crossentropy.ts';
 import { rowReduceChecks } from './rowreduce.ts';
@@ -17,6 +17,6 @@ import { spectralChecks } from './spectral.ts';
 import { batchNormChecks } from './batchnorm.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...matmulChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...matmulChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
 
 export type { Check, CheckResult } from './check.ts';

@@ -2,10 +2,9 @@
 // real rows plus the mean over the fake rows (and over a matching-aware D's mismatched rows);
 // G's is the non-saturating -log D(G(z)) or the paper's minimax log(1 - D(G(z))).
 
-import { bceWithLogitsGrad } from '../kernels/losses.ts';
-import { accumulateMetrics } from '../kernels/metrics.ts';
+import { lossStep } from '../kernels/metrics.ts';
 import { refBce } from '../reference/gan-losses.ts';
-import { scored, type GanLoss } from './loss.ts';
+import type { GanLoss } from './loss.ts';
 
 export function bce(gLoss: 'non-saturating' | 'minimax'): GanLoss {
   const minimax = gLoss === 'minimax';
@@ -15,21 +14,11 @@ export function bce(gLoss: 'non-saturating' | 'minimax'): GanLoss {
     dActivation: 'sigmoid',
     logits: true,
     smoothing: true,
-    recordD(ctx, b, metrics) {
-      const scale = 1 / (b.blockRows ?? b.out.rows);
-      const [out, labels] = scored(b);
-      return [
-        bceWithLogitsGrad(ctx, b.out, b.targets, b.delta, { scale }),
-        accumulateMetrics(ctx, out, labels, metrics, { loss: 'bce', update: 'D', scale }),
-      ];
-    },
+    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.targets, b.delta, metrics, { loss: 'bce', update: 'D', scale: 1 / (b.blockRows ?? b.out.rows), scoredRows: b.scoredRows })],
     recordG(ctx, b, metrics) {
       // Minimax: minimise log(1 - D(G(z))) = -BCE(x, 0), whose gradient is -(sigmoid(x) - 0) / m.
       const [labels, scale] = minimax ? [b.zeros, -1 / b.out.rows] : [b.ones, 1 / b.out.rows];
-      return [
-        bceWithLogitsGrad(ctx, b.out, labels, b.delta, { scale }),
-        accumulateMetrics(ctx, b.out, labels, metrics, { loss: 'bce', update: 'G', scale }),
-      ];
+      return [lossStep(ctx, b.out, labels, labels, b.delta, metrics, { loss: 'bce', update: 'G', scale })];
     },
     reference: refBce(minimax),
   };

@@ -50,8 +50,3 @@ export interface GanLoss {
   readonly reference: RefGanLoss;
 }
 
-/** D's outputs and labels on the rows the metrics score (the first `scoredRows`). */
-export function scored(b: DBatch): [Tensor, Tensor] {
-  if (b.scoredRows === b.out.rows) return [b.out, b.labels];
-  return [b.out.rowsView(0, b.scoredRows), b.labels.reshape([b.labels.size, 1]).rowsView(0, b.scoredRows)];
-}

@@ -1,10 +1,9 @@
 // Squared error through D's sigmoid (DeepLearnToolbox's nnff/nnbp, the seed experiment): the
 // mean over all of a batch's rows of 1/2 (y - D(x))^2; G's targets are 1.
 
-import { mseSigmoidGrad } from '../kernels/losses.ts';
-import { accumulateMetrics } from '../kernels/metrics.ts';
+import { lossStep } from '../kernels/metrics.ts';
 import { refMse } from '../reference/gan-losses.ts';
-import { scored, type GanLoss } from './loss.ts';
+import type { GanLoss } from './loss.ts';
 
 export function mse(): GanLoss {
   return {
@@ -13,21 +12,8 @@ export function mse(): GanLoss {
     dActivation: 'sigmoid',
     logits: false,
     smoothing: true,
-    recordD(ctx, b, metrics) {
-      const scale = 1 / b.out.rows;
-      const [out, labels] = scored(b);
-      return [
-        mseSigmoidGrad(ctx, b.out, b.targets, b.delta, { scale }),
-        accumulateMetrics(ctx, out, labels, metrics, { loss: 'mse', update: 'D', scale }),
-      ];
-    },
-    recordG(ctx, b, metrics) {
-      const scale = 1 / b.out.rows;
-      return [
-        mseSigmoidGrad(ctx, b.out, b.ones, b.delta, { scale }),
-        accumulateMetrics(ctx, b.out, b.ones, metrics, { loss: 'mse', update: 'G', scale }),
-      ];
-    },
+    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.targets, b.delta, metrics, { loss: 'mse', update: 'D', scale: 1 / b.out.rows, scoredRows: b.scoredRows })],
+    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.ones, b.delta, metrics, { loss: 'mse', update: 'G', scale: 1 / b.out.rows })],
     reference: refMse(),
   };
 }

@@ -6,11 +6,10 @@
 //   minimises -mean D(G(z)). It needs D kept Lipschitz: weight clipping (the optimizer's `clip`)
 //   or spectral normalisation.
 
-import { lossGradient } from '../kernels/losses.ts';
 import type { LossKernel } from '../kernels/losses.ts';
-import { accumulateMetrics } from '../kernels/metrics.ts';
+import { lossStep } from '../kernels/metrics.ts';
 import { refScoreLoss } from '../reference/gan-losses.ts';
-import { scored, type GanLoss } from './loss.ts';
+import type { GanLoss } from './loss.ts';
 
 function scoreLoss(name: string, dKernel: LossKernel): GanLoss {
   return {
@@ -19,17 +18,10 @@ function scoreLoss(name: string, dKernel: LossKernel): GanLoss {
     dActivation: 'identity',
     logits: false,
     smoothing: false,
-    recordD(ctx, b, metrics) {
-      // Means over each block of one kind (real, fake): the objectives are differences of means.
-      const scale = 1 / (b.blockRows ?? b.out.rows);
-      const [out, labels] = scored(b);
-      return [lossGradient(ctx, dKernel, b.out, b.labels, b.delta, { scale }), accumulateMetrics(ctx, out, labels, metrics, { loss: dKernel, update: 'D', scale })];
-    },
-    recordG(ctx, b, metrics) {
-      // -mean D(G(z)) is the Wasserstein term of rows told real.
-      const scale = 1 / b.out.rows;
-      return [lossGradient(ctx, 'wasserstein', b.out, b.ones, b.delta, { scale }), accumulateMetrics(ctx, b.out, b.ones, metrics, { loss: 'wasserstein', update: 'G', scale })];
-    },
+    // Means over each block of one kind (real, fake): the objectives are differences of means.
+    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.labels, b.delta, metrics, { loss: dKernel, update: 'D', scale: 1 / (b.blockRows ?? b.out.rows), scoredRows: b.scoredRows })],
+    // -mean D(G(z)) is the Wasserstein term of rows told real.
+    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.ones, b.delta, metrics, { loss: 'wasserstein', update: 'G', scale: 1 / b.out.rows })],
     reference: refScoreLoss(dKernel),
   };
 }
