@@ -16,7 +16,7 @@ import { frechetFromReal, realSide } from '../src/browser/frechet.ts';
 import { decodeHistory, HISTORY_KEY, POINTS_KEY, pointsCsv, withPageMetadata, type PageHistory } from '../src/browser/history.ts';
 import { interpolate, walkInputs, withLabel, WALK_FRAMES } from '../src/browser/latent-walk.ts';
 import { runPhase } from '../src/browser/phases.ts';
-import { computePlaneViews, heatmapPoints, HEATMAP_SIZE, isPlaneConfig, noiseGrid, planeFrame, toModelUnits } from '../src/browser/plane.ts';
+import { computePlaneViews, heatmapPoints, HEATMAP_SIZE, isPlaneConfig, noiseGrid, planeFrame, PLANE_SAMPLES, toModelUnits } from '../src/browser/plane.ts';
 import { arrowScale, heatColor, heatScale, valueOfColor } from '../src/browser/plane-render.ts';
 import { useGpu } from './gpu.ts';
 
@@ -116,11 +116,11 @@ describe('the plane', () => {
     expect(views.heatmap).not.toBeNull();
     expect(Array.from(views.heatmap!)).toEqual(Array.from(await trainer.discriminate(toModelUnits(frame, heatmapPoints(frame)))));
     expect(Array.from(views.manifold!)).toEqual(Array.from(toDataUnits(config.data, await trainer.generate(noiseGrid(config)))));
-    const model = await trainer.generate(trainer.fixedNoise(2500));
+    const model = await trainer.generate(trainer.fixedNoise(PLANE_SAMPLES));
     const { gradient } = await trainer.generatorLossGradient(model.slice(0, 400));
     const std = config.data.kind === 'dataset' && config.data.scaling.kind === 'standardize' ? config.data.scaling.std : [1, 1];
     expect(Array.from(views.arrows!.directions)).toEqual(Array.from(gradient, (g, i) => Math.fround(-g * std[i % 2])));
-    expect(views.samples.length).toBe(5000);
+    expect(views.samples.length).toBe(2 * PLANE_SAMPLES);
     trainer.destroy();
   });
 

@@ -10,7 +10,6 @@ import { dataShape, toDataUnits, type DataSpec } from '../data/source.ts';
 import { MIXTURES, type Mixture2d } from '../data/toy.ts';
 import type { GanConfig } from '../gan/config.ts';
 import type { GanTrainer } from '../gan/trainer.ts';
-import { previewCount } from '../viz/samples.ts';
 
 /** Heatmap resolution: D is evaluated at HEATMAP_SIZE x HEATMAP_SIZE cell centres. */
 export const HEATMAP_SIZE = 64;
@@ -18,6 +17,12 @@ export const HEATMAP_SIZE = 64;
 export const MANIFOLD_LINES = 21;
 /** Fake samples that carry an arrow (the first of the fixed noise set). */
 export const ARROW_SAMPLES = 200;
+/**
+ * Fixed-noise samples drawn on the plane and counted for the modes. Fewer than eval's 2,500:
+ * on a software adapter G's pass over 2,500 rows costs about a training iteration, and every
+ * redraw pays it.
+ */
+export const PLANE_SAMPLES = 1000;
 
 /** The visible square of the plane, in the data's units, and the map to the model's units. */
 export interface PlaneFrame {
@@ -122,7 +127,7 @@ export interface PlaneWants {
 
 export interface PlaneViews {
   iteration: number;
-  /** G(z) for the fixed noise, data units, [n, 2]. */
+  /** G(z) for the fixed noise, data units, [PLANE_SAMPLES, 2]. */
   samples: Float32Array;
   /** D on heatmapPoints (row-major from the top), as D outputs it: probabilities or raw scores. */
   heatmap: Float32Array | null;
@@ -144,7 +149,7 @@ export async function computePlaneViews(trainer: GanTrainer, frame: PlaneFrame, 
   const config = trainer.config;
   const iteration = trainer.iteration;
   const [raw, heatmap, manifold] = await Promise.all([
-    trainer.generate(trainer.fixedNoise(previewCount(config.data))),
+    trainer.generate(trainer.fixedNoise(PLANE_SAMPLES)),
     wants.heatmap ? trainer.discriminate(toModelUnits(frame, heatmapPoints(frame))) : null,
     wants.manifold && hasManifold(config) ? trainer.generate(noiseGrid(config)) : null,
   ]);

@@ -1,12 +1,12 @@
 // Quality over time, the figures `npm run eval` reports, measured as the page trains:
 // - 2-D mixtures: modes covered and the share of high-quality samples (within 3 standard
-//   deviations of a mode), from the fixed-noise samples every redraw already reads back;
+//   deviations of a mode), from the 1,000 fixed-noise samples every redraw already reads back;
 // - MNIST presets: the class histogram of the engine's MNIST classifier on 1,000 fixed-noise
 //   samples and the Fréchet distance of its features from the test images', every N
 //   iterations. The classifier and the test features' statistics come as a build-time asset
 //   (classifier-asset.ts); the GPU part runs in the training queue, the distance in a worker.
-// The figures use fewer samples than `npm run eval` (1,000 instead of 10,000; 2,500 points as
-// eval's mode count), so the distance reads higher than eval's; the trend is what they show.
+// The figures use fewer samples than `npm run eval` (1,000 images instead of 10,000, so the
+// distance reads higher than eval's; 1,000 points instead of 2,500); the trend is what they show.
 
 import { toDataUnits } from '../data/source.ts';
 import { modeCoverage, type Mixture2d } from '../data/toy.ts';
@@ -18,6 +18,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { RowChart, twoAxisChart } from './charts.ts';
 import { loadClassifierAsset, type PageClassifier } from './classifier-asset.ts';
 import { FrechetWorker } from './frechet-client.ts';
+import { PLANE_SAMPLES } from './plane.ts';
 import type { ProgressCallback } from './mnist-asset.ts';
 
 /** Generated images the classifier scores per measurement. */
@@ -129,12 +130,13 @@ export class QualityView {
     const root = this.chart.element;
     this.chart.remake(() => this.make(root), (rows) => this.columns(rows));
     this.histogram.hidden = kind !== 'classifier';
+    root.hidden = kind === null;
     this.caption.textContent =
       kind === 'modes'
-        ? 'Quality: of 2,500 fixed-noise samples, the modes holding at least 1% as high-quality samples, and the high-quality share (within 3 std of a mode), at every redraw.'
+        ? `Quality: of ${PLANE_SAMPLES.toLocaleString('en')} fixed-noise samples, the modes holding at least 1% as high-quality samples, and the high-quality share (within 3 std of a mode), at every redraw.`
         : kind === 'classifier'
           ? `Quality: the engine's MNIST classifier on ${QUALITY_SAMPLES.toLocaleString('en')} fixed-noise samples every N iterations: digits with at least 5% of them, and the Fréchet distance of its features from the test digits' (more samples lower it: npm run eval uses 10,000).`
-          : 'Quality over time: for the 2-D mixtures (modes) and the MNIST presets (classifier).';
+          : 'Quality over time is charted for the 2-D mixtures (modes covered) and the MNIST presets (the classifier): this data has neither modes nor a classifier.';
   }
 
   get rows(): readonly QualityRow[] {
