@@ -8,6 +8,7 @@ import { trainingRows } from '../data/source.ts';
 import { DataError } from '../data/idx.ts';
 import type { GanConfig } from '../gan/config.ts';
 import { presetForData } from '../gan/fit-data.ts';
+import { describeNetwork } from '../nn/network.ts';
 
 /** Half the side of the pad's square, in its units. */
 export const PAD_HALF = 2;
@@ -51,7 +52,10 @@ export function ownDataConfig(d: Dataset, batch?: number): GanConfig {
     const need = d.count >= 20 ? Math.ceil((config.batch * 10) / 9) : config.batch;
     throw new DataError(`${d.source}: ${d.count} points, of which ${rows} train (every tenth is held out); a batch of ${config.batch} needs at least ${need} points. Draw more, or lower Batch`);
   }
-  config.description = `your 2-D data: ${d.source}, ${d.count} points; G 2->128->128->128->2 and D 2->128->128->1 (ReLU), Adam 1e-3, trained on standardised columns`;
+  const lr = (o: GanConfig['optimizerG']) => `${o.kind} ${o.lr}`;
+  config.description =
+    `your 2-D data: ${d.source}, ${d.count} points, on standardised columns; ${OWN_DATA_PRESET}'s networks, ` +
+    `G ${describeNetwork('generator', config.generator)} and D ${describeNetwork('discriminator', config.discriminator)}, ${lr(config.optimizerG)} (G) / ${lr(config.optimizerD)} (D)`;
   return config;
 }
 

@@ -41,7 +41,7 @@ export function walksSphere(config: GanConfig): boolean {
   return config.noise.distribution === 'normal' && !config.noise.minmax;
 }
 
-/** Rows `rows` of `fixed` [n, width] with the label columns (after the noise) one-hot for `label` at the config's scale. */
+/** The rows of `fixed` [n, width] with their label columns (after the noise) one-hot for `label`, at the config's scale. */
 export function withLabel(config: GanConfig, fixed: Float32Array, label: number): Float32Array {
   const { noise, classes } = noiseColumns(config);
   if (!classes) return fixed;

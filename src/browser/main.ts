@@ -607,19 +607,21 @@ function wireControls(pad: DrawingPad): void {
     if (!file) return;
     void act(async () => {
       setState('building', `Loading ${file.name}…`);
-      const { trainer } = await session!.restore(new Uint8Array(await file.arrayBuffer()), file.name, (ckpt) => {
+      let points: Dataset | null = null;
+      const { trainer } = await session!.restore(new Uint8Array(await file.arrayBuffer()), file.name, {
+        points: (ckpt) => (points = pointsFor(ckpt)),
         // Before the first redraw: the panels of its kind, its points, and its charts' history.
-        const points = pointsFor(ckpt);
-        if (points) ownData = points;
-        baseConfig = ckpt.config;
-        fillForm(ckpt.config);
-        configurePanels(ckpt.config);
-        clearViews();
-        const history = decodeHistory(ckpt.metadata[HISTORY_KEY], ckpt.iteration);
-        charts?.load(history?.metrics ?? []);
-        quality?.load(history?.quality ?? []);
-        lastQuality = history?.quality.filter((q) => q.kind === 'classifier').at(-1)?.iteration ?? ckpt.iteration;
-        return points;
+        before: (ckpt) => {
+          if (points) ownData = points;
+          baseConfig = ckpt.config;
+          fillForm(ckpt.config);
+          configurePanels(ckpt.config);
+          clearViews();
+          const history = decodeHistory(ckpt.metadata[HISTORY_KEY], ckpt.iteration);
+          charts?.load(history?.metrics ?? []);
+          quality?.load(history?.quality ?? []);
+          lastQuality = history?.quality.filter((q) => q.kind === 'classifier').at(-1)?.iteration ?? ckpt.iteration;
+        },
       });
       fields.iterations.value = String(Math.max(trainer.config.iterations, trainer.iteration));
       ui.target.textContent = fields.iterations.value;
@@ -724,6 +726,11 @@ function wireControls(pad: DrawingPad): void {
       setState('training', `Measuring: ${4 * n} iterations, views off, on, on, off…`);
       const cost = await session!.measureViewCost(n);
       await session!.redraw();
+      if (!cost) {
+        ui.viewCost.textContent = 'The measurement was paused before its last block: no figures.';
+        setState(...pausedMessage());
+        return;
+      }
       Object.assign(ui.viewCost.dataset, {
         on: String(cost.on),
         off: String(cost.off),

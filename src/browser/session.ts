@@ -144,11 +144,22 @@ export class TrainingSession {
     return trainer;
   }
 
-  /** Replaces the current trainer with one restored from checkpoint bytes (the CLI's format). */
-  async restore(bytes: Uint8Array, name: string, dataset: (ckpt: CheckpointContents) => Dataset | null): Promise<{ trainer: GanTrainer; ckpt: CheckpointContents }> {
+  /**
+   * Replaces the current trainer with one restored from checkpoint bytes (the CLI's format).
+   * `points` gives the data set a run on points needs; a checkpoint that cannot be read, or
+   * whose points are missing, throws before the current run is touched. `before` runs once the
+   * current run is gone, before the restored one is drawn.
+   */
+  async restore(
+    bytes: Uint8Array,
+    name: string,
+    hooks: { points: (ckpt: CheckpointContents) => Dataset | null; before: (ckpt: CheckpointContents) => void },
+  ): Promise<{ trainer: GanTrainer; ckpt: CheckpointContents }> {
     const ckpt = readCheckpoint(bytes, name);
+    const points = hooks.points(ckpt);
     await this.discard();
-    const host = await this.hostFor(ckpt.config, dataset(ckpt));
+    hooks.before(ckpt);
+    const host = await this.hostFor(ckpt.config, points);
     const trainer = await this.exclusive(() => trainerFromCheckpoint(this.ctx, ckpt, host));
     this.adopt(trainer, host);
     await this.redraw();
@@ -257,9 +268,10 @@ export class TrainingSession {
    * wall time with the views on and off. The page loop is the same in both, chunks included;
    * only the redraws and quality measurements are skipped when off. The blocks measure the
    * steady state of a long run: no block ends with a redraw of its own (a run draws once at
-   * its end, whatever its length), so a block should span a few redraw intervals.
+   * its end, whatever its length), so a block should span a few redraw intervals. Null when
+   * paused before the end.
    */
-  async measureViewCost(iterations: number): Promise<ViewCost> {
+  async measureViewCost(iterations: number): Promise<ViewCost | null> {
     if (!this.current || this.loop) throw new Error('measure: build a trainer first, and pause training');
     const seconds = { on: 0, off: 0 };
     let viewSeconds = 0;
@@ -268,7 +280,7 @@ export class TrainingSession {
         this.viewsOn = on;
         const [started, viewed] = [performance.now(), this.viewSeconds];
         await this.train(this.current!.iteration + iterations, { steady: true });
-        if (this.stopRequested) throw new Error('the measurement was paused');
+        if (this.stopRequested) return null;
         seconds[on ? 'on' : 'off'] += (performance.now() - started) / 1000;
         if (on) viewSeconds += this.viewSeconds - viewed;
       }
