@@ -17,7 +17,7 @@ import { loadMnist } from '../../src/data/mnist-node.ts';
 import { previewCount } from '../../src/viz/samples.ts';
 import { BROWSER_WEBGPU_HINT } from '../../src/gpu/browser.ts';
 import { openTestContext } from '../gpu.ts';
-import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages } from './harness.ts';
+import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages, START_TIMEOUT_MS } from './harness.ts';
 import { canvasVariance, downloadFrom, expectClose, expectTrainingShown, snapshot, state, train as trainPreset } from './page-driver.ts';
 
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
@@ -35,7 +35,7 @@ async function nodeContext(): Promise<GpuContext> {
 describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
     ({ server, baseUrl, browser } = await startServedPages());
-  }, 180_000);
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

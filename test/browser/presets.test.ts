@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, describePage, openPage, startServedPages } from './harness.ts';
+import { ARTIFACTS, describePage, openPage, startServedPages, START_TIMEOUT_MS } from './harness.ts';
 import { canvasVariance, expectTrainingShown, openPreset, pageErrors, setField, trainTo } from './page-driver.ts';
 
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
@@ -25,7 +25,7 @@ function dataset(page: Page, testId: string): Promise<Record<string, string | un
 describe.skipIf(skip)('the presets in headless Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
     ({ server, baseUrl, browser } = await startServedPages());
-  }, 180_000);
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

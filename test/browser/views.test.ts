@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readCheckpoint, type CheckpointContents } from '../../src/gan/checkpoint.ts';
 import { RING8 } from '../../src/data/toy.ts';
-import { ARTIFACTS, describePage, openPage, startServedPages } from './harness.ts';
+import { ARTIFACTS, describePage, openPage, startServedPages, START_TIMEOUT_MS } from './harness.ts';
 import { downloadFrom, openPreset, pageErrors, setField, snapshot, trainTo, waitForState } from './page-driver.ts';
 
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
@@ -91,7 +91,7 @@ function netKeys(ckpt: CheckpointContents, net: 'generator' | 'discriminator'): 
 describe.skipIf(skip)('the views of training in headless Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
     ({ server, baseUrl, browser } = await startServedPages());
-  }, 180_000);
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();
