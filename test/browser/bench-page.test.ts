@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BenchResults } from '../../bench/suite.ts';
 import { BROWSER_WEBGPU_HINT } from '../../src/gpu/browser.ts';
-import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages } from './harness.ts';
+import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages, START_TIMEOUT_MS } from './harness.ts';
 
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
 
@@ -51,7 +51,7 @@ function figure(row: Record<string, string>, column: string): number {
 describe.skipIf(skip)('the benchmark page in headless Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
     ({ server, baseUrl, browser } = await startServedPages());
-  }, 180_000);
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

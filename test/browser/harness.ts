@@ -106,6 +106,13 @@ export async function describePage(page: Page, log: string[]): Promise<string> {
 }
 
 /**
+ * How long starting the served pages may take: building dist/ may first train the MNIST
+ * classifier for the page's quality asset, once, when the Node cache has none (225 s in all on
+ * two cores beside another test); otherwise a build takes seconds.
+ */
+export const START_TIMEOUT_MS = 600_000;
+
+/**
  * What a browser test file starts from: Chromium present (else an error saying how to get it),
  * the artifacts folder, a fresh dist/, served under a sub-path (the pages must work from any
  * static server and path: vite base './'), and a Chromium with WebGPU.

@@ -3,11 +3,10 @@
 // finite metrics that move and a picture that is not blank, writes checkpoints Node reads back
 // with the same samples (and reads Node's), and says what it needs when WebGPU is off.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { decode } from 'fast-png';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readCheckpoint, saveCheckpoint, trainerFromCheckpoint } from '../../src/gan/checkpoint.ts';
 import { preset, PRESET_NAMES } from '../../src/gan/presets.ts';
@@ -15,11 +14,11 @@ import { GanTrainer } from '../../src/gan/trainer.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { decodeNpy } from '../../src/io/npy.ts';
 import { loadMnist } from '../../src/data/mnist-node.ts';
-import { luminanceVariance } from '../../src/viz/image.ts';
 import { previewCount } from '../../src/viz/samples.ts';
 import { BROWSER_WEBGPU_HINT } from '../../src/gpu/browser.ts';
 import { openTestContext } from '../gpu.ts';
-import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages } from './harness.ts';
+import { ARTIFACTS, describePage, launchChromium, openPage, startServedPages, START_TIMEOUT_MS } from './harness.ts';
+import { canvasVariance, downloadFrom, expectClose, expectTrainingShown, snapshot, state, train as trainPreset } from './page-driver.ts';
 
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
 
@@ -33,102 +32,10 @@ async function nodeContext(): Promise<GpuContext> {
   return ctx;
 }
 
-interface Snapshot {
-  iteration: number;
-  dLoss: number;
-  gLoss: number;
-  dReal: number;
-  dFake: number;
-}
-
-async function snapshot(page: Page): Promise<Snapshot> {
-  return page.evaluate(() => {
-    const value = (id: string) => Number(document.querySelector<HTMLElement>(`[data-testid=${id}]`)?.dataset.value ?? NaN);
-    return { iteration: value('iteration'), dLoss: value('d-loss'), gLoss: value('g-loss'), dReal: value('d-real'), dFake: value('d-fake') };
-  });
-}
-
-async function state(page: Page): Promise<string> {
-  return (await page.getAttribute('[data-testid=status]', 'data-state')) ?? '?';
-}
-
-/** Opens the page on a preset, sets its iteration target, presses Start and waits for done. */
-async function train(page: Page, log: string[], presetName: string, iterations: number, timeoutMs: number): Promise<{ snapshots: Snapshot[]; seconds: number }> {
-  await page.goto(`${baseUrl}?preset=${presetName}`);
-  await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-state') !== 'loading', null, { timeout: 30_000 });
-  expect(await state(page), await describePage(page, log)).toBe('ready');
-  expect(await page.inputValue('[data-testid=preset]')).toBe(presetName);
-  await page.fill('[data-testid=iterations]', String(iterations));
-  await page.click('[data-testid=start]');
-  const snapshots: Snapshot[] = [];
-  const started = Date.now();
-  for (;;) {
-    const s = await state(page);
-    const snap = await snapshot(page);
-    if (Number.isFinite(snap.dLoss) && snapshots.at(-1)?.iteration !== snap.iteration) snapshots.push(snap);
-    if (s === 'done') break;
-    if (s === 'error' || s === 'no-webgpu' || Date.now() - started > timeoutMs) {
-      throw new Error(`${presetName} did not reach iteration ${iterations} (${s} after ${(Date.now() - started) / 1000} s); ${await describePage(page, log)}`);
-    }
-    await page.waitForTimeout(200);
-  }
-  snapshots.push(await snapshot(page));
-  return { snapshots, seconds: (Date.now() - started) / 1000 };
-}
-
-/** The luminance variance of the sample canvas as the browser painted it (its CSS border cut off). */
-async function canvasVariance(page: Page): Promise<number> {
-  const png = decode(await page.locator('[data-testid=samples]').screenshot());
-  const border = 2;
-  const width = png.width - 2 * border;
-  const height = png.height - 2 * border;
-  const rgba = new Uint8ClampedArray(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const src = ((y + border) * png.width + x + border) * png.channels;
-      for (let c = 0; c < 4; c++) rgba[4 * (y * width + x) + c] = c < png.channels ? Number(png.data[src + c]) : 255;
-    }
-  }
-  return luminanceVariance({ width, height, data: rgba });
-}
-
-async function downloadFrom(page: Page, testId: string): Promise<{ bytes: Uint8Array; name: string }> {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testId}]`)]);
-  const path = await download.path();
-  return { bytes: new Uint8Array(readFileSync(path)), name: download.suggestedFilename() };
-}
-
-function expectTrainingShown(snapshots: Snapshot[], iterations: number, log: string[]): void {
-  const last = snapshots.at(-1)!;
-  expect(last.iteration, log.join('\n')).toBe(iterations);
-  for (const s of snapshots) {
-    for (const [k, v] of Object.entries(s)) expect(Number.isFinite(v), `${k} at iteration ${s.iteration} is ${v}`).toBe(true);
-    expect(s.dReal).toBeGreaterThanOrEqual(0);
-    expect(s.dReal).toBeLessThanOrEqual(1);
-  }
-  // The display moves: several windows were shown, with different metrics.
-  expect(new Set(snapshots.map((s) => s.iteration)).size).toBeGreaterThanOrEqual(2);
-  expect(new Set(snapshots.map((s) => s.dLoss)).size).toBeGreaterThanOrEqual(2);
-}
-
-/** max |a - b| and the tolerance check, with the worst index in the message. */
-function expectClose(a: Float32Array, b: Float32Array, tolerance: number, what: string): number {
-  expect(a.length, `${what}: lengths`).toBe(b.length);
-  let worst = 0;
-  let at = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= worst)) [worst, at] = [d, i];
-  }
-  console.log(`${what}: max |browser - node| = ${worst.toExponential(2)} (tolerance ${tolerance})`);
-  expect(worst, `${what}: max |browser - node| = ${worst} at ${at} (${a[at]} vs ${b[at]}), tolerance ${tolerance}`).toBeLessThanOrEqual(tolerance);
-  return worst;
-}
-
 describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
     ({ server, baseUrl, browser } = await startServedPages());
-  }, 180_000);
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();
@@ -157,7 +64,7 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
   test("trains toy-1d, and Node samples the page's checkpoint alike", async () => {
     const { page, log } = await openPage(browser);
     const iterations = 100;
-    const { snapshots, seconds } = await train(page, log, 'toy-1d', iterations, 100_000);
+    const { snapshots, seconds } = await trainPreset(page, log, baseUrl, 'toy-1d', iterations, 100_000);
     expectTrainingShown(snapshots, iterations, log);
     expect(await page.locator('[data-testid=samples]').getAttribute('data-iteration')).toBe(String(iterations));
     // A blank canvas is uniform white (variance 0); the histogram, density and D(x) curves of
@@ -197,7 +104,7 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
     const { page, log } = await openPage(browser);
     await page.goto(`${baseUrl}?preset=ring8`);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-state') === 'ready', null, { timeout: 30_000 });
-    expect(await page.locator('[data-testid=preset] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(PRESET_NAMES);
+    expect(await page.locator('[data-testid=preset] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([...PRESET_NAMES, 'own-data']);
     await page.click('[data-testid=start]');
     await page
       .waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid=coverage]')?.dataset.modesCovered ?? -1) >= 0 && Number(document.querySelector('[data-testid=iteration]')?.textContent) >= 10, null, { timeout: 90_000 })
@@ -215,12 +122,13 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
     const pausedAt = await page.textContent('[data-testid=iteration]');
     await page.waitForTimeout(1000);
     expect(await page.textContent('[data-testid=iteration]'), 'iterations after Pause').toBe(pausedAt);
-    expect(await page.isDisabled('[data-testid=batch]'), 'hyperparameters are locked while a trainer exists').toBe(true);
+    expect(await page.isDisabled('[data-testid=seed]'), 'the seed is locked while a trainer exists').toBe(true);
+    expect(await page.isDisabled('[data-testid=lr-g]'), 'learning rates stay editable: they apply live').toBe(false);
     await page.screenshot({ path: join(ARTIFACTS, 'ring8.png'), fullPage: true });
     await page.click('[data-testid=reset]');
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.getAttribute('data-state') === 'ready', null, { timeout: 30_000 });
     expect(await page.textContent('[data-testid=iteration]')).toBe('0');
-    expect(await page.isDisabled('[data-testid=batch]')).toBe(false);
+    expect(await page.isDisabled('[data-testid=seed]')).toBe(false);
     expect(await page.isDisabled('[data-testid=save-checkpoint]')).toBe(true);
     expect(await canvasVariance(page), 'the sample canvas is blank after Reset').toBe(0);
     expect(log.filter((l) => l.startsWith('page error')), 'uncaught page errors').toEqual([]);
@@ -261,7 +169,7 @@ describe.skipIf(skip)('the page in headless Chromium (WebGPU on SwiftShader)', (
   test('trains the seed experiment on MNIST loaded from the static asset', async () => {
     const { page, log } = await openPage(browser);
     const iterations = 3;
-    const { snapshots, seconds } = await train(page, log, 'seed', iterations, 150_000);
+    const { snapshots, seconds } = await trainPreset(page, log, baseUrl, 'seed', iterations, 150_000);
     expectTrainingShown(snapshots, iterations, log);
     // 100 digits in gray on a dark grid: far from a uniform picture.
     expect(await canvasVariance(page)).toBeGreaterThan(50);
