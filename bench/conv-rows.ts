@@ -15,8 +15,9 @@
 // GFLOP/s count useful multiply-adds only (the float64 twin's convMacs): pairs of an input and
 // an output pixel that a kernel tap joins, times the channels in and out, 2 FLOP each. The
 // implicit GEMM also multiplies by the zeros of the padding and, where it gathers through the
-// transposed direction (a conv-transpose's forward, a conv's input gradient), by those of the
-// taps that land between pixels (3/4 of them at stride 2); the table shows the useful share.
+// transposed direction (a conv-transpose's forward and weight gradient, a conv's input
+// gradient), by those of the taps that land between pixels (3/4 of them at stride 2); the table
+// shows the useful share.
 //
 // Timing as the matmul rows: our kernels on the device (timestamp queries where the adapter has
 // them), then ours and tfjs's side by side, wall clock in alternating rounds (side-by-side.ts).
@@ -134,6 +135,11 @@ export interface ConvBenchOptions {
 /** Above this, the two sides did not compute the same thing: the row says so. */
 const AGREEMENT = 1e-4;
 
+/** A GFLOP/s cell: two decimals, or two significant digits below 1 (the N = 1 products run at hundredths). */
+function rate(value: number | undefined): string {
+  return value !== undefined && Number.isFinite(value) && value > 0 && value < 1 ? value.toPrecision(2) : fmt(value);
+}
+
 /** Runs the conv rows, printing a table row as each finishes. */
 export async function benchConv(ctx: GpuContext, options: ConvBenchOptions): Promise<ConvResult[]> {
   const rows = convRows(options.subset).filter((r) => convRowMatches(r, options.filter));
@@ -143,8 +149,8 @@ export async function benchConv(ctx: GpuContext, options: ConvBenchOptions): Pro
   const timer = new GpuTimer(ctx);
   const strategies: readonly MatmulStrategy[] = quick ? [] : MATMUL_STRATEGIES;
   say(
-    `\nConvolutions: the dcgan preset's layers at batch ${rows[0].layer.geometry.batch}, GFLOP/s of useful multiply-adds (padding and the zeros a strided ` +
-      `conv-transpose's gather meets are not counted; 'useful' is their share of the implicit GEMM); ours on the device ` +
+    `\nConvolutions: the dcgan preset's layers at batch ${rows[0].layer.geometry.batch}, GFLOP/s of useful multiply-adds (not the padding, nor the taps ` +
+      `between pixels that a strided transposed gather meets: conv-transpose forward and weight grad, conv input grad; 'useful' is their share of the implicit GEMM); ours on the device ` +
       `(${timer.method === 'timestamp' ? 'GPU timestamps' : 'wall clock over one submit'}, median batch${quick ? ', the engine\'s strategy only' : ', per strategy'})` +
       (options.tfjs ? `; ours vs tfjs's op: wall clock, median of alternating rounds; diff: largest |ours - tfjs| / largest |tfjs|` : '') +
       (options.tfjs && cpu ? '; per CPU-s: GFLOP per CPU-second of the whole process (adapter threads included)' : '') +
@@ -166,15 +172,15 @@ export async function benchConv(ctx: GpuContext, options: ConvBenchOptions): Pro
         `${gemm.transA ? 'Aᵀ' : 'A'}·${gemm.transB ? 'Bᵀ' : 'B'} ${gemm.m}x${gemm.k}x${gemm.n}`,
         `${Math.round((100 * result.flops) / result.gemmFlops)}%`,
         fmt(result.flops / 1e9, 3),
-        ...strategies.map((s) => fmt(result.gflops[s])),
+        ...strategies.map((s) => rate(result.gflops[s])),
         result.engineUses,
-        fmt(result.gflops[result.engineUses]),
+        rate(result.gflops[result.engineUses]),
       ];
       if (options.tfjs) {
         const diff = result.relativeDifference;
-        cells.push(fmt(wall?.ours), result.tfjsOp, fmt(wall?.tfjs), ratio(wall?.ours, wall?.tfjs), diff === undefined ? '-' : `${diff.toExponential(1)}${diff > AGREEMENT ? ' DIFFERENT' : ''}`);
+        cells.push(rate(wall?.ours), result.tfjsOp, rate(wall?.tfjs), ratio(wall?.ours, wall?.tfjs), diff === undefined ? '-' : `${diff.toExponential(1)}${diff > AGREEMENT ? ' DIFFERENT' : ''}`);
       }
-      if (options.tfjs && cpu) cells.push(fmt(wall?.oursPerCpuSecond), fmt(wall?.tfjsPerCpuSecond), ratio(wall?.oursPerCpuSecond, wall?.tfjsPerCpuSecond));
+      if (options.tfjs && cpu) cells.push(rate(wall?.oursPerCpuSecond), rate(wall?.tfjsPerCpuSecond), ratio(wall?.oursPerCpuSecond, wall?.tfjsPerCpuSecond));
       table.row(cells);
       results.push(result);
     }
