@@ -61,7 +61,7 @@ function initialWeights(scheme: InitScheme, shape: number[], bias: number[] | nu
   }
 }
 
-export function activate(z: tf.Tensor, activation: Activation, leak: number): tf.Tensor {
+function activate(z: tf.Tensor, activation: Activation, leak: number): tf.Tensor {
   switch (activation) {
     case 'identity':
       return z;
