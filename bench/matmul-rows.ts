@@ -15,10 +15,10 @@ import { defineShader } from '../src/gpu/shader.ts';
 import { autotuneMatmul, defaultTuningShapes, heuristicMatmulStrategy, matmulShapeClass, matmulStrategyFor, tuningStoreKey, type MatmulChoice, type TuningStore } from '../src/kernels/autotune.ts';
 import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
 import { createTensor, upload, type Tensor } from '../src/tensor/tensor.ts';
-import { fmt, loadAverage, matchesFilter, measure, median, progress, ratio, say, Table, type Cost } from './common.ts';
+import { fmt, loadAverage, matchesFilter, progress, ratio, say, Table } from './common.ts';
 import { matmulShapesOf, type BenchSubset } from './configs.ts';
 import { hasCpuClock } from './platform.ts';
-import { awaitAfterIdle, timeTfjsOp } from './tfjs.ts';
+import { hostData, timeDispatch, versusTfjs, type WallComparison } from './side-by-side.ts';
 import { GpuTimer, gflops, type Timing } from './timing.ts';
 import textbookSource from './textbook_matmul.wgsl?raw';
 
@@ -110,11 +110,6 @@ export async function tuneMatmul(ctx: GpuContext, place: TuningPlace, mode: Tuni
   return choices;
 }
 
-function hostData(size: number): Float32Array {
-  // Values in [-1, 1) keep every product and sum normal (no denormal slow paths on a CPU).
-  return Float32Array.from({ length: size }, (_, i) => ((i * 2654435761) % 1000) / 500 - 1);
-}
-
 function operandShapes(shape: MatmulShape): { a: [number, number]; b: [number, number] } {
   const { m, n, k } = shape;
   return { a: shape.transA ? [k, m] : [m, k], b: shape.transB ? [n, k] : [k, n] };
@@ -138,23 +133,6 @@ function textbook(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, shape: Matmu
   });
 }
 
-/** Device time of one dispatch; one that takes over a second is timed once, not in batches. */
-async function timeDispatch(timer: GpuTimer, d: Dispatch, quick: boolean): Promise<Timing> {
-  const once = await timer.time([d], { repsPerBatch: 1, batches: 1, warmupBatches: 1 });
-  if (once.medianMs > 1000) return once;
-  return timer.time([d], { batches: quick ? 3 : 5, targetBatchMs: quick ? 30 : 60 });
-}
-
-/** Time per dispatch: `reps` in one submit, then a wait (sleeping through part of `expectedMs` each). */
-async function timeWall(ctx: GpuContext, d: Dispatch, reps: number, expectedMs: number): Promise<Cost> {
-  await ctx.flush();
-  return measure(reps, async () => {
-    const start = performance.now();
-    ctx.run(new Array<Dispatch>(reps).fill(d));
-    await awaitAfterIdle(start, reps * expectedMs, () => ctx.flush());
-  });
-}
-
 export interface MatmulResult {
   label: string;
   shape: MatmulShape;
@@ -163,21 +141,8 @@ export interface MatmulResult {
   gflops: Record<string, number>;
   bestGflops: Record<string, number>;
   engineUses: MatmulStrategy;
-  /**
-   * Wall-clock GFLOP/s of the engine's choice and of tf.matMul, medians of alternating rounds,
-   * and GFLOP per CPU-second (every thread of the process: host and adapter workers alike; NaN,
-   * null in JSON, where the platform has no CPU clock).
-   */
-  wall?: {
-    ours: number;
-    tfjs: number;
-    oursPerCpuSecond: number;
-    tfjsPerCpuSecond: number;
-    oursSamples: Cost[];
-    tfjsSamples: Cost[];
-    repsOurs: number;
-    repsTfjs: number;
-  };
+  /** The engine's choice against tf.matMul, wall clock (side-by-side.ts). */
+  wall?: WallComparison;
 }
 
 export interface MatmulBenchOptions {
@@ -232,7 +197,7 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
       const result: MatmulResult = { label: row.label, shape: row.shape, uses: row.uses, gflops: gf, bestGflops: best, engineUses };
       if (options.tfjs) {
         const ours = matmul(ctx, a, b, c, { transA: row.shape.transA, transB: row.shape.transB });
-        result.wall = await versusTfjs(ctx, ours, row.shape, msPer[engineUses], quick);
+        result.wall = await matmulVersusTfjs(ctx, ours, row.shape, msPer[engineUses], quick);
       }
       await ctx.flush();
       for (const t of [a, b, c]) t.buffer.destroy();
@@ -252,42 +217,12 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
 }
 
 /** The engine's matmul and tf.matMul on the same operands, wall clock, in alternating rounds. */
-async function versusTfjs(ctx: GpuContext, ours: Dispatch, shape: MatmulShape, oursDeviceMs: number, quick: boolean): Promise<NonNullable<MatmulResult['wall']>> {
-  const flops = 2 * shape.m * shape.n * shape.k;
+async function matmulVersusTfjs(ctx: GpuContext, ours: Dispatch, shape: MatmulShape, oursDeviceMs: number, quick: boolean): Promise<WallComparison> {
   const shapes = operandShapes(shape);
   const ta = tf.tensor2d(hostData(shapes.a[0] * shapes.a[1]), shapes.a);
   const tb = tf.tensor2d(hostData(shapes.b[0] * shapes.b[1]), shapes.b);
-  const op = () => tf.matMul(ta, tb, shape.transA ?? false, shape.transB ?? false);
   try {
-    // tfjs compiles its shader on the first call; the second gives the time per call.
-    await timeTfjsOp(op, 1, 0);
-    let tfjsMs = (await timeTfjsOp(op, 1, 0)).ms;
-    let oursMs = Math.max(oursDeviceMs, 1e-3);
-    const target = quick ? 60 : 150;
-    const repsFor = (ms: number) => Math.max(1, Math.min(500, Math.round(target / ms)));
-    const [repsOurs, repsTfjs] = [repsFor(oursMs), repsFor(tfjsMs)];
-    // Calls that last seconds get fewer rounds: each round costs the slower side's seconds again.
-    const slowest = Math.max(oursMs, tfjsMs);
-    const rounds = slowest > 10_000 ? 1 : slowest > 1500 ? (quick ? 1 : 3) : quick ? 3 : 5;
-    const oursSamples: Cost[] = [];
-    const tfjsSamples: Cost[] = [];
-    for (let r = 0; r < rounds; r++) {
-      oursSamples.push(await timeWall(ctx, ours, repsOurs, oursMs));
-      tfjsSamples.push(await timeTfjsOp(op, repsTfjs, tfjsMs));
-      oursMs = Math.min(oursMs, ...oursSamples.map((s) => s.ms));
-      tfjsMs = Math.min(tfjsMs, ...tfjsSamples.map((s) => s.ms));
-    }
-    const rate = (samples: Cost[], key: keyof Cost) => gflops(flops, median(samples.map((s) => s[key])));
-    return {
-      ours: rate(oursSamples, 'ms'),
-      tfjs: rate(tfjsSamples, 'ms'),
-      oursPerCpuSecond: rate(oursSamples, 'cpuMs'),
-      tfjsPerCpuSecond: rate(tfjsSamples, 'cpuMs'),
-      oursSamples,
-      tfjsSamples,
-      repsOurs,
-      repsTfjs,
-    };
+    return await versusTfjs(ctx, ours, () => tf.matMul(ta, tb, shape.transA ?? false, shape.transB ?? false), 2 * shape.m * shape.n * shape.k, oursDeviceMs, quick);
   } finally {
     ta.dispose();
     tb.dispose();

@@ -4,22 +4,24 @@
 // platform (bench/platform.ts); it gives back every figure.
 //
 //   1. matmul GFLOP/s per kernel strategy, the engine's choice, and ours / tf.matMul;
-//   2. training iterations/s and samples/s per config, with metrics read back every 50
+//   2. conv GFLOP/s of the dcgan preset's layers (forward and both gradients), ours / tfjs's op;
+//   3. training iterations/s and samples/s per config, with metrics read back every 50
 //      iterations and every iteration, ours / tfjs per row, and what an iteration costs;
-//   3. the whole seed experiment's wall time (not in quick runs);
-//   4. each step of an iteration timed alone (when asked for).
+//   4. the whole seed experiment's wall time (not in quick runs);
+//   5. each step of an iteration timed alone (when asked for).
 
 import type { Mnist } from '../src/data/mnist.ts';
 import type { AdapterSummary, GpuContext } from '../src/gpu/context.ts';
 import { setMatmulChoices, type MatmulChoice } from '../src/kernels/autotune.ts';
 import { fmt, loadAverage, matchesFilter, ratio, say, Table } from './common.ts';
 import { batchSizes, type BenchSubset, type SubsetName } from './configs.ts';
+import { benchConv, type ConvResult } from './conv-rows.ts';
 import { benchMatmul, tuneMatmul, type MatmulResult, type TuningMode, type TuningPlace } from './matmul-rows.ts';
 import { hasCpuClock } from './platform.ts';
 import type { TfjsSide } from './tfjs.ts';
 import { benchSeedExperiment, benchTraining, printProfile, profileIteration, trainingRows, type ProfileResult, type SeedExperimentResult, type TrainResult } from './train.ts';
 
-export const SECTIONS = ['matmul', 'train', 'seed', 'profile'] as const;
+export const SECTIONS = ['matmul', 'conv', 'train', 'seed', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** The seed experiment's length: what its wall-time target is stated for. */
@@ -64,6 +66,7 @@ export interface Target {
 export interface BenchFigures {
   matmulChoices: MatmulChoice[];
   matmul: MatmulResult[];
+  conv: ConvResult[];
   training: TrainResult[];
   seedExperiment: SeedExperimentResult | null;
   profiles: ProfileResult[];
@@ -98,7 +101,7 @@ export interface BenchResults extends BenchFigures {
  */
 export function resolveSections(list: readonly string[] | undefined, options: { profile: boolean; quick: boolean }): Set<Section> {
   const sections = new Set<Section>();
-  for (const s of list ?? ['matmul', 'train', 'seed']) {
+  for (const s of list ?? ['matmul', 'conv', 'train', 'seed']) {
     if (!SECTIONS.includes(s as Section)) throw new Error(`unknown section '${s}'`);
     sections.add(s as Section);
   }
@@ -116,6 +119,9 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
 
   let matmul: MatmulResult[] = [];
   if (sections.has('matmul')) matmul = await benchMatmul(ctx, { subset, filter, tfjs: Boolean(tfjs), textbook: false });
+
+  let conv: ConvResult[] = [];
+  if (sections.has('conv')) conv = await benchConv(ctx, { subset, filter, tfjs: Boolean(tfjs) });
 
   let mnist: Promise<Mnist> | null = null;
   const loadMnist = () => (mnist ??= env.loadMnist());
@@ -161,13 +167,13 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
     }
   }
 
-  const targets = checkTargets(matmul, training, seedExperiment, env.cores);
+  const targets = checkTargets(matmul, conv, training, seedExperiment, env.cores);
   if (targets.length) {
     say(`\nTargets (ratios within this run; load average ${loadAverage()} at the end)\n`);
     const table = new Table('targets', ['target', 'goal', 'measured', 'met']);
     for (const t of targets) table.row([t.name, t.target, t.measured, t.met === null ? '-' : t.met ? 'yes' : 'no']);
   }
-  return { matmulChoices, matmul, training, seedExperiment, profiles, targets };
+  return { matmulChoices, matmul, conv, training, seedExperiment, profiles, targets };
 }
 
 /** The adapter as the results file records it. */
@@ -200,7 +206,7 @@ export function configRecord(options: BenchOptions, tfjs: boolean): BenchResults
  * adapter threads included), which does not depend on what else the machine runs; `cores`
  * turns CPU time into the best an idle machine could do.
  */
-export function checkTargets(matmul: MatmulResult[], training: TrainResult[], seed: SeedExperimentResult | null, cores: number): Target[] {
+export function checkTargets(matmul: MatmulResult[], conv: ConvResult[], training: TrainResult[], seed: SeedExperimentResult | null, cores: number): Target[] {
   const out: Target[] = [];
   const cpu = hasCpuClock();
   const train = (label: string, goal: number) => {
@@ -218,6 +224,16 @@ export function checkTargets(matmul: MatmulResult[], training: TrainResult[], se
   };
   train('seed-sized b100', 5);
   train('large b512', 3);
+  train('dcgan b64', 3);
+  // Each convolution layer's passes against tfjs's ops: every one at 2x or more.
+  for (const layer of new Set(conv.filter((r) => r.wall).map((r) => r.layer))) {
+    const rows = conv.filter((r) => r.layer === layer && r.wall);
+    const name = `conv ${layer} (${rows.map((r) => r.label.slice(layer.length + 1)).join(' / ')}) vs tfjs`;
+    const check = (how: string, ratios: number[]) =>
+      out.push({ name: `${name} (${how})`, target: '>= 2x each', measured: ratios.map((v) => `${v.toFixed(2)}x`).join(' / '), met: ratios.every((v) => v >= 2) });
+    check('wall', rows.map((r) => r.wall!.ours / r.wall!.tfjs));
+    if (cpu) check('per CPU-second', rows.map((r) => r.wall!.oursPerCpuSecond / r.wall!.tfjsPerCpuSecond));
+  }
   const m = matmul.find((r) => r.label === 'A·B 1024x1024x1024');
   if (m) {
     const device = m.gflops[m.engineUses];

@@ -1,6 +1,7 @@
 // The engine's GAN written as a TensorFlow.js user would write it, for the side-by-side rows of
-// `npm run bench`: the same layers, activations, losses, optimizers, batch sizes and schedule
-// as a GanConfig (k D updates on [real; fake] rows, then one G update through a frozen D, or
+// `npm run bench`: the same layers (tfjs-network.ts: dense, convolutions, batch norm, reshapes,
+// activations), losses, optimizers, batch sizes and schedule as a GanConfig (k D updates on
+// [real; fake] rows, normalised apart by D's batch norm, then one G update through a frozen D, or
 // the seed experiment's epochs), on whatever tfjs backend is active when it is built.
 //
 // What differs is only what tfjs offers no GPU path for: noise and row indices are drawn on the
@@ -12,67 +13,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { MnistSplit } from '../src/data/mnist.ts';
 import { MIXTURES } from '../src/data/toy.ts';
 import type { GanConfig } from '../src/gan/config.ts';
-import { DEFAULT_LEAK, type Activation } from '../src/kernels/common.ts';
-import type { NetworkSpec } from '../src/nn/network.ts';
-import { denseNet, type DenseNet } from './configs.ts';
 import type { OptimizerSpec } from '../src/nn/optimizer.ts';
+import { TfjsNetwork } from './tfjs-network.ts';
 
 /** Rows kept resident for gathering real batches (and noise-bank rows). */
 const RESIDENT_ROWS = 10_000;
-
-class TfjsMlp {
-  readonly weights: tf.Variable[];
-  readonly biases: tf.Variable[];
-  private readonly spec: DenseNet;
-
-  constructor(network: NetworkSpec, name: string) {
-    const spec = (this.spec = denseNet(name, network));
-    let fanIn = spec.input;
-    this.weights = [];
-    this.biases = [];
-    spec.layers.forEach((l, i) => {
-      const r = 1 / Math.sqrt(fanIn);
-      // Variables outlive the tidy; the initial values do not.
-      this.weights.push(tf.tidy(() => tf.variable(tf.randomUniform([fanIn, l.units], -r, r), true, `${name}.W${i + 1}`)));
-      this.biases.push(tf.tidy(() => tf.variable(tf.randomUniform([l.units], -r, r), true, `${name}.b${i + 1}`)));
-      fanIn = l.units;
-    });
-  }
-
-  get variables(): tf.Variable[] {
-    return [...this.weights, ...this.biases];
-  }
-
-  /** Forward pass; `logits` leaves the last activation off (for the BCE-with-logits loss). */
-  forward(x: tf.Tensor2D, logits = false): tf.Tensor2D {
-    let y = x;
-    this.spec.layers.forEach((l, i) => {
-      // The bias rides in tfjs's fused matmul, as tf.layers.dense does.
-      const z = tf.fused.matMul({ a: y, b: this.weights[i] as tf.Tensor2D, bias: this.biases[i] }) as tf.Tensor2D;
-      y = logits && i === this.spec.layers.length - 1 ? z : activate(z, l.activation, this.spec.leak ?? DEFAULT_LEAK);
-    });
-    return y;
-  }
-
-  dispose(): void {
-    for (const v of this.variables) v.dispose();
-  }
-}
-
-function activate(z: tf.Tensor2D, activation: Activation, leak: number): tf.Tensor2D {
-  switch (activation) {
-    case 'identity':
-      return z;
-    case 'sigmoid':
-      return tf.sigmoid(z);
-    case 'relu':
-      return tf.relu(z);
-    case 'leaky_relu':
-      return tf.leakyRelu(z, leak);
-    case 'tanh':
-      return tf.tanh(z);
-  }
-}
 
 function optimizer(spec: OptimizerSpec): tf.Optimizer {
   if (spec.clip) throw new Error('the tfjs peer has no weight clipping');
@@ -112,8 +57,8 @@ function sampleRows(count: number, k: number): tf.Tensor1D {
 /** One GAN from a config, on the tfjs backend active at construction. */
 export class TfjsGan {
   readonly config: GanConfig;
-  readonly G: TfjsMlp;
-  readonly D: TfjsMlp;
+  readonly G: TfjsNetwork;
+  readonly D: TfjsNetwork;
   private readonly optG: tf.Optimizer;
   private readonly optD: tf.Optimizer;
   /** Resident real rows [n, dim] and their labels, for datasets and mixtures; null for the 1-D normal. */
@@ -125,8 +70,8 @@ export class TfjsGan {
 
   constructor(config: GanConfig, mnist?: MnistSplit) {
     this.config = config;
-    this.G = new TfjsMlp(config.generator, 'G');
-    this.D = new TfjsMlp(config.discriminator, 'D');
+    this.G = new TfjsNetwork(config.generator, 'G');
+    this.D = new TfjsNetwork(config.discriminator, 'D');
     this.optG = optimizer(config.optimizerG);
     this.optD = optimizer(config.optimizerD);
     const data = config.data;
@@ -135,7 +80,9 @@ export class TfjsGan {
     if (data.kind === 'mnist') {
       if (!mnist) throw new Error(`preset '${config.preset}' trains on MNIST: pass the training split`);
       const n = Math.min(RESIDENT_ROWS, mnist.count);
-      const rows = Float32Array.from(mnist.images.subarray(0, n * 784), (v) => v / 255);
+      // Bytes to the data's range ([0, 1] unless it says otherwise), or min-max scaled per row.
+      const [lo, hi] = data.minmax ? [0, 1] : (data.range ?? [0, 1]);
+      const rows = Float32Array.from(mnist.images.subarray(0, n * 784), (v) => lo + ((hi - lo) * v) / 255);
       if (data.minmax) minmaxRows(rows, 784);
       this.real = tf.tensor2d(rows, [n, 784]);
       this.realLabels = tf.tensor1d(Int32Array.from(mnist.labels.subarray(0, n)), 'int32');
@@ -226,7 +173,7 @@ export class TfjsGan {
     const spec = this.config.optimizerD;
     if (spec.kind !== 'sgd' || spec.l2 === 0) return loss as tf.Scalar;
     // L2 on D's weights (not its biases), as the engine's SGD applies it.
-    return this.D.weights.reduce((sum, w) => sum.add(w.square().sum().mul(spec.l2 / 2)), loss) as tf.Scalar;
+    return this.D.decayed.reduce((sum, w) => sum.add(w.square().sum().mul(spec.l2 / 2)), loss) as tf.Scalar;
   }
 
   /** G's loss on D's output for generated rows. */
@@ -237,9 +184,9 @@ export class TfjsGan {
     return tf.losses.sigmoidCrossEntropy(tf.ones([n, 1]), out) as tf.Scalar;
   }
 
-  /** One D update on rows x with targets y; returns its loss. */
-  private dUpdate(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
-    return this.optD.minimize(() => this.dLoss(this.D.forward(x, this.logits), y), true, this.D.variables)!;
+  /** One D update on rows x (`blocks` kinds of rows, normalised apart) with targets y; returns its loss. */
+  private dUpdate(x: tf.Tensor2D, y: tf.Tensor2D, blocks = 1): tf.Scalar {
+    return this.optD.minimize(() => this.dLoss(this.D.forward(x, { logits: this.logits, blocks }), y), true, this.D.variables)!;
   }
 
   /** D's input for rows x: with PacGAN packing, `pack` rows side by side (a reshape, as in the engine). */
@@ -250,7 +197,7 @@ export class TfjsGan {
 
   /** One G update from G inputs z (with the labels the fake rows carry into D); D is frozen. */
   private gUpdate(z: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Scalar {
-    return this.optG.minimize(() => this.gLoss(this.D.forward(this.packed(this.withLabels(this.G.forward(z), labels)), this.logits)), true, this.G.variables)!;
+    return this.optG.minimize(() => this.gLoss(this.D.forward(this.packed(this.withLabels(this.G.forward(z), labels)), { logits: this.logits })), true, this.G.variables)!;
   }
 
   /** The matching-aware D's wrong labels: each real label moved to one of the other classes. */
@@ -273,7 +220,7 @@ export class TfjsGan {
       const fake = this.G.forward(this.withLabels(this.noise(b), labels));
       const parts = [this.withLabels(real.x, real.labels), this.withLabels(fake, labels)];
       if (mismatch) parts.push(this.withLabels(real.x, this.otherLabels(real.labels!)));
-      dLoss = this.dUpdate(this.packed(tf.concat2d(parts, 0)), targets);
+      dLoss = this.dUpdate(this.packed(tf.concat2d(parts, 0)), targets, parts.length);
     }
     const labels = this.fakeLabels(b);
     const gLoss = this.gUpdate(this.withLabels(this.noise(b), labels), labels);

@@ -13,6 +13,7 @@ import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import { METRIC_SLOTS } from '../src/kernels/metrics.ts';
 import { fmt, loadAverage, matchesFilter, measure, median, progress, ratio, say, Table, type Cost } from './common.ts';
+import { convolves } from './configs.ts';
 import { hasCpuClock, platform } from './platform.ts';
 import { awaitAfterIdle, submitTfjs, type TfjsBackendName, type TfjsSide } from './tfjs.ts';
 import { TfjsGan } from './tfjs-gan.ts';
@@ -144,6 +145,7 @@ export async function benchTraining(rows: { label: string; config: GanConfig }[]
     `\nTraining throughput: medians of ${options.quick ? 3 : 5} alternating rounds per mode (2 fewer for iterations over 1.5 s); pipelined = metrics read back every ${PIPELINED_LOG_EVERY} iterations ` +
       `(fewer where a block of 50 would take too long: see 'it/block'), sync = every iteration. samples/s counts the real rows D trains on. ` +
       (cpu ? `CPU ms/it: CPU time of the whole process per pipelined iteration (adapter threads included), which other load on the machine does not change. ` : '') +
+      (tfjs && options.tfjsCpu ? `tfjs-cpu: not run for GANs that convolve (its JS convolutions take minutes per iteration). ` : '') +
       `load average ${loadAverage()}\n`,
   );
   const header = ['config', 'it/block', 'ours it/s', 'ours samples/s', 'ours sync it/s'];
@@ -279,7 +281,8 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
         warmupMs: tfjsWarmupMs,
       };
     }
-    if (tfjs && options.tfjsCpu) result.tfjsCpu = await timeTfjsCpu(tfjs, config, mnist, quick, samples);
+    // tfjs's CPU backend convolves in plain JS loops: over a minute per dcgan iteration at batch 16.
+    if (tfjs && options.tfjsCpu && !convolves(config)) result.tfjsCpu = await timeTfjsCpu(tfjs, config, mnist, quick, samples);
     return result;
   } finally {
     gan?.dispose();
