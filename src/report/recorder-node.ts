@@ -108,6 +108,11 @@ export class RunRecorder {
     return recorder;
   }
 
+  /** Frames the run holds so far (taken or kept). */
+  get frameCount(): number {
+    return this.taken.size;
+  }
+
   /** Where training should stop next: the next frame's iteration, if it comes before `limit`. */
   stopAt(limit: number): number {
     return Math.min(limit, nextFrameIteration(this.schedule, this.options.trainer.iteration));

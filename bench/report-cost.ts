@@ -1,0 +1,48 @@
+// `npm run bench:report`: what keeping a run's record (a sample frame every few windows,
+// samples.gif and report.html at every checkpoint) costs training, per preset: it/s and CPU
+// seconds per 1,000 iterations with and without it, in alternating blocks on one trainer
+// (bench/report-cost-rows.ts). The Node edge: arguments, Dawn, the data.
+
+import { exitWithUsage, formatError, parseCount, parseFlags } from '../src/cli/common.ts';
+import { loadHostData } from '../src/data/datasets-node.ts';
+import { preset, PRESET_NAMES } from '../src/gan/presets.ts';
+import { openNodeContext } from '../src/gpu/node.ts';
+import { loadAverage } from './common.ts';
+import { describeRecordCost, measureRecordCost } from './report-cost-rows.ts';
+
+const USAGE = `usage: npm run bench:report -- [--presets LIST] [--blocks N]
+  --presets LIST   comma-separated presets (default toy-1d,mnist: the shortest windows, and images)
+  --blocks N       timed blocks per preset, each one checkpoint interval (10 windows), alternating
+                   with and without the record, ABBA (default 8)`;
+
+async function main(): Promise<number> {
+  const values = parseFlags({ presets: { type: 'string' }, blocks: { type: 'string' } }, USAGE);
+  if (typeof values === 'number') return values;
+  const names = (values.presets ?? 'toy-1d,mnist').split(',');
+  const unknown = names.find((n) => !PRESET_NAMES.includes(n as never));
+  if (unknown !== undefined) return exitWithUsage(`--presets: unknown preset '${unknown}' (expected some of ${PRESET_NAMES.join(', ')})`, USAGE);
+  let blocks: number;
+  try {
+    blocks = values.blocks === undefined ? 8 : parseCount('--blocks', values.blocks, 2, 400);
+  } catch (e) {
+    return exitWithUsage((e as Error).message, USAGE);
+  }
+  const ctx = await openNodeContext();
+  try {
+    console.log(`adapter: ${ctx.adapterLine}; load average ${loadAverage()}`);
+    for (const name of names) {
+      const config = preset(name);
+      const cost = await measureRecordCost({ ctx, config, host: await loadHostData(config.data), blocks, log: console.log });
+      console.log(describeRecordCost(name, cost));
+    }
+    console.log(`load average ${loadAverage()}`);
+  } finally {
+    await ctx.destroy();
+  }
+  return 0;
+}
+
+process.exitCode = await main().catch((e) => {
+  console.error(`error: ${formatError(e)}`);
+  return 1;
+});
