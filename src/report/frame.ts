@@ -1,12 +1,9 @@
 // A frame: the fixed-noise sample picture at one iteration, kept as samples/iter-NNNNNNNNNN.png
-// and as a piece of samples.gif. Its colours are indexed once for both: pictures with at most
-// 256 colours (all but colour images) are stored as palette PNGs, a quarter of the bytes to
-// compress, which keeps taking a frame cheap beside training.
+// and as a piece of samples.gif (encoded by frame-node.ts). Here: the names, reading a frame
+// back, and telling a whole PNG file from a damaged one.
 
-import { encode } from 'fast-png';
 import { decodeImage } from '../io/decode-image.ts';
 import type { Rgba } from '../viz/image.ts';
-import { gifFrame, indexColors, type GifFrame } from './gif.ts';
 
 /** The folder of a run directory that holds the frames. */
 export const FRAMES_DIR = 'samples';
@@ -22,24 +19,6 @@ export function frameFileName(iteration: number): string {
 export function frameIteration(name: string): number | null {
   const m = FRAME_NAME.exec(name);
   return m ? Number(m[1]) : null;
-}
-
-export interface EncodedFrame {
-  iteration: number;
-  png: Uint8Array;
-  gif: GifFrame;
-}
-
-/** Deflate level 3: half the time of the default 6 for 3% more bytes on an MNIST grid. */
-const PNG_OPTIONS = { zlib: { level: 3 as const } };
-
-/** Encodes a frame's picture as PNG bytes and as a GIF piece. */
-export function encodeFrame(iteration: number, picture: Rgba): EncodedFrame {
-  const indexed = indexColors(picture);
-  const png = indexed.exact
-    ? encode({ width: picture.width, height: picture.height, data: indexed.index, channels: 1, depth: 8, palette: indexed.palette }, PNG_OPTIONS)
-    : encode({ width: picture.width, height: picture.height, data: new Uint8Array(picture.data.buffer, picture.data.byteOffset, picture.data.byteLength), channels: 4, depth: 8 }, PNG_OPTIONS);
-  return { iteration, png, gif: gifFrame(indexed) };
 }
 
 /** A frame file read back (a resumed run's earlier frames) as a picture; errors name `name`. */
