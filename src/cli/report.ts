@@ -79,15 +79,17 @@ async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    prepareOutputFile(args.outFlag, args.out);
   } catch (e) {
     return exitWithUsage((e as Error).message, USAGE);
   }
+  // The runs are read (which changes nothing) before the output is prepared (which may create
+  // directories), so a mistyped RUN_DIR leaves no trace.
   const runs: RunData[] = [];
   try {
     for (const dir of args.dirs) runs.push(await readRunDir(dir));
+    prepareOutputFile(args.outFlag, args.out);
   } catch (e) {
-    if (e instanceof RunDirError) return exitWithUsage(e.message, USAGE);
+    if (e instanceof RunDirError || e instanceof UsageError) return exitWithUsage(e.message, USAGE);
     throw e;
   }
   for (const run of runs) {

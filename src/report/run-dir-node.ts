@@ -108,7 +108,7 @@ export async function readRunDir(dir: string, options: ReadRunOptions = {}): Pro
         checkpointIteration = ckpt.iteration;
         if (!config) {
           config = ckpt.config as unknown as Record<string, unknown>;
-          problems.push("the config shown is the checkpoint's");
+          problems.push('the config shown is the one in checkpoint.safetensors');
         }
       } catch (e) {
         problems.push((e as Error).message);
