@@ -7,8 +7,10 @@ import { exitWithUsage, formatError, parseCount, parseFlags } from '../src/cli/c
 import { loadHostData } from '../src/data/datasets-node.ts';
 import { preset, PRESET_NAMES } from '../src/gan/presets.ts';
 import { openNodeContext } from '../src/gpu/node.ts';
-import { loadAverage } from './common.ts';
+import { loadavg } from 'node:os';
 import { describeRecordCost, measureRecordCost } from './report-cost-rows.ts';
+
+const loadAverage = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
 const USAGE = `usage: npm run bench:report -- [--presets LIST] [--blocks N]
   --presets LIST   comma-separated presets (default toy-1d,mnist: the shortest windows, and images)

@@ -38,7 +38,8 @@
   function allWithin(columns, lo, hi) {
     return columns.every(function (c) {
       return c.every(function (v) {
-        return v === null || (v >= lo && v <= hi);
+        // A gap: null from the JSON, undefined where uPlot.join aligned runs.
+        return v == null || (v >= lo && v <= hi);
       });
     });
   }
