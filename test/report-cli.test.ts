@@ -142,6 +142,21 @@ describe('npm run report', () => {
     expect(fileBytes(copy, 'report.html').toString().replaceAll(basename(copy), basename(whole))).toEqual(fileBytes(whole, 'report.html').toString());
   });
 
+  test('shows the npm run eval figures once eval.json is there', async () => {
+    const copy = tempDir('gan-record-');
+    cpSync(whole, copy, { recursive: true });
+    const e = await runCli('eval', ['--checkpoint', join(copy, 'checkpoint.safetensors')]);
+    expect(e.code, e.stderr).toBe(0);
+    const evaluation = JSON.parse(readFileSync(join(copy, 'eval.json'), 'utf8'));
+    expect((await runCli('report', [copy])).code).toBe(0);
+    const html = readFileSync(join(copy, 'report.html'), 'utf8');
+    const table = /<table data-testid="eval">(.*?)<\/table>/.exec(html)![1];
+    expect(html).toContain('npm run eval (the checkpoint of iteration 200)');
+    expect(table).toContain(`<tr><td>moments.samples</td><td>${evaluation.moments.samples}</td></tr>`);
+    expect(table).toContain('<tr><td>moments.mean</td>');
+    expect(table).not.toContain('<td>checkpoint</td>');
+  });
+
   test('a comparison of two runs names the config fields that differ', async () => {
     const other = tempDir('gan-record-');
     expect((await runCli('train', [...TOY, '--iters', '200', '--lr', '0.001', '--seed', '3', '--out', other])).code).toBe(0);

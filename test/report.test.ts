@@ -203,7 +203,7 @@ describe('run directories', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gan-report-'));
     writeFileSync(join(dir, 'config.json'), '{}');
     const run = await readRunDir(dir);
-    expect(run.problems).toEqual(['checkpoint.safetensors is missing', 'metrics.csv is missing: no curves', `${FRAMES_DIR}/ is missing: no sample frames (a run from before frames were kept?)`]);
+    expect(run.problems).toEqual(['checkpoint.safetensors is missing', 'metrics.csv is missing: no curves', `${FRAMES_DIR}/ is missing: no sample frames (a run trained with --no-report, or before runs kept frames)`]);
   });
 
   test('a path that holds no run, or none at all, is refused naming it', async () => {

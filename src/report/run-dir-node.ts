@@ -65,7 +65,7 @@ async function readFrames(dir: string, problems: string[]): Promise<ReportFrame[
     names = await readdir(join(dir, FRAMES_DIR));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    problems.push(code === 'ENOENT' ? `${FRAMES_DIR}/ is missing: no sample frames (a run from before frames were kept?)` : `${FRAMES_DIR}/: ${errnoWords(e)}`);
+    problems.push(code === 'ENOENT' ? `${FRAMES_DIR}/ is missing: no sample frames (a run trained with --no-report, or before runs kept frames)` : `${FRAMES_DIR}/: ${errnoWords(e)}`);
     return [];
   }
   const found = names.map((name) => ({ name, iteration: frameIteration(name) })).filter((f): f is { name: string; iteration: number } => f.iteration !== null);
