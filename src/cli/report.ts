@@ -98,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
   removeStaleTempFiles(dirname(resolve(args.out)), basename(args.out));
   if (runs.length === 1) {
     const run = runs[0];
+    removeStaleTempFiles(run.dir, 'samples.gif');
     const gif = await rebuildGif(run);
     await writeFileAtomic(args.out, runReportHtml(run, reportAssets()));
     console.log(`wrote ${args.out} (${run.metrics.length} metrics rows, ${run.frames.length} frames${run.problems.length ? `, ${run.problems.length} problem(s) named in it` : ''}); ${gif}`);
