@@ -3,9 +3,11 @@
 // of one checkpoint interval each, alternately with the record and without (ABBA), each block
 // trained as `npm run train` trains (metrics appended to metrics.csv, a checkpoint and
 // samples.png at the block's end). Alternating blocks of a few seconds within one process keeps
-// the load of the rest of the machine (it varies by minutes) out of the ratio. Node only.
+// slow changes in the load of the rest of the machine out of the ratio; on a machine shared with
+// other jobs single blocks still vary widely, so the record's own work is also measured apart
+// (process CPU time of frames and reports) and set against training's CPU time. Node only.
 
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostData } from '../src/data/source.ts';
@@ -14,7 +16,14 @@ import type { GanConfig } from '../src/gan/config.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { writeFileAtomic, writePng } from '../src/cli/files.ts';
+import { reportAssets } from '../src/report/assets-node.ts';
+import { FRAMES_DIR, frameFileName, frameIteration } from '../src/report/frame.ts';
+import { encodeFrame, type EncodedFrame } from '../src/report/frame-node.ts';
+import { assembleGif } from '../src/report/gif.ts';
+import { runReportHtml } from '../src/report/html.ts';
 import { RunRecorder } from '../src/report/recorder-node.ts';
+import { readRunDir } from '../src/report/run-dir-node.ts';
+import type { FrameSchedule } from '../src/report/schedule.ts';
 import { previewSamples } from '../src/viz/samples.ts';
 
 export interface RecordCostOptions {
@@ -39,12 +48,68 @@ export interface ModeFigures {
 export interface RecordCost {
   withRecord: ModeFigures;
   without: ModeFigures;
-  /** 1 - it/s with the record / it/s without. */
+  /** 1 - it/s with the record / it/s without, over all blocks. */
   slowdown: number;
+  /** The median over each ABBA group of four blocks of its own slowdown: less swayed by a burst of load elsewhere. */
+  medianGroupSlowdown: number;
   /** Frames taken in the timed blocks with the record. */
   frames: number;
   /** Frames per window with the record: the schedule of the config's whole run. */
   everyWindows: number;
+  /** The record's own work, measured apart from training (load on the rest of the machine sways it far less). */
+  work: RecordWork;
+}
+
+export interface RecordWork {
+  /** One frame as the recorder takes it: the sample reads, drawing, encoding, writing. CPU of the whole process, and wall. */
+  frameCpuMs: number;
+  frameWallMs: number;
+  /** samples.gif and report.html rewritten with as many frames as the whole run keeps. */
+  reportCpuMs: number;
+  reportWallMs: number;
+  reportFrames: number;
+  /**
+   * That work over the CPU time of training without the record, for a frame every scheduled
+   * window and a report every checkpoint interval (10 windows) as large as the last one: an
+   * upper bound of what the record takes from training.
+   */
+  share: number;
+}
+
+/** Times `work` `reps` times: process CPU and wall milliseconds per repetition. */
+async function timed(reps: number, work: (rep: number) => Promise<void>): Promise<{ cpuMs: number; wallMs: number }> {
+  const cpu = process.cpuUsage();
+  const began = performance.now();
+  for (let r = 0; r < reps; r++) await work(r);
+  const used = process.cpuUsage(cpu);
+  return { cpuMs: (used.user + used.system) / 1000 / reps, wallMs: (performance.now() - began) / reps };
+}
+
+/**
+ * The record's work apart from training: frames taken as the recorder takes them, then the GIF
+ * and the report of a directory filled up to the whole run's frame count.
+ */
+async function recordWork(trainer: GanTrainer, dir: string, schedule: FrameSchedule, trainingCpuPer1000: number): Promise<RecordWork> {
+  let last: EncodedFrame | null = null;
+  const frame = await timed(5, async () => {
+    last = encodeFrame(trainer.iteration, (await previewSamples(trainer, { upscale: false })).image);
+    await writeFileAtomic(join(dir, FRAMES_DIR, frameFileName(trainer.iteration)), last.png);
+  });
+  // Copies of the last frame, at iterations past the trainer's, up to the run's frame count.
+  const present = readdirSync(join(dir, FRAMES_DIR)).filter((n) => frameIteration(n) !== null).length;
+  for (let k = 1; k <= schedule.count - present; k++) writeFileSync(join(dir, FRAMES_DIR, frameFileName(trainer.iteration + k)), last!.png);
+  const reportFrames = Math.max(schedule.count, present);
+  const pieces = Array.from({ length: reportFrames }, () => last!.gif);
+  const report = await timed(3, async () => {
+    await writeFileAtomic(join(dir, 'samples.gif'), assembleGif(pieces));
+    const run = await readRunDir(dir, { checkpointIteration: trainer.iteration });
+    await writeFileAtomic(join(dir, 'report.html'), runReportHtml(run, reportAssets()));
+  });
+  const logEvery = trainer.config.logEvery;
+  const framesPer1000 = 1000 / schedule.everyIterations;
+  const reportsPer1000 = 1000 / (10 * logEvery);
+  const share = (framesPer1000 * frame.cpuMs + reportsPer1000 * report.cpuMs) / 1000 / trainingCpuPer1000;
+  return { frameCpuMs: frame.cpuMs, frameWallMs: frame.wallMs, reportCpuMs: report.cpuMs, reportWallMs: report.wallMs, reportFrames, share };
 }
 
 /** Trains blocks alternately with and without the run's record and returns both speeds. */
@@ -82,6 +147,7 @@ export async function measureRecordCost(options: RecordCostOptions): Promise<Rec
     await block(false);
     const framesBefore = recorder.frameCount;
     const totals = { true: { iterations: 0, seconds: 0, cpu: 0 }, false: { iterations: 0, seconds: 0, cpu: 0 } };
+    const groups: { true: number; false: number }[] = [];
     for (let b = 0; b < options.blocks; b++) {
       const record = b % 4 === 0 || b % 4 === 3;
       const began = performance.now();
@@ -92,6 +158,8 @@ export async function measureRecordCost(options: RecordCostOptions): Promise<Rec
       t.iterations += blockIterations;
       t.seconds += (performance.now() - began) / 1000;
       t.cpu += (used.user + used.system) / 1e6;
+      if (b % 4 === 0) groups.push({ true: 0, false: 0 });
+      groups[groups.length - 1][`${record}`] += (performance.now() - began) / 1000;
       options.log?.(`  block ${b + 1}/${options.blocks} ${record ? 'with the record' : 'without      '}: ${(blockIterations / ((performance.now() - began) / 1000)).toFixed(1)} it/s`);
     }
     const figures = (t: { iterations: number; seconds: number; cpu: number }): ModeFigures => ({
@@ -102,7 +170,12 @@ export async function measureRecordCost(options: RecordCostOptions): Promise<Rec
     });
     const withRecord = figures(totals.true);
     const without = figures(totals.false);
-    return { withRecord, without, slowdown: 1 - withRecord.itPerSec / without.itPerSec, frames: recorder.frameCount - framesBefore, everyWindows: recorder.schedule.everyWindows };
+    // Seconds with over seconds without, per whole group: the slowdown is 1 - without / with.
+    const ratios = groups.filter((g) => g.true && g.false).map((g) => 1 - g.false / g.true).sort((a, b) => a - b);
+    const medianGroupSlowdown = ratios.length ? ratios[Math.floor((ratios.length - 1) / 2)] : NaN;
+    const frames = recorder.frameCount - framesBefore;
+    const work = await recordWork(trainer, dir, recorder.schedule, without.cpuPer1000);
+    return { withRecord, without, slowdown: 1 - withRecord.itPerSec / without.itPerSec, medianGroupSlowdown, frames, everyWindows: recorder.schedule.everyWindows, work };
   } finally {
     trainer.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -115,6 +188,9 @@ export function describeRecordCost(name: string, cost: RecordCost): string {
   const o = cost.without;
   return (
     `${name}: ${w.itPerSec.toFixed(1)} it/s with the record (a frame every ${cost.everyWindows} window(s), ${cost.frames} frames; GIF and report at every checkpoint), ` +
-    `${o.itPerSec.toFixed(1)} without: ${(cost.slowdown * 100).toFixed(1)}% slower; CPU ${w.cpuPer1000.toFixed(1)} / ${o.cpuPer1000.toFixed(1)} s per 1,000 iterations`
+    `${o.itPerSec.toFixed(1)} without: ${(cost.slowdown * 100).toFixed(1)}% slower (median over ABBA groups ${(cost.medianGroupSlowdown * 100).toFixed(1)}%); CPU ${w.cpuPer1000.toFixed(1)} / ${o.cpuPer1000.toFixed(1)} s per 1,000 iterations. ` +
+    `The record's work apart: ${cost.work.frameCpuMs.toFixed(0)} CPU-ms (${cost.work.frameWallMs.toFixed(0)} ms wall) a frame, ` +
+    `${cost.work.reportCpuMs.toFixed(0)} CPU-ms (${cost.work.reportWallMs.toFixed(0)} ms wall) for the GIF and report of ${cost.work.reportFrames} frames: ` +
+    `at most ${(cost.work.share * 100).toFixed(1)}% of training's CPU time`
   );
 }
