@@ -1,8 +1,7 @@
 // What keeping a run's record (a sample frame every few windows, samples.gif and report.html
 // rewritten at each checkpoint) costs training, measured in one process on one trainer: blocks
-// of one checkpoint interval each, alternately with the record and without (ABBA), each block
-// trained as `npm run train` trains (metrics appended to metrics.csv, a checkpoint and
-// samples.png at the block's end). Alternating blocks of a few seconds within one process keeps
+// of a few windows, alternately with the record and without (ABBA), trained as `npm run train`
+// trains (metrics appended to metrics.csv; a checkpoint and samples.png every 10 windows). Alternating blocks of a few seconds within one process keeps
 // slow changes in the load of the rest of the machine out of the ratio; on a machine shared with
 // other jobs single blocks still vary widely, so the record's own work is also measured apart
 // (process CPU time of frames and reports) and set against training's CPU time. Node only.
@@ -30,9 +29,12 @@ export interface RecordCostOptions {
   ctx: GpuContext;
   config: GanConfig;
   host: HostData;
-  /** Timed blocks (a multiple of 4 keeps ABBA whole); each is one checkpoint interval. */
+  /** Timed blocks (a multiple of 4 keeps ABBA whole). */
   blocks: number;
-  /** Metrics windows per block (the default checkpoint interval of npm run train: 10). */
+  /**
+   * Metrics windows per block (default 10). Checkpoints come every 10 windows of the whole
+   * run, as npm run train's, whatever block they fall in; short blocks alternate faster.
+   */
   windowsPerBlock?: number;
   log?: (line: string) => void;
 }
@@ -124,23 +126,25 @@ export async function measureRecordCost(options: RecordCostOptions): Promise<Rec
     writeFileSync(csv, 'iteration,d_loss,g_loss,d_real,d_fake,it_per_s\n');
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     const recorder = await RunRecorder.open({ dir, trainer, continuing: false, writeFile: writeFileAtomic });
+    const checkpointEvery = 10 * config.logEvery;
     const block = async (record: boolean) => {
       const end = trainer.iteration + blockIterations;
       while (trainer.iteration < end) {
-        const next = record ? recorder.stopAt(end) : end;
+        // As npm run train: checkpoints every 10 windows of the whole run, frames on the schedule.
+        const checkpointAt = Math.min(end, (Math.floor(trainer.iteration / checkpointEvery) + 1) * checkpointEvery);
+        const next = record ? recorder.stopAt(checkpointAt) : checkpointAt;
         await trainer.run(next - trainer.iteration, {
           onMetrics: (m) => appendFileSync(csv, `${m.iteration},${m.dLoss},${m.gLoss},${m.dReal},${m.dFake},${m.itPerSec.toFixed(2)}\n`),
         });
         if (record) recorder.frame();
+        if (trainer.iteration % checkpointEvery === 0) {
+          await writeFileAtomic(join(dir, 'checkpoint.safetensors'), await saveCheckpoint(trainer));
+          await writePng(join(dir, 'samples.png'), (await previewSamples(trainer)).image);
+          if (record) recorder.checkpoint(trainer.iteration);
+        }
       }
-      // The block ends at a checkpoint, as npm run train's intervals do.
-      await writeFileAtomic(join(dir, 'checkpoint.safetensors'), await saveCheckpoint(trainer));
-      await writePng(join(dir, 'samples.png'), (await previewSamples(trainer)).image);
-      if (record) {
-        recorder.checkpoint(trainer.iteration);
-        // The record's work of this block finishes in this block's time.
-        await recorder.finish();
-      }
+      // The record's work of this block finishes in this block's time.
+      if (record) await recorder.idle();
     };
     // Untimed: builds the sampling workspaces and warms every path.
     await block(true);

@@ -12,20 +12,23 @@ import { describeRecordCost, measureRecordCost } from './report-cost-rows.ts';
 
 const loadAverage = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
-const USAGE = `usage: npm run bench:report -- [--presets LIST] [--blocks N]
+const USAGE = `usage: npm run bench:report -- [--presets LIST] [--blocks N] [--windows N]
   --presets LIST   comma-separated presets (default toy-1d,mnist: the shortest windows, and images)
-  --blocks N       timed blocks per preset, each one checkpoint interval (10 windows), alternating
-                   with and without the record, ABBA (default 8)`;
+  --blocks N       timed blocks per preset, alternating with and without the record, ABBA (default 8)
+  --windows N      metrics windows per block (default 10; checkpoints come every 10 windows of
+                   the whole run either way, so fewer alternate faster at the same cost)`;
 
 async function main(): Promise<number> {
-  const values = parseFlags({ presets: { type: 'string' }, blocks: { type: 'string' } }, USAGE);
+  const values = parseFlags({ presets: { type: 'string' }, blocks: { type: 'string' }, windows: { type: 'string' } }, USAGE);
   if (typeof values === 'number') return values;
   const names = (values.presets ?? 'toy-1d,mnist').split(',');
   const unknown = names.find((n) => !PRESET_NAMES.includes(n as never));
   if (unknown !== undefined) return exitWithUsage(`--presets: unknown preset '${unknown}' (expected some of ${PRESET_NAMES.join(', ')})`, USAGE);
   let blocks: number;
+  let windowsPerBlock: number;
   try {
     blocks = values.blocks === undefined ? 8 : parseCount('--blocks', values.blocks, 2, 400);
+    windowsPerBlock = values.windows === undefined ? 10 : parseCount('--windows', values.windows, 1, 1000);
   } catch (e) {
     return exitWithUsage((e as Error).message, USAGE);
   }
@@ -34,7 +37,7 @@ async function main(): Promise<number> {
     console.log(`adapter: ${ctx.adapterLine}; load average ${loadAverage()}`);
     for (const name of names) {
       const config = preset(name);
-      const cost = await measureRecordCost({ ctx, config, host: await loadHostData(config.data), blocks, log: console.log });
+      const cost = await measureRecordCost({ ctx, config, host: await loadHostData(config.data), blocks, windowsPerBlock, log: console.log });
       console.log(describeRecordCost(name, cost));
     }
     console.log(`load average ${loadAverage()}`);

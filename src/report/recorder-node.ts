@@ -59,6 +59,8 @@ export class RunRecorder {
   private work: Promise<void> = Promise.resolve();
   private failure: unknown = null;
   private savedAt: number | undefined;
+  /** A rewrite of the GIF and the report is queued and has not started. */
+  private rewriteWaiting = false;
   /** The checkpoint the GIF and the report last written show, in the order of the work (null: a frame came since). */
   private writtenAt: number | null = null;
 
@@ -129,11 +131,26 @@ export class RunRecorder {
     if ((last || onSchedule(this.schedule, iteration)) && !this.taken.has(iteration)) this.takeFrame();
   }
 
-  /** A checkpoint of iteration `iteration` was saved: the GIF and the report are rewritten. */
+  /**
+   * A checkpoint of iteration `iteration` was saved: the GIF and the report are rewritten. A
+   * rewrite still waiting its turn covers later checkpoints too, so checkpoints faster than the
+   * writes do not pile up.
+   */
   checkpoint(iteration: number): void {
     this.throwIfFailed();
     this.savedAt = iteration;
-    this.enqueue(() => this.writeGifAndReport(iteration));
+    if (this.rewriteWaiting) return;
+    this.rewriteWaiting = true;
+    this.enqueue(() => {
+      this.rewriteWaiting = false;
+      return this.writeGifAndReport(this.savedAt);
+    });
+  }
+
+  /** Waits for the frames and files in flight (nothing more is written). Throws the first failure. */
+  async idle(): Promise<void> {
+    await this.work;
+    this.throwIfFailed();
   }
 
   /**
