@@ -27,7 +27,7 @@ export interface CliOptions {
   poll?: (child: ChildProcess) => void;
 }
 
-export function runCli(script: 'train' | 'sample' | 'eval' | 'export', args: string[], opts: CliOptions = {}): Promise<CliResult> {
+export function runCli(script: 'train' | 'sample' | 'eval' | 'export' | 'report', args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const began = performance.now();
     const child = spawn(process.execPath, ['--import', './scripts/register.mjs', `src/cli/${script}.ts`, ...args], { cwd: ROOT, env: process.env });

@@ -67,7 +67,7 @@ describe('run directories', () => {
     const before = ['config.json', 'metrics.csv', 'checkpoint.safetensors'].map((f) => readFileSync(join(dir, f)));
     const refused = await runCli('train', [...TOY, '--iters', '10', '--seed', '3', '--out', dir]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(new RegExp(`--out ${dir} already holds a run \\(config\\.json, metrics\\.csv, checkpoint\\.safetensors, samples\\.png\\); continue it with --resume ${dir}, or pass --force`));
+    expect(refused.stderr).toMatch(new RegExp(`--out ${dir} already holds a run \\(config\\.json, metrics\\.csv, checkpoint\\.safetensors, samples\\.png, samples\\.gif, report\\.html\\); continue it with --resume ${dir}, or pass --force`));
     ['config.json', 'metrics.csv', 'checkpoint.safetensors'].forEach((f, i) => expect(readFileSync(join(dir, f)), `${f} untouched`).toEqual(before[i]));
 
     // Temporaries that writes killed mid-way left behind (their process is gone), and one of a

@@ -1,5 +1,6 @@
 // `npm run train`: trains a preset (default mnist) and writes config.json, metrics.csv,
-// samples.png and checkpoint.safetensors to the output directory. Every flag and the output
+// samples.png and checkpoint.safetensors to the output directory, and the run's record: sample
+// frames in samples/, samples.gif and report.html (src/report/). Every flag and the output
 // directory are checked before the GPU opens; a directory holding another run is not
 // overwritten unless --force says so. SIGINT, SIGTERM and SIGHUP save a checkpoint and exit
 // (130, 143, 129); a state gone non-finite is never saved.
@@ -23,6 +24,8 @@ import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic, writePng } fr
 import { Interrupts } from './interrupts.ts';
 import { prepareOutputDirectory } from './paths.ts';
 import { Progress } from './progress.ts';
+import { FRAMES_DIR } from '../report/frame.ts';
+import { RECORD_FILES, removeRecord, RunRecorder } from '../report/recorder-node.ts';
 
 const USAGE = `usage: npm run train -- [options]
   --preset NAME           ${PRESET_NAMES.join(' | ')} (default ${DEFAULT_PRESET}; with --data: dcgan for images, ring8 for points)
@@ -39,11 +42,14 @@ const USAGE = `usage: npm run train -- [options]
   --out DIR               output directory (default runs/<preset>)
   --resume DIR            continue the run saved in DIR (its checkpoint and config)
   --force                 start a new run in an --out directory that holds another run, replacing it
+  --no-report             keep no sample frames (samples/, samples.gif) and no report.html
   --backend OPT           Dawn option passed through, e.g. backend=vulkan (repeatable)
   -h, --help
 
-Ctrl-C, SIGTERM and SIGHUP finish the iterations in flight, save a checkpoint and exit with
-status 130, 143 and 129; --resume DIR goes on from there.`;
+The fixed-noise samples are kept every few metrics windows (50-100 frames a run; config.json
+says how often) in samples/ and samples.gif, and report.html shows the run; all three are
+rewritten at each checkpoint. Ctrl-C, SIGTERM and SIGHUP finish the iterations in flight, save a
+checkpoint and exit with status 130, 143 and 129; --resume DIR goes on from there.`;
 
 /**
  * The most iterations a run can reach: the GPU's iteration clock, which keys every random
@@ -55,7 +61,7 @@ const MAX_ITERATIONS = 2 ** 32 - 1;
 const MAX_K = 1000;
 
 /** Files a run leaves in its directory: any of them means the directory holds a run. */
-const RUN_FILES = ['config.json', 'metrics.csv', 'checkpoint.safetensors', 'samples.png'];
+const RUN_FILES = ['config.json', 'metrics.csv', 'checkpoint.safetensors', 'samples.png', ...RECORD_FILES];
 
 /** Files that belong to a run's checkpoint, removed when --force starts a new run in its place. */
 const CHECKPOINT_FILES = ['checkpoint.safetensors', 'samples.png', 'eval.json'];
@@ -72,6 +78,8 @@ interface Args {
   resume?: string;
   checkpointEvery?: number;
   force: boolean;
+  /** Keep the run's record: frames, samples.gif, report.html. */
+  report: boolean;
   /** Flags that changed the preset's (or the checkpoint's) optimisation, for the preset line. */
   changed: string[];
   /** Every config flag given, as written ('--batch 300'), for messages about an invalid config. */
@@ -98,6 +106,7 @@ function parse(argv: string[]): Args | 'help' {
       out: { type: 'string' },
       resume: { type: 'string' },
       force: { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
       backend: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -144,6 +153,7 @@ function parse(argv: string[]): Args | 'help' {
     resume: values.resume,
     checkpointEvery: values['checkpoint-every'] === undefined ? undefined : parseCount('--checkpoint-every', values['checkpoint-every']),
     force: values.force,
+    report: !values['no-report'],
     changed: (['lr', 'batch', 'k'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f}`),
     given: (['iters', 'batch', 'k', 'lr', 'seed', 'log-every'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f} ${values[f]}`),
     batch,
@@ -260,7 +270,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     if (e instanceof UsageError) return exitWithUsage(e.message, USAGE);
     throw e;
   }
-  const removed = removeStaleTempFiles(out);
+  const removed = [...removeStaleTempFiles(out), ...removeStaleTempFiles(join(out, FRAMES_DIR)).map((f) => `${FRAMES_DIR}/${f}`)];
   if (removed.length) console.log(`removed ${removed.length} temporary file(s) left in ${out} by interrupted writes: ${removed.join(', ')}`);
   const checkpointEvery = args.checkpointEvery ?? 10 * config.logEvery;
   const ctx = await openNodeContext({ dawnOptions: args.dawnOptions });
@@ -297,12 +307,15 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     // From here the directory is this run's.
     if (replacing.length) {
       for (const f of CHECKPOINT_FILES) if (existsSync(join(out, f))) unlinkSync(join(out, f));
+      await removeRecord(out);
       console.log(`--force: replacing the run in ${out} (it held ${replacing.join(', ')})`);
     }
     /** The iteration of the checkpoint file in `out` that belongs to this run, if there is one. */
     let lastSaved = resumed && resolve(args.resume!) === resolve(out) ? resumed.iteration : null;
     wrote = true;
-    await writeFileAtomic(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    // The record goes on from this run's own frames, if it continues in its directory.
+    const record = args.report ? await RunRecorder.open({ dir: out, trainer, dataPoints, continuing: lastSaved !== null, writeFile: writeFileAtomic }) : null;
+    await writeFileAtomic(join(out, 'config.json'), JSON.stringify(record ? { ...config, frames: record.schedule } : config, null, 2) + '\n');
     const csvPath = join(out, 'metrics.csv');
     await prepareCsv(csvPath, resumedAt);
 
@@ -313,6 +326,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
       await writeFileAtomic(checkpointPath, bytes);
       await writePng(join(out, 'samples.png'), (await previewSamples(trainer!, { dataPoints })).image);
       lastSaved = trainer!.iteration;
+      record?.checkpoint(lastSaved);
     };
 
     const progress = new Progress(trainer.iteration, config.iterations);
@@ -321,7 +335,8 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     let diverged: TrainingDivergedError | NonFiniteStateError | null = null;
     try {
       while (trainer.iteration < config.iterations && !interrupts.requested) {
-        const next = Math.min(config.iterations, (Math.floor(trainer.iteration / checkpointEvery) + 1) * checkpointEvery);
+        const checkpointAt = Math.min(config.iterations, (Math.floor(trainer.iteration / checkpointEvery) + 1) * checkpointEvery);
+        const next = record ? record.stopAt(checkpointAt) : checkpointAt;
         await trainer.run(next - trainer.iteration, {
           shouldStop: () => interrupts.requested,
           onMetrics: (m) => {
@@ -329,9 +344,11 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
             progress.update(m);
           },
         });
+        const stopping = interrupts.requested || trainer.iteration >= config.iterations;
+        record?.frame(stopping);
         // Divergence shows in the state before it shows in the metrics (an optimizer's
         // moments overflow first), so every checkpoint is also a check of the state.
-        await save();
+        if (trainer.iteration === checkpointAt || stopping) await save();
       }
       if (trainer.iteration === startIteration) await save();
     } catch (e) {
@@ -339,6 +356,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
       diverged = e;
     }
     progress.finish();
+    await record?.finish();
     const seconds = (performance.now() - started) / 1000;
     const done = trainer.iteration - startIteration;
     if (diverged) {
@@ -354,7 +372,7 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     const stopped = interrupts.requested && trainer.iteration < config.iterations;
     console.log(
       `${stopped ? 'stopped' : 'trained'} ${done} iterations in ${seconds.toFixed(1)} s (${(done / seconds || 0).toFixed(1)} it/s); ` +
-        `iteration ${trainer.iteration}/${config.iterations}; wrote ${out}/{config.json,metrics.csv,samples.png,checkpoint.safetensors}` +
+        `iteration ${trainer.iteration}/${config.iterations}; wrote ${out}/{config.json,metrics.csv,samples.png,checkpoint.safetensors${record ? `,${FRAMES_DIR}/,${RECORD_FILES.join(',')}` : ''}}` +
         (stopped ? `; exiting with status ${interrupts.exitCode} (${interrupts.signal})` : ''),
     );
     return stopped ? interrupts.exitCode : 0;

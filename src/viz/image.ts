@@ -12,7 +12,9 @@ export interface Rgba {
 
 export function blank(width: number, height: number, rgb: [number, number, number] = [255, 255, 255]): Rgba {
   const data = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < width * height; i++) data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
+  // One pixel written, then copied over the rest in doubling runs: no array per pixel.
+  if (data.length) data.set([rgb[0], rgb[1], rgb[2], 255]);
+  for (let filled = 4; filled < data.length; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
   return { width, height, data };
 }
 
