@@ -42,15 +42,25 @@ fn b_block(k: u32, n: u32) -> mat4x4f {
 
 @compute @workgroup_size(WG)
 fn register_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  enter_part(wid.z);
+  let size = part_size(wid.z);
+  let M = size.x;
+  let K = size.y;
   let m0 = wid.y * TM;
   let n0 = gid.x * TN4 * 4u;
-  // The first row of workgroups sums and stores the bias gradient.
-  let bias_grad = has_flag(FLAG_BIAS_GRAD) && wid.y == 0u;
+  // The first row of workgroups sums and stores the bias gradient: in the k loop, or over the
+  // whole op(B) by part 0's where parts split k.
+  let bias_grad = has_flag(FLAG_BIAS_GRAD) && wid.y == 0u && !SPLIT_K;
+  if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.y == 0u && wid.z == 0u) {
+    for (var j = 0u; j < TN4; j++) { finish_bias_grad(n0 + 4u * j, whole_column_sums(n0 + 4u * j)); }
+  }
+  // Parts differ in M; the grid covers the largest.
+  if (m0 >= M) { return; }
   // acc[r * TN4 + j]: row m0 + r, columns n0 + 4j .. n0 + 4j + 3. The loops below have
   // constant trip counts once the overrides are set, so they unroll and acc lives in registers.
   var acc: array<vec4f, MAX_TILE>;
   var column_sums: array<vec4f, 8>;
-  for (var k = 0u; k < params.K; k += 4u) {
+  for (var k = 0u; k < K; k += 4u) {
     var bt: array<mat4x4f, 8>;
     for (var j = 0u; j < TN4; j++) { bt[j] = b_block(k, n0 + 4u * j); }
     for (var g = 0u; g < TM / 4u; g++) {
@@ -66,8 +76,8 @@ fn register_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_
     }
   }
   // Rolled (the trip count depends on M): the epilogue's code is emitted once.
-  let rows = min(TM, max(params.M, m0) - m0);
-  for (var i = 0u; i < rows * TN4; i++) { finish(m0 + i / TN4, n0 + 4u * (i % TN4), acc[i]); }
+  let rows = min(TM, M - m0);
+  for (var i = 0u; i < rows * TN4; i++) { finish(c_row(m0 + i / TN4), n0 + 4u * (i % TN4), acc[i]); }
   if (bias_grad) {
     for (var j = 0u; j < TN4; j++) { finish_bias_grad(n0 + 4u * j, column_sums[j]); }
   }
@@ -86,12 +96,21 @@ var<workgroup> b_slab: array<vec4f, 272>;   // [BK][SLAB_ROW], BN / 4 used
 
 @compute @workgroup_size(16, 16)
 fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
+  enter_part(wid.z);
+  let size = part_size(wid.z);
+  let M = size.x;
+  let K = size.y;
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
-  let bias_grad = has_flag(FLAG_BIAS_GRAD);
+  let bias_grad = has_flag(FLAG_BIAS_GRAD) && !SPLIT_K;
+  if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.y == 0u && wid.z == 0u && lid.y == 0u) {
+    finish_bias_grad(n0 + 4u * lid.x, whole_column_sums(n0 + 4u * lid.x));
+  }
+  // Parts differ in M; the grid covers the largest. Uniform: the barriers below stay legal.
+  if (m0 >= M) { return; }
   var acc: array<vec4f, 4>;
   var column_sums: vec4f;
-  for (var k0 = 0u; k0 < params.K; k0 += BK) {
+  for (var k0 = 0u; k0 < K; k0 += BK) {
     // 1024 elements of each slab, four per invocation; consecutive invocations take consecutive
     // elements of the stored layout so global reads coalesce.
     for (var s = 0u; s < 4u; s++) {
@@ -118,6 +137,9 @@ fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invo
     }
     workgroupBarrier();
   }
-  for (var r = 0u; r < 4u; r++) { finish(m0 + 4u * lid.y + r, n0 + 4u * lid.x, acc[r]); }
+  for (var r = 0u; r < 4u; r++) {
+    let m = m0 + 4u * lid.y + r;
+    if (m < M) { finish(c_row(m), n0 + 4u * lid.x, acc[r]); }
+  }
   if (bias_grad && wid.y == 0u && lid.y == 0u) { finish_bias_grad(n0 + 4u * lid.x, column_sums); }
 }

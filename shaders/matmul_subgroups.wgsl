@@ -53,14 +53,24 @@ fn shared_row(share: ptr<function, array<vec4f, 8>>, j: u32, kk: u32) -> vec4f {
 @compute @workgroup_size(WG)
 fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
                       @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
-  let K = params.K;
+  enter_part(wid.z);
+  let size = part_size(wid.z);
+  let M = size.x;
+  let K = size.y;
   let m0 = gid.x * 4u;
   let n0 = wid.y * TN4 * 4u;
   // Lanes past KB (subgroups wider than the block) repeat a lane's loads; nobody reads them.
   let lane = sid % KB;
   // Only the first M tile stores the bias gradient, so only it sums the columns (lavapipe skips
-  // a block whose condition holds in no lane).
-  let bias_grad = has_flag(FLAG_BIAS_GRAD) && wid.x == 0u;
+  // a block whose condition holds in no lane): in the k loop, or over the whole op(B) by part
+  // 0's first lane where parts split k.
+  let bias_grad = has_flag(FLAG_BIAS_GRAD) && wid.x == 0u && !SPLIT_K;
+  if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.x == 0u && wid.z == 0u && li == 0u) {
+    for (var j = 0u; j < TN4; j++) { finish_bias_grad(n0 + 4u * j, whole_column_sums(n0 + 4u * j)); }
+  }
+  // Parts differ in M; the grid covers the largest. Whole workgroups leave, so every shuffle's
+  // lanes stay.
+  if (wid.x * WG * 4u >= M) { return; }
   var acc: array<vec4f, 20>;   // [row r][column group j] at r * TN4 + j
   var column_sums: array<vec4f, 5>;
   for (var k0 = 0u; k0 < K; k0 += KB) {
@@ -134,8 +144,8 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
   }
   // The epilogue's loop stays rolled (its trip count depends on M), so its code, with every
   // activation, is emitted once rather than per accumulator: a third less compile time.
-  let rows = min(4u, max(params.M, m0) - m0);
-  for (var i = 0u; i < rows * TN4; i++) { finish(m0 + i / TN4, n0 + 4u * (i % TN4), acc[i]); }
+  let rows = min(4u, max(M, m0) - m0);
+  for (var i = 0u; i < rows * TN4; i++) { finish(c_row(m0 + i / TN4), n0 + 4u * (i % TN4), acc[i]); }
   // Every lane holds the column sums (they are sums of broadcasts); one stores them.
   if (bias_grad && li == 0u) {
     for (var j = 0u; j < TN4; j++) { finish_bias_grad(n0 + 4u * j, column_sums[j]); }

@@ -5,7 +5,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { hostRandom } from '../src/checks/check.ts';
-import { convGemmShape, convOutputSize, resolveConvGeometry, type Conv2dGeometry } from '../src/kernels/conv.ts';
+import { convGemmShape, convOutputSize, resolveConvGeometry, subpixelClasses, type Conv2dGeometry } from '../src/kernels/conv.ts';
 import { convForwardReference, convInputGradReference, convMacs, convWeightGradReference } from '../src/reference/conv.ts';
 
 function random(n: number, seed: number): Float64Array {
@@ -31,9 +31,35 @@ describe('conv geometry', () => {
   });
   test("each op's implicit GEMM (D's second layer at batch 64)", () => {
     const g: Conv2dGeometry = { batch: 64, inH: 14, inW: 14, inC: 64, outC: 128, kernel: 4, stride: 2, padding: 1, transposed: false };
-    expect(convGemmShape(g, 'forward')).toEqual({ m: 64 * 7 * 7, n: 128, k: 16 * 64, transA: false, transB: false });
-    expect(convGemmShape(g, 'inputGrad')).toEqual({ m: 64 * 14 * 14, n: 64, k: 16 * 128, transA: false, transB: true });
-    expect(convGemmShape(g, 'weightGrad')).toEqual({ m: 16 * 64, n: 128, k: 64 * 7 * 7, transA: true, transB: false });
+    expect(convGemmShape(g, 'forward')).toEqual({ m: 64 * 7 * 7, n: 128, k: 16 * 64, transA: false, transB: false, parts: 1 });
+    // The transposed gather: 4 sub-pixel classes, each a quarter of the pixels and of the taps.
+    expect(convGemmShape(g, 'inputGrad')).toEqual({ m: 64 * 7 * 7, n: 64, k: 4 * 128, transA: false, transB: true, parts: 4 });
+    expect(convGemmShape(g, 'weightGrad')).toEqual({ m: 16 * 64, n: 128, k: 64 * 7 * 7, transA: true, transB: false, parts: 1 });
+  });
+  test('sub-pixel classes: every pixel is in one class, with exactly the taps its transposed gather divides', () => {
+    for (const [grid, kernel, stride, padding] of [[[14, 14], 4, 2, 1], [[13, 9], 5, 2, 2], [[7, 11], 2, 3, 0], [[5, 4], 3, 3, 1], [[6, 6], 3, 1, 1], [[1, 1], 1, 2, 0]] as const) {
+      const g = { batch: 2, kernel, stride, padding };
+      const classes = subpixelClasses(g, grid, 3);
+      expect(classes.length).toBe(stride * stride);
+      const pixels = new Array<number>(classes.length).fill(0);
+      const taps = new Array<number>(classes.length).fill(-1);
+      for (let gh = 0; gh < grid[0]; gh++) {
+        for (let gw = 0; gw < grid[1]; gw++) {
+          const z = ((gh + padding) % stride) * stride + ((gw + padding) % stride);
+          let exact = 0;
+          for (let kh = 0; kh < kernel; kh++) for (let kw = 0; kw < kernel; kw++) if ((gh + padding - kh) % stride === 0 && (gw + padding - kw) % stride === 0) exact++;
+          pixels[z] += 2;
+          if (taps[z] >= 0) expect(exact).toBe(taps[z]);
+          taps[z] = exact;
+        }
+      }
+      classes.forEach((c, z) => {
+        expect(c.pixels).toBe(pixels[z]);
+        if (taps[z] >= 0) expect(c.columns).toBe(3 * taps[z]);
+      });
+      // The taps split among the classes too (rows of dW: no class writes another's).
+      expect(classes.reduce((sum, c) => sum + c.columns / 3, 0)).toBe(kernel * kernel);
+    }
   });
   test('stride 1 keeps the size with "same" padding; output padding picks the larger transpose', () => {
     expect(convOutputSize(13, { kernel: 3, stride: 1, padding: 1, transposed: false })).toBe(13);

@@ -16,6 +16,18 @@
 // M and columns past N read zero or clamped values (inside the operands) and feed outputs that
 // are never stored, so the inner loops need no bounds branches.
 //
+// Parts. One launch may compute several independent products, one per z of its grid (conv.wgsl's
+// sub-pixel classes): they share N, the bindings and the epilogue, and each has its own M, K and
+// rows of C. M and K above are the part's. The library also provides
+//   part_size(z) -> vec2u     part z's M and K; (params.M, params.K) for a plain product. A pure
+//                             function of z and uniforms, so loop bounds over it stay uniform.
+//   enter_part(z)             every invocation calls it first; the accessors then read part z.
+//   c_row(m) -> u32           the row of C (and of `saved`) that the part's row m is.
+//   SPLIT_K (bool)            the parts take different k of op(B), so no part sees all of it: the
+//                             bias gradient is then not fused into the k loop but summed by
+//                             whole_column_sums(n), op(B)'s column sums n..n+3 over every k of
+//                             every part, in a fixed order, by one invocation per column group.
+//
 // Operands are bound as arrays of vec4 (tensors are padded to 16 bytes); where a row is not a
 // whole number of vec4s, elements are read one component at a time.
 
@@ -85,11 +97,12 @@ fn finish_one(i: u32, n: u32, x: f32) -> f32 {
   return activate(v, params.act, params.leak);
 }
 
-// Finishes four outputs C[m, n..n+3] (those inside C) from their product `v`.
-fn finish(m: u32, n: u32, v: vec4f) {
+// Finishes four outputs C[row, n..n+3] (those inside C) from their product `v`; the caller
+// passes only rows of its part, mapped by c_row.
+fn finish(row: u32, n: u32, v: vec4f) {
   let N = params.N;
-  if (m >= params.M || n >= N) { return; }
-  let base = m * N + n;
+  if (n >= N) { return; }
+  let base = row * N + n;
   if (VEC_N) {
     var x = v;
     if (has_flag(FLAG_ACCUMULATE)) { x += c[base >> 2u]; }

@@ -78,3 +78,14 @@ fn b_element(k: u32, n: u32) -> f32 {
   if (k >= params.K || n >= params.N) { return 0.0; }
   return b_scalar(select(k * params.N + n, n * params.K + k, TRANS_B));
 }
+
+// One part: the product itself (lib/matmul.wgsl's parts contract).
+const SPLIT_K = false;
+fn part_size(z: u32) -> vec2u { return vec2u(params.M, params.K); }
+fn enter_part(z: u32) {}
+fn c_row(m: u32) -> u32 { return m; }
+fn whole_column_sums(n: u32) -> vec4f {
+  var s = vec4f(0.0);
+  for (var k = 0u; k < params.K; k++) { s += b_row4(k, n); }
+  return s;
+}

@@ -26,6 +26,12 @@
 // The input gradients read W with its last two axes swapped; the weight gradients are the Aᵀ·B
 // form with A the implicit im2col, and fuse the bias gradient (column sums of dY) as matmul's
 // `biasGrad` does. src/reference/conv.ts computes all six from their definitions instead.
+//
+// The three ops on the transposed gather (conv2dInputGrad, convTranspose2d,
+// convTranspose2dWeightGrad) run as stride^2 sub-pixel classes in one launch (the grid's z), each
+// a product over only the taps that reach its pixels: 1 / stride^2 of the multiply-adds the
+// whole im2col would spend, the rest being zeros (shaders/conv.wgsl). The weight gradient's bias
+// gradient then sums dY apart from the classes' products, in one fixed order.
 
 import source from '../../shaders/conv.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext } from '../gpu/context.ts';
@@ -150,13 +156,18 @@ export interface ConvWeightGradOptions extends ConvOptions {
   accumulate?: boolean;
 }
 
-/** The sizes of one op's implicit GEMM, as matmul's autotune classifies products. */
+/**
+ * The sizes of one op's implicit GEMM, as matmul's autotune classifies products. An op on the
+ * transposed gather runs `parts` products (its sub-pixel classes, one launch) of at most m x k;
+ * the others run one.
+ */
 export interface ConvGemmShape {
   m: number;
   n: number;
   k: number;
   transA: boolean;
   transB: boolean;
+  parts: number;
 }
 
 /**
@@ -193,27 +204,60 @@ function expectTensor(op: string, t: Tensor, shape: Shape, what: string): void {
   }
 }
 
-/** The GEMM of a plan: pixels of its grid, columns of its im2col, in the roles the plan gives them. */
-function gemmShapeOf(g: ResolvedConvGeometry, plan: ConvGemm): ConvGemmShape & { pixels: number; columns: number } {
+/** A part of an op's product: its pixels and im2col columns. */
+interface ConvPart {
+  pixels: number;
+  columns: number;
+}
+
+/**
+ * The sub-pixel classes of a transposed gather over `grid` (shaders/conv.wgsl's part_of): class
+ * z = ph stride + pw holds the grid rows g with (g + padding) mod stride = ph (and the same along
+ * w) and the taps ph + stride t (and pw + stride t), and no other pixel meets a tap.
+ */
+export function subpixelClasses(g: Pick<ResolvedConvGeometry, 'batch' | 'kernel' | 'stride' | 'padding'>, grid: readonly [number, number], channels: number): ConvPart[] {
+  const s = g.stride;
+  const along = (size: number, phase: number) => {
+    const first = (phase + s - (g.padding % s)) % s;
+    return { cells: first < size ? Math.ceil((size - first) / s) : 0, taps: phase < g.kernel ? Math.ceil((g.kernel - phase) / s) : 0 };
+  };
+  const classes: ConvPart[] = [];
+  for (let ph = 0; ph < s; ph++) {
+    for (let pw = 0; pw < s; pw++) {
+      const [h, w] = [along(grid[0], ph), along(grid[1], pw)];
+      classes.push({ pixels: g.batch * h.cells * w.cells, columns: h.taps * w.taps * channels });
+    }
+  }
+  return classes;
+}
+
+/**
+ * The GEMM of a plan: pixels of its grid, columns of its im2col, in the roles the plan gives
+ * them; for the transposed gather, the largest of its classes' products.
+ */
+function gemmShapeOf(g: ResolvedConvGeometry, plan: ConvGemm): ConvGemmShape & ConvPart {
   const pixels = g.batch * plan.grid[0] * plan.grid[1];
   const columns = g.kernel * g.kernel * plan.src[2];
-  const [m, k] = plan.transA ? [columns, pixels] : [pixels, columns];
-  return { m, n: plan.n, k, transA: plan.transA, transB: plan.transB, pixels, columns };
+  const parts = plan.tr ? subpixelClasses(g, plan.grid, plan.src[2]) : [{ pixels, columns }];
+  const largest = (key: keyof ConvPart) => Math.max(...parts.map((p) => p[key]));
+  const [m, k] = plan.transA ? [largest('columns'), largest('pixels')] : [largest('pixels'), largest('columns')];
+  return { m, n: plan.n, k, transA: plan.transA, transB: plan.transB, parts: parts.length, pixels, columns };
 }
 
 /** Records op(A)·op(B) into c for one op, after the caller checked a, b and c. */
 function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Tensor, b: Tensor, c: Tensor, e: GemmEpilogue, opts: ConvOptions): Dispatch {
   const [srcH, srcW, srcC] = plan.src;
   const [gridH, gridW] = plan.grid;
-  const { m, n, k, pixels, columns, ...layout } = gemmShapeOf(g, plan);
+  const { m, n, k, pixels, columns, parts, ...layout } = gemmShapeOf(g, plan);
   for (const t of [e.bias, e.gradOf?.output, e.biasGrad]) {
     if (t && t.dtype !== 'f32') throw new ShapeError(`${plan.op}: ${t} must be f32`);
   }
-  const shape = { m, n, k, ...layout };
+  const shape = { m, n, k, parts, ...layout };
   const strategy = opts.strategy ?? convStrategyFor(ctx, shape);
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${plan.op}: unknown strategy '${strategy}'`);
+  // Params' M and K are the largest part's (the classes' own come from the geometry).
   const params = gemmParams(plan.op, m, n, k, c, [a, b], e);
-  const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, opts.subgroups);
+  const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, opts.subgroups, parts);
   const constants: Record<string, number> = {
     TRANS_A: Number(plan.transA),
     TRANS_B: Number(plan.transB),
@@ -226,7 +270,7 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
   const geometry = uniforms([
     ['u32', srcH], ['u32', srcW], ['u32', srcC], ['u32', g.kernel],
     ['u32', gridH], ['u32', gridW], ['u32', g.stride], ['u32', g.padding],
-    ['u32', pixels], ['u32', columns],
+    ['u32', pixels], ['u32', columns], ['u32', g.batch],
   ]);
   return ctx.dispatch(launch.spec, {
     label: opts.label ?? `${plan.op.split('(')[0]} [${m}x${k}x${n}] ${strategy}`,
@@ -265,8 +309,8 @@ function planFor(op: string, g: ResolvedConvGeometry, role: ConvRole): ConvGemm 
 /** The product one op of a layer runs (to pick or tune its strategy, e.g. with convStrategyFor). */
 export function convGemmShape(geometry: Conv2dGeometry, role: ConvRole): ConvGemmShape {
   const g = resolveConvGeometry(geometry);
-  const { m, n, k, transA, transB } = gemmShapeOf(g, planFor(role, g, role));
-  return { m, n, k, transA, transB };
+  const { m, n, k, transA, transB, parts } = gemmShapeOf(g, planFor(role, g, role));
+  return { m, n, k, transA, transB, parts };
 }
 
 function forward(ctx: GpuContext, name: string, transposed: boolean, x: Tensor, w: Tensor, y: Tensor, opts: ConvForwardOptions): Dispatch {

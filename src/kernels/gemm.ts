@@ -74,8 +74,9 @@ export interface GemmLaunch {
 }
 
 /**
- * The body, its override constants and its grid for a product C[M, N] over K under `strategy`;
- * a ShapeError naming `op` where the grid exceeds the adapter's limit.
+ * The body, its override constants and its grid for a product C[M, N] over K under `strategy`,
+ * or for `parts` products of at most M x K (lib/matmul.wgsl's parts, one per z of the grid); a
+ * ShapeError naming `op` where the grid exceeds the adapter's limit.
  *
  * Register strategy: the subgroup kernel puts its lanes along M, so a product of a few rows (the
  * weight gradient of a layer on 1- or 2-D input) leaves most of them idle: the plain kernel,
@@ -85,10 +86,10 @@ export interface GemmLaunch {
  * padding (1.3x on lavapipe). `subgroups` forces the subgroup kernel (where the device has
  * them) or the plain one.
  */
-export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, subgroups?: boolean): GemmLaunch {
+export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, subgroups?: boolean, parts = 1): GemmLaunch {
   let launch: GemmLaunch;
   if (strategy === 'tiled') {
-    launch = { spec: kernels.tiled, constants: {}, workgroups: [Math.ceil(n / TILED_BLOCK), Math.ceil(m / TILED_BLOCK), 1] };
+    launch = { spec: kernels.tiled, constants: {}, workgroups: [Math.ceil(n / TILED_BLOCK), Math.ceil(m / TILED_BLOCK), parts] };
   } else {
     const useSubgroups = subgroups ?? m >= SUBGROUP_MIN_ROWS;
     const kb = useSubgroups ? Math.min(subgroupBlock(ctx), k <= 4 ? 4 : 8) : 0;
@@ -98,18 +99,19 @@ export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m:
       const tn4 = n > 16 && Math.ceil(n / 20) * 20 < Math.ceil(n / 16) * 16 ? 5 : Math.min(4, Math.ceil(n / 4));
       // A workgroup covers whole subgroups, so every shuffle's lanes exist.
       const wg = Math.max(8, ctx.adapter.subgroupMaxSize ?? 0);
-      launch = { spec: kernels.registerSubgroups, constants: { TN4: tn4, KB: kb, WG: wg }, workgroups: [Math.ceil(m / (4 * wg)), Math.ceil(n / (4 * tn4)), 1] };
+      launch = { spec: kernels.registerSubgroups, constants: { TN4: tn4, KB: kb, WG: wg }, workgroups: [Math.ceil(m / (4 * wg)), Math.ceil(n / (4 * tn4)), parts] };
     } else {
       const tn4 = Math.min(4, Math.ceil(n / 4));
       // One SIMD chunk (8 lanes) per workgroup on a CPU keeps partial workgroups cheap.
       const wg = ctx.adapter.isCpu ? 8 : 64;
-      launch = { spec: kernels.register, constants: { TM: 4, TN4: tn4, WG: wg }, workgroups: [Math.ceil(n / (4 * tn4 * wg)), Math.ceil(m / 4), 1] };
+      launch = { spec: kernels.register, constants: { TM: 4, TN4: tn4, WG: wg }, workgroups: [Math.ceil(n / (4 * tn4 * wg)), Math.ceil(m / 4), parts] };
     }
   }
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const [x, y] = launch.workgroups;
-  if (x > max || y > max) {
-    throw new ShapeError(`${op}: [${m}, ${n}] needs ${x} x ${y} workgroups, above this adapter's ${max} per dimension`);
+  const [x, y, z] = launch.workgroups;
+  if (x > max || y > max || z > max) {
+    const grid = parts > 1 ? `${x} x ${y} x ${z}` : `${x} x ${y}`;
+    throw new ShapeError(`${op}: [${m}, ${n}]${parts > 1 ? ` in ${parts} parts` : ''} needs ${grid} workgroups, above this adapter's ${max} per dimension`);
   }
   return launch;
 }
