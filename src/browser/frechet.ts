@@ -4,7 +4,7 @@
 // loop that feeds the GPU. The real side's square root is computed once. The arithmetic is the
 // engine's (src/eval/frechet.ts): d^2 = |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1^(1/2) S2 S1^(1/2))^(1/2)).
 
-import { featureStats, sqrtPsd, symmetricEigen, type GaussianStats } from '../eval/frechet.ts';
+import { featureStats, multiply, sqrtPsd, symmetricEigen, type GaussianStats } from '../eval/frechet.ts';
 
 /** What the worker holds of the real side: its statistics and the square root of its covariance. */
 export interface RealSide {
@@ -40,17 +40,6 @@ export function frechetFromReal(real: RealSide, features: Float32Array): number 
   return meanTerm + trace - 2 * rootTrace;
 }
 
-function multiply(a: ArrayLike<number>, b: ArrayLike<number>, n: number): Float64Array {
-  const c = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < n; k++) {
-      const aik = a[i * n + k];
-      if (aik === 0) continue;
-      for (let j = 0; j < n; j++) c[i * n + j] += aik * b[k * n + j];
-    }
-  }
-  return c;
-}
 
 export type FrechetRequest = { id: number; kind: 'real'; stats: GaussianStats } | { id: number; kind: 'distance'; features: Float32Array };
 export type FrechetReply = { id: number; value?: number; error?: string };

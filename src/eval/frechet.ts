@@ -120,7 +120,7 @@ export function sqrtPsd(matrix: ArrayLike<number>, n: number): Float64Array {
 }
 
 /** c = a b for [n, n] row-major matrices. */
-function multiply(a: Float64Array, b: ArrayLike<number>, n: number): Float64Array {
+export function multiply(a: ArrayLike<number>, b: ArrayLike<number>, n: number): Float64Array {
   const c = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < n; k++) {

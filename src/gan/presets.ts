@@ -234,7 +234,7 @@ function dcganPreset(name: string, data: GanConfig['data'], what: string): GanCo
     batch: 64,
     k: 1,
     schedule: { kind: 'alternating' },
-    iterations: 2000,
+    iterations: 4000,
     seed: 0,
     logEvery: 25,
   };
