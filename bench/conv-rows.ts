@@ -169,7 +169,7 @@ export async function benchConv(ctx: GpuContext, options: ConvBenchOptions): Pro
       const cells = [
         row.label,
         describeLayer(result.geometry),
-        `${gemm.transA ? 'Aᵀ' : 'A'}·${gemm.transB ? 'Bᵀ' : 'B'} ${gemm.m}x${gemm.k}x${gemm.n}`,
+        `${gemm.parts > 1 ? `${gemm.parts} classes of ` : ''}${gemm.transA ? 'Aᵀ' : 'A'}·${gemm.transB ? 'Bᵀ' : 'B'} ${gemm.m}x${gemm.k}x${gemm.n}`,
         `${Math.round((100 * result.flops) / result.gemmFlops)}%`,
         fmt(result.flops / 1e9, 3),
         ...strategies.map((s) => rate(result.gflops[s])),
@@ -283,7 +283,8 @@ async function benchRow(ctx: GpuContext, timer: GpuTimer, row: ConvRow, strategi
       geometry: g,
       gemm,
       flops,
-      gemmFlops: 2 * gemm.m * gemm.n * gemm.k,
+      // A transposed gather runs one product per sub-pixel class (m and k are the largest one's).
+      gemmFlops: 2 * gemm.m * gemm.n * gemm.k * gemm.parts,
       gflops: gf,
       bestGflops: best,
       engineUses,
