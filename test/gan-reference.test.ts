@@ -175,21 +175,6 @@ describe('whole iterations match the float64 reference', () => {
     expect(d.ratio).toBeLessThanOrEqual(1);
     trainer.destroy();
   });
-
-  test('hinge loss, spectrally normalised D with batch norm (the conv and dense weights normalised, not gamma), 3 iterations', async () => {
-    const base = preset('dcgan');
-    const small = dcganNetworks([28, 28, 1], { wide: 4, narrow: 2 }, 16);
-    const layers = small.discriminator.layers.map((l, i, all) => (i === all.length - 1 ? { ...l, activation: 'identity' as const } : l));
-    const config: GanConfig = { ...base, ...small, discriminator: { ...small.discriminator, layers, spectralNorm: true }, loss: 'hinge', noise: { dim: 16, distribution: 'normal' }, batch: 8 };
-    const { trainer, ref } = await runAgainstReference(config, 3);
-    expect([...trainer.D.buffers.keys()].filter((k) => k.endsWith('weight_sigma'))).toEqual(['0.weight_sigma', '1.weight_sigma', '4.weight_sigma']);
-    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
-    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
-    console.log(`tiny DCGAN, hinge + SN: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
-    expect(g.ratio).toBeLessThanOrEqual(1);
-    expect(d.ratio).toBeLessThanOrEqual(1);
-    trainer.destroy();
-  });
 });
 
 /** toy-1d with a raw-score D (no sigmoid) and a small batch. */
