@@ -10,5 +10,7 @@ export default defineConfig({
     execArgv: ['--expose-gc'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // vitest's summary, then one plain "Tests: N passed, N failed, N skipped" line.
+    reporters: ['default', './test/reporters/plain-summary.ts'],
   },
 });
