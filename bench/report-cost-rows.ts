@@ -132,8 +132,8 @@ export async function measureRecordCost(options: RecordCostOptions): Promise<Rec
       while (trainer.iteration < end) {
         // As npm run train: checkpoints every 10 windows of the whole run, frames on the schedule.
         const checkpointAt = Math.min(end, (Math.floor(trainer.iteration / checkpointEvery) + 1) * checkpointEvery);
-        const next = record ? recorder.stopAt(checkpointAt) : checkpointAt;
-        await trainer.run(next - trainer.iteration, {
+        await trainer.run(checkpointAt - trainer.iteration, {
+          afterWindow: record ? recorder.afterWindow : undefined,
           onMetrics: (m) => appendFileSync(csv, `${m.iteration},${m.dLoss},${m.gLoss},${m.dReal},${m.dFake},${m.itPerSec.toFixed(2)}\n`),
         });
         if (record) recorder.frame();

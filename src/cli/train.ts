@@ -336,9 +336,9 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
     try {
       while (trainer.iteration < config.iterations && !interrupts.requested) {
         const checkpointAt = Math.min(config.iterations, (Math.floor(trainer.iteration / checkpointEvery) + 1) * checkpointEvery);
-        const next = record ? record.stopAt(checkpointAt) : checkpointAt;
-        await trainer.run(next - trainer.iteration, {
+        await trainer.run(checkpointAt - trainer.iteration, {
           shouldStop: () => interrupts.requested,
+          afterWindow: record?.afterWindow,
           onMetrics: (m) => {
             appendFileSync(csvPath, csvRow(m));
             progress.update(m);
@@ -350,6 +350,8 @@ async function train(args: Args, interrupts: Interrupts): Promise<number> {
         // moments overflow first), so every checkpoint is also a check of the state.
         if (trainer.iteration === checkpointAt || stopping) await save();
       }
+      // A signal that came while a checkpoint was saved ends the run there: its last frame.
+      record?.frame(true);
       if (trainer.iteration === startIteration) await save();
     } catch (e) {
       if (!(e instanceof TrainingDivergedError || e instanceof NonFiniteStateError)) throw e;

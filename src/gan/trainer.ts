@@ -5,7 +5,7 @@
 // come from their registries and are used through their handles.
 
 import { createRealSource, dataNeeds, type HostData, type RealSource } from '../data/source.ts';
-import type { GpuContext, ReadbackSlot, Step } from '../gpu/context.ts';
+import type { GpuContext, ReadbackSlot, ReadOptions, Step } from '../gpu/context.ts';
 import { GpuError, ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
 import { gatherRows } from '../kernels/gather.ts';
@@ -45,6 +45,13 @@ export interface RunOptions {
   logEvery?: number;
   /** Checked between windows; true stops the run after the windows in flight complete. */
   shouldStop?: () => boolean;
+  /**
+   * Called as each window is submitted, before the next: work it submits sees the networks as
+   * of `iteration` (a sample frame) without the run draining the windows in flight. `gpuPast`
+   * resolves once the GPU has done that work (a later window was read back, or the run ended):
+   * map its reads after it, as a pending map busy-polls a core in Node (readbackSlot).
+   */
+  afterWindow?: (iteration: number, gpuPast: Promise<void>) => void;
 }
 
 /** The host data a config's data kind needs (MNIST, Fashion-MNIST, a loaded data set). */
@@ -169,6 +176,11 @@ export class GanTrainer {
     let failure: TrainingDivergedError | null = null;
     let lastGood = this.iterationCount;
     let lastDone = performance.now();
+    // afterWindow's promises, by the iteration they follow: a window read back after them releases them.
+    const waiting: { iteration: number; resolve: () => void }[] = [];
+    const release = (before: number) => {
+      while (waiting.length && waiting[0].iteration < before) waiting.shift()!.resolve();
+    };
 
     const settle = async () => {
       const w = inFlight.shift()!;
@@ -180,6 +192,7 @@ export class GanTrainer {
       const idle = started + w.iterations * this.msPerIteration - performance.now();
       if (idle > 2) await new Promise((resolve) => setTimeout(resolve, 0.9 * idle));
       const sums = new Float32Array(await w.slot.read());
+      release(w.iteration);
       const now = performance.now();
       this.msPerIteration = (now - started) / w.iterations;
       const report = { ...metricsFromSums(sums), iteration: w.iteration, iterations: w.iterations, itPerSec: (w.iterations * 1000) / Math.max(now - lastDone, 1e-3) };
@@ -200,21 +213,29 @@ export class GanTrainer {
     };
 
     let window = 0;
-    while (this.iterationCount < end && !failure && !options.shouldStop?.()) {
-      // Windows end on multiples of logEvery, so a resumed run reports the same rows.
-      const n = Math.min(logEvery - (this.iterationCount % logEvery), end - this.iterationCount);
-      const slot = this.metricSlots[window++ % this.metricSlots.length];
-      const encoder = this.ctx.device.createCommandEncoder({ label: `iterations ${this.iterationCount + 1}..${this.iterationCount + n}` });
-      this.ctx.encode(encoder, [this.resetMetrics]);
-      for (let i = 0; i < n; i++) this.ctx.encode(encoder, this.program);
-      this.ctx.encode(encoder, [slot.copy(this.metrics.buffer, this.metrics.byteOffset)]);
-      this.ctx.throwIfFailed();
-      this.ctx.device.queue.submit([encoder.finish()]);
-      this.iterationCount += n;
-      inFlight.push({ slot, iterations: n, iteration: this.iterationCount, submittedAt: performance.now() });
-      if (inFlight.length >= WINDOWS_IN_FLIGHT) await settle();
+    try {
+      while (this.iterationCount < end && !failure && !options.shouldStop?.()) {
+        // Windows end on multiples of logEvery, so a resumed run reports the same rows.
+        const n = Math.min(logEvery - (this.iterationCount % logEvery), end - this.iterationCount);
+        const slot = this.metricSlots[window++ % this.metricSlots.length];
+        const encoder = this.ctx.device.createCommandEncoder({ label: `iterations ${this.iterationCount + 1}..${this.iterationCount + n}` });
+        this.ctx.encode(encoder, [this.resetMetrics]);
+        for (let i = 0; i < n; i++) this.ctx.encode(encoder, this.program);
+        this.ctx.encode(encoder, [slot.copy(this.metrics.buffer, this.metrics.byteOffset)]);
+        this.ctx.throwIfFailed();
+        this.ctx.device.queue.submit([encoder.finish()]);
+        this.iterationCount += n;
+        inFlight.push({ slot, iterations: n, iteration: this.iterationCount, submittedAt: performance.now() });
+        if (options.afterWindow) {
+          const iteration = this.iterationCount;
+          options.afterWindow(iteration, new Promise<void>((resolve) => waiting.push({ iteration, resolve })));
+        }
+        if (inFlight.length >= WINDOWS_IN_FLIGHT) await settle();
+      }
+      while (inFlight.length) await settle();
+    } finally {
+      release(Infinity);
     }
-    while (inFlight.length) await settle();
     if (failure) throw failure;
     return last;
   }
@@ -253,13 +274,13 @@ export class GanTrainer {
   }
 
   /** G(noise) for noise rows [n, G input] (a tensor or host data); batch norm uses its running statistics. */
-  async generate(noise: Tensor | Float32Array): Promise<Float32Array> {
-    return this.evaluate('generate', this.G, noise);
+  async generate(noise: Tensor | Float32Array, read?: ReadOptions): Promise<Float32Array> {
+    return this.evaluate('generate', this.G, noise, read);
   }
 
   /** D(x) for rows x [n, D input] given on the host: probabilities, or raw scores for a score-valued loss. */
-  async discriminate(x: Float32Array): Promise<Float32Array> {
-    return this.evaluate('discriminate', this.D, x);
+  async discriminate(x: Float32Array, read?: ReadOptions): Promise<Float32Array> {
+    return this.evaluate('discriminate', this.D, x, read);
   }
 
   /**
@@ -315,7 +336,7 @@ export class GanTrainer {
   }
 
   /** One network's forward pass on host or GPU rows, in inference mode, read back. */
-  private async evaluate(op: string, net: Network, rows: Tensor | Float32Array): Promise<Float32Array> {
+  private async evaluate(op: string, net: Network, rows: Tensor | Float32Array, read?: ReadOptions): Promise<Float32Array> {
     this.expectAlive();
     const e = this.evaluator(op, net, rows);
     const steps: Step[] = [];
@@ -323,7 +344,7 @@ export class GanTrainer {
     else steps.push(this.ctx.copy(rows.buffer, e.input.buffer, e.input.byteLength, rows.byteOffset, e.input.byteOffset, `${op} input`));
     steps.push(...net.forward(e.ws, e.input, { training: false }));
     this.ctx.run(steps);
-    return download(this.ctx, net.output(e.ws));
+    return download(this.ctx, net.output(e.ws), read);
   }
 
   /** A network's workspace and input buffer for `rows`' row count, made once per op and count. */

@@ -65,6 +65,12 @@ export interface Copy {
 
 export type Step = Dispatch | Copy;
 
+/** How a read back to the host is mapped. */
+export interface ReadOptions {
+  /** Map only once this settles (the copy itself is submitted at the call). */
+  mapAfter?: PromiseLike<unknown>;
+}
+
 /** See GpuContext.readbackSlot. */
 export interface ReadbackSlot {
   /** Records the copy of the slot's size from `src` (at `offset`) into the slot. */
@@ -236,8 +242,10 @@ export class GpuContext {
   /**
    * Copies `size` bytes of `src` at `offset` back to the host. The copy is submitted before
    * this returns, so work submitted afterwards (e.g. resetting metric sums) cannot overtake it.
+   * With `mapAfter`, mapping waits for that promise: a read taken while training is queued
+   * behind it is mapped once the caller knows the GPU is past it (see readbackSlot on why).
    */
-  async readBuffer(src: GPUBuffer, offset = 0, size = src.size - offset): Promise<ArrayBuffer> {
+  async readBuffer(src: GPUBuffer, offset = 0, size = src.size - offset, options: ReadOptions = {}): Promise<ArrayBuffer> {
     this.throwIfFailed();
     const aligned = Math.ceil(size / 4) * 4;
     const staging = this.takeStaging(aligned);
@@ -245,6 +253,7 @@ export class GpuContext {
     encoder.copyBufferToBuffer(src, offset, staging, 0, aligned);
     this.device.queue.submit([encoder.finish()]);
     try {
+      if (options.mapAfter) await options.mapAfter;
       return await this.mapRead(staging, size);
     } finally {
       this.giveStaging(staging);

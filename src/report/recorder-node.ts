@@ -1,12 +1,14 @@
 // What `npm run train` keeps beside its checkpoint so a run can be looked at: a frame of the
 // fixed-noise samples every few metrics windows (samples/), those frames as samples.gif, and
-// report.html. The training loop calls one object: where to stop for the next frame, take a
-// frame, a checkpoint was saved, finish.
+// report.html. The training loop calls one object: a window was submitted (the run's
+// afterWindow), training stopped (a last frame), a checkpoint was saved, finish.
 //
-// Taking a frame costs the loop only the submission of the sample reads (previewSamples submits
-// them before it returns, so training submitted next cannot change the picture). Reading the
-// samples back, drawing, encoding and writing happen while the next windows train, and the GIF
-// and the report are rewritten after each checkpoint the same way; `finish` waits for all of it.
+// Training never stops for a frame: the run calls afterWindow between windows, where the frame's
+// sample reads are submitted (previewSamples submits them before it returns, so training
+// submitted next cannot change the picture) and mapped once a later window is read back, so no
+// pending map polls a core while the GPU trains. Drawing, encoding and writing happen while the
+// next windows train, and the GIF and the report are rewritten after each checkpoint the same
+// way; `finish` waits for all of it.
 
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ import { encodeFrame } from './frame-node.ts';
 import { assembleGif, gifFrame, indexColors, type GifFrame } from './gif.ts';
 import { runReportHtml } from './html.ts';
 import { readRunDir } from './run-dir-node.ts';
-import { frameSchedule, nextFrameIteration, onSchedule, type FrameSchedule } from './schedule.ts';
+import { frameSchedule, onSchedule, type FrameSchedule } from './schedule.ts';
 
 /** Files the record adds to a run directory, beside the frames in samples/. */
 export const RECORD_FILES = ['samples.gif', 'report.html'] as const;
@@ -116,14 +118,18 @@ export class RunRecorder {
     return this.taken.size;
   }
 
-  /** Where training should stop next: the next frame's iteration, if it comes before `limit`. */
-  stopAt(limit: number): number {
-    return Math.min(limit, nextFrameIteration(this.schedule, this.options.trainer.iteration));
-  }
+  /**
+   * The trainer's RunOptions.afterWindow: a frame where the schedule takes one. Never throws
+   * (a failure is taken up by the next call outside the run).
+   */
+  readonly afterWindow = (iteration: number, gpuPast: Promise<void>): void => {
+    if (onSchedule(this.schedule, iteration) && !this.taken.has(iteration)) this.takeFrame(gpuPast);
+  };
 
   /**
-   * Takes a frame of the trainer's samples if its iteration is on the schedule, or `last` says
-   * training stops here (the end, an interrupt). Returns at once; training may go on.
+   * Training stopped (between runs): takes a frame of the trainer's samples if its iteration is
+   * on the schedule and has none, or `last` says training stops here (the end, an interrupt).
+   * Returns at once; training may go on.
    */
   frame(last = false): void {
     this.throwIfFailed();
@@ -166,12 +172,12 @@ export class RunRecorder {
     this.throwIfFailed();
   }
 
-  private takeFrame(): void {
+  private takeFrame(gpuPast?: Promise<void>): void {
     const { trainer, dir, dataPoints, writeFile } = this.options;
     const iteration = trainer.iteration;
     this.taken.add(iteration);
     // Submitted now, read back later: the picture is of this iteration whatever trains next.
-    const picture = previewSamples(trainer, { dataPoints, upscale: false });
+    const picture = previewSamples(trainer, { dataPoints, upscale: false, mapAfter: gpuPast });
     picture.catch(() => undefined); // its failure is taken up in order, below
     this.enqueue(async () => {
       const frame = encodeFrame(iteration, (await picture).image);

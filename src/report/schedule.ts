@@ -39,11 +39,6 @@ function framesAfter(from: number, to: number, every: number): number {
   return multiples + (to % every === 0 ? 0 : 1);
 }
 
-/** The first iteration after `iteration` where the schedule takes a frame (a multiple of the period). */
-export function nextFrameIteration(schedule: FrameSchedule, iteration: number): number {
-  return (Math.floor(iteration / schedule.everyIterations) + 1) * schedule.everyIterations;
-}
-
 /** True where the schedule takes a frame. */
 export function onSchedule(schedule: FrameSchedule, iteration: number): boolean {
   return iteration % schedule.everyIterations === 0;

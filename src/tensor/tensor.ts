@@ -1,7 +1,7 @@
 // A GPU tensor: a storage buffer with a shape and a dtype. `u8` data is packed four to a
 // u32 word (WGSL has no 8-bit type); `f32` and `u32` are one element per word.
 
-import type { GpuContext } from '../gpu/context.ts';
+import type { GpuContext, ReadOptions } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 
 export type DType = 'f32' | 'u32' | 'u8';
@@ -152,9 +152,9 @@ function toTyped(dtype: DType, data: readonly number[]) {
 }
 
 /** Reads an f32 tensor back (awaits the GPU). */
-export async function download(ctx: GpuContext, t: Tensor): Promise<Float32Array> {
+export async function download(ctx: GpuContext, t: Tensor, options?: ReadOptions): Promise<Float32Array> {
   if (t.dtype !== 'f32') throw new ShapeError(`download: ${t} is not f32 (use downloadU32 / downloadU8)`);
-  return new Float32Array(await ctx.readBuffer(t.buffer, t.byteOffset, t.byteLength));
+  return new Float32Array(await ctx.readBuffer(t.buffer, t.byteOffset, t.byteLength, options));
 }
 
 export async function downloadU32(ctx: GpuContext, t: Tensor): Promise<Uint32Array> {

@@ -42,16 +42,18 @@ export function previewCount(data: DataSpec): number {
  * The preview picture of a trainer's samples for fixed noise (the same noise every call), and
  * the samples in the data's units. Every GPU read is submitted before the first await, so the
  * picture shows the trainer as it was at the call even when training is submitted right after.
+ * `mapAfter` defers mapping the reads (GpuContext.readBuffer) until the GPU is known past them.
  */
 export async function previewSamples(
   trainer: GanTrainer,
-  opts: { noise?: Tensor; dataPoints?: Float32Array; upscale?: boolean } = {},
+  opts: { noise?: Tensor; dataPoints?: Float32Array; upscale?: boolean; mapAfter?: PromiseLike<unknown> } = {},
 ): Promise<{ image: Rgba; samples: Float32Array }> {
   const data = trainer.config.data;
-  const generated = trainer.generate(opts.noise ?? trainer.fixedNoise(previewCount(data)));
+  const read = { mapAfter: opts.mapAfter };
+  const generated = trainer.generate(opts.noise ?? trainer.fixedNoise(previewCount(data)), read);
   // The 1-D normal's picture also draws D(x) over the plotted interval.
   const interval = data.kind === 'normal' ? { lo: data.mean - 6 * data.std - 1, hi: data.mean + 6 * data.std + 1 } : null;
-  const scored = interval ? trainer.discriminate(Float32Array.from({ length: 241 }, (_, i) => interval.lo + ((interval.hi - interval.lo) * i) / 240)) : null;
+  const scored = interval ? trainer.discriminate(Float32Array.from({ length: 241 }, (_, i) => interval.lo + ((interval.hi - interval.lo) * i) / 240), read) : null;
   const [raw, d] = await Promise.all([generated, scored]);
   const samples = toDataUnits(data, raw);
   let discriminator: ((x: number) => number) | undefined;
