@@ -4,6 +4,7 @@
 // that are bijections and look random. Also the documented errors of the random and gather ops.
 
 import { describe, expect, test } from 'vitest';
+import { normalCdf } from '../src/eval/normal.ts';
 import { gatherRows, gatherValues, rowMinMax } from '../src/kernels/gather.ts';
 import { incrementCounter } from '../src/kernels/optim.ts';
 import { randomIntegers, randomNormal, randomPermutation, randomUniform, type RandomOptions } from '../src/kernels/random.ts';
@@ -40,15 +41,6 @@ async function permutation(n: number, opts: RandomOptions & { domain: number; st
   const out = tensor([n], 'u32');
   gpu.ctx.run([randomPermutation(gpu.ctx, out, opts)]);
   return downloadU32(gpu.ctx, out);
-}
-
-/** The standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
-function normalCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * z);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-z * z);
-  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
 
 /** Kolmogorov-Smirnov statistic of a sample against a continuous CDF. */

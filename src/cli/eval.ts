@@ -143,6 +143,7 @@ function reportRows(r: EvalReport): string[][] {
   if (r.moments) {
     const m = r.moments;
     rows.push(['moments', `mean ${f(m.mean, 3)} (target ${m.targetMean}), std ${f(m.std, 3)} (target ${m.targetStd}), ${m.samples} samples`, `${f(m.seconds, 2)} s`]);
+    rows.push(['W1 to the target normal', f(m.w1, 4), '']);
   }
   for (const note of r.notes ?? []) rows.push(['note', note, '']);
   return rows;

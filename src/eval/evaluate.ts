@@ -20,6 +20,7 @@ import type { GaussianStats } from './frechet.ts';
 import { mixtureModes, MODE_SAMPLES, type ModeReport } from './modes.ts';
 import { checkDatasetMatches, datasetSets, knownMixtureOf, MMD_MAX_ROWS, VALIDATION_ROWS, type DatasetSpec } from './dataset-sets.ts';
 import { gaussianMmd, type MmdResult } from './mmd.ts';
+import { wasserstein1ToNormal } from './normal.ts';
 import { mnistParzenSets, parzenEvaluate, PARZEN_SAMPLES, type ParzenResult } from './parzen.ts';
 
 /** An evaluation's result with its wall time (seconds, host clock, GPU work included). */
@@ -31,6 +32,8 @@ export interface MomentsReport {
   std: number;
   targetMean: number;
   targetStd: number;
+  /** The Wasserstein-1 distance of the samples to N(targetMean, targetStd^2), in the data's units (src/eval/normal.ts). */
+  w1: number;
 }
 
 /** What a user's data set gave the evaluation. */
@@ -163,7 +166,7 @@ export async function evaluateGenerator(ctx: GpuContext, sampler: Sampler, opts:
         const mean = sum / samples.length;
         let sq = 0;
         for (const v of samples) sq += (v - mean) ** 2;
-        return { samples: samples.length, mean, std: Math.sqrt(sq / samples.length), targetMean: data.mean, targetStd: data.std };
+        return { samples: samples.length, mean, std: Math.sqrt(sq / samples.length), targetMean: data.mean, targetStd: data.std, w1: wasserstein1ToNormal(samples, data.mean, data.std) };
       });
       break;
     }

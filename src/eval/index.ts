@@ -7,6 +7,7 @@ export { evaluateGenerator, type DataSetSummary, type EvalReport, type EvaluateO
 export { gaussianLogSums, gaussianLogSumsF64, kernelChunkRows, type KernelSumOptions } from './gaussian-sums.ts';
 export { featureStats, frechetDistance, sqrtPsd, symmetricEigen, traceSqrtProduct, type GaussianStats } from './frechet.ts';
 export { gaussianMmd, gaussianMmdF64, MEDIAN_POINTS, medianHeuristicSigma, medianHeuristicSigmaF64, mmdFromSums, pooledSubsample, type MmdEstimates, type MmdOptions, type MmdResult } from './mmd.ts';
+export { normalCdf, wasserstein1ToNormal } from './normal.ts';
 export { HIGH_QUALITY_STDS, mixtureModes, MODE_SAMPLES, type ModeReport } from './modes.ts';
 export {
   meanAndStandardError,
