@@ -6,6 +6,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { modeCoverage, RING8 } from '../src/data/toy.ts';
+import { wasserstein1ToNormal } from '../src/eval/normal.ts';
 import { readCheckpoint, saveCheckpoint, type CheckpointContents } from '../src/gan/checkpoint.ts';
 import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
@@ -54,22 +55,24 @@ describe('ring8-hinge: hinge loss and spectral normalisation on the ring of 8', 
   }, 900_000);
 
   const both = longRunAvailable('ring8-hinge', preset('ring8-hinge')) && longRunAvailable('ring8', preset('ring8'));
-  test.skipIf(!both)('trained to its iterations: the modes of the BCE preset, and a high-quality share near it', async () => {
+  test.skipIf(!both)('trained to its iterations: the modes and the high-quality share of the BCE preset, at least', async () => {
     const hinge = modeCoverage(await samples(await fullRun('ring8-hinge'), 2500), RING8);
     const bce = modeCoverage(await samples(await fullRun('ring8'), 2500), RING8);
     console.log(`ring8-hinge ${hinge.modesCovered}/8, ${(100 * hinge.highQualityShare).toFixed(1)}% high quality; ring8 (BCE) ${bce.modesCovered}/8, ${(100 * bce.highQualityShare).toFixed(1)}%`);
     expect(hinge.modesCovered).toBeGreaterThanOrEqual(bce.modesCovered);
-    // Both shares swing by tens of points between checkpoints (docs/presets.md: BCE's 39-95%
-    // from 5,000 to 12,000 iterations); at their presets' ends the hinge run measured 83% to
-    // BCE's 86%. Within 10 points of BCE's share is the floor; a collapsed or frozen G gives 0%.
-    expect(hinge.highQualityShare).toBeGreaterThanOrEqual(bce.highQualityShare - 0.1);
+    // Measured with these samples: hinge 87.6% at 12,000 iterations, BCE 84.6% at 5,000. Both
+    // shares swing by about 10 points between checkpoints 1,000 iterations apart (hinge 68.6-87.6%
+    // from 9,000 to 14,000; docs/presets.md has both runs' curves), so the presets end where
+    // their runs measured high; a collapsed or frozen G gives 0%.
+    expect(hinge.highQualityShare).toBeGreaterThanOrEqual(bce.highQualityShare);
   }, 3_600_000);
 });
 
 describe('toy-1d-wgan: the Wasserstein objective with weight clipping on N(4, 0.5^2)', () => {
   test('short guard: 500 iterations move the mean of G(z) past 1 (from about 0)', async () => {
-    // Measured: mean 1.37 at 500 iterations, 2.76 at 1,000, 3.98 at 1,500; untrained about 0.
-    // The clipped critic moves G at a near-constant speed, so a broken critic gradient stalls it.
+    // Measured: mean 3.77 (std 0.22) at 500 iterations; untrained about 0. The clipped critic
+    // moves G's mean at a near-constant speed (at the paper's 5e-5: 1.37 at 500, 2.76 at 1,000),
+    // so a broken critic gradient stalls it.
     const before = moments(await samples(await trained(preset('toy-1d-wgan'), 0), 5000));
     const after = moments(await samples(await trained(preset('toy-1d-wgan'), 500), 5000));
     console.log(`toy-1d-wgan: mean ${before.mean.toFixed(3)} untrained, ${after.mean.toFixed(3)} (std ${after.std.toFixed(3)}) after 500 iterations`);
@@ -77,10 +80,29 @@ describe('toy-1d-wgan: the Wasserstein objective with weight clipping on N(4, 0.
     expect(after.mean).toBeGreaterThan(1);
   }, 900_000);
 
-  test.skipIf(!longRunAvailable('toy-1d-wgan', preset('toy-1d-wgan')))('trained to its iterations: within the BCE preset test\'s bounds of the target moments', async () => {
-    const { mean, std } = moments(await samples(await fullRun('toy-1d-wgan'), 5000));
-    console.log(`toy-1d-wgan after ${preset('toy-1d-wgan').iterations} iterations: mean ${mean.toFixed(3)}, std ${std.toFixed(3)} (toy-1d with BCE: 3.966 / 0.479)`);
+  const both = longRunAvailable('toy-1d-wgan', preset('toy-1d-wgan')) && longRunAvailable('toy-1d', preset('toy-1d'));
+  test.skipIf(!both)('trained to its iterations: moments at least as near N(4, 0.5^2) as the BCE preset\'s, and its Wasserstein-1 distance near BCE\'s', async () => {
+    const wgan = await samples(await fullRun('toy-1d-wgan'), 5000);
+    const bce = await samples(await fullRun('toy-1d'), 5000);
+    const summary = (x: Float32Array) => {
+      const { mean, std } = moments(x);
+      return `mean ${mean.toFixed(3)}, std ${std.toFixed(3)}, W1 ${wasserstein1ToNormal(x, 4, 0.5).toFixed(4)}`;
+    };
+    console.log(`toy-1d-wgan after ${preset('toy-1d-wgan').iterations} iterations: ${summary(wgan)}; toy-1d (BCE) after ${preset('toy-1d').iterations}: ${summary(bce)}`);
+    // The moments' errors together (|mean - 4| + |std - 0.5|): measured with these samples 0.021
+    // for WGAN against BCE's 0.067. Each within the BCE preset test's bounds too.
+    const error = (x: Float32Array) => {
+      const { mean, std } = moments(x);
+      return Math.abs(mean - 4) + Math.abs(std - 0.5);
+    };
+    expect(error(wgan)).toBeLessThanOrEqual(error(bce));
+    const { mean, std } = moments(wgan);
     expect(Math.abs(mean - 4)).toBeLessThan(0.1);
     expect(Math.abs(std - 0.5)).toBeLessThan(0.1);
+    // W1 (src/eval/normal.ts) sees the shape as well: neither G, a ReLU net of uniform noise, can
+    // make a normal's tails, so both sit near 0.07 (WGAN 0.073, BCE 0.074 at their ends) and each
+    // swings by 10% between checkpoints (BCE 0.067-0.075 over its last quarter, WGAN 0.073-0.079).
+    // Within 10% of BCE's; a G off the target by a tenth of its std is at 0.1 and beyond.
+    expect(wasserstein1ToNormal(wgan, 4, 0.5)).toBeLessThanOrEqual(1.1 * wasserstein1ToNormal(bce, 4, 0.5));
   }, 3_600_000);
 });
