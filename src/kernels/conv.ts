@@ -132,6 +132,8 @@ export interface ConvOptions {
   strategy?: MatmulStrategy;
   /** Register strategy: the kernel with subgroup shuffles or the plain one (as matmul's option). */
   subgroups?: boolean;
+  /** Register strategy: the narrow kernel (at most 4 columns) or not (as matmul's option). */
+  narrow?: boolean;
   label?: string;
 }
 
@@ -257,7 +259,7 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${plan.op}: unknown strategy '${strategy}'`);
   // Params' M and K are the largest part's (the classes' own come from the geometry).
   const params = gemmParams(plan.op, m, n, k, c, [a, b], e);
-  const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, opts.subgroups, parts);
+  const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, { subgroups: opts.subgroups, narrow: opts.narrow, parts });
   const constants: Record<string, number> = {
     TRANS_A: Number(plan.transA),
     TRANS_B: Number(plan.transB),
