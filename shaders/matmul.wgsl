@@ -8,7 +8,7 @@
 //   instructions per lane and component), and splits a shader at each barrier. Speed is set by
 //   how many multiply-adds each loaded component feeds, against how many accumulators spill.
 //
-//   register_narrow: products of at most four columns (a one-unit layer, its weight gradient, a
+//   register_narrow: products of one or two columns (a one-unit layer, its weight gradient, a
 //   convolution to or from one channel), where the other kernels' 4-column vectors would be
 //   mostly padding. Lanes run along M, TM rows each, with all NC columns; no shuffles. op(B)'s
 //   block is the same for every lane, so its loads are uniform (lavapipe loads them once rather
@@ -28,7 +28,7 @@
 override TM: u32 = 4u;
 override TN4: u32 = 4u;
 override WG: u32 = 8u;
-// Narrow kernel: the columns of C, 1 to 4.
+// Narrow kernel: the columns of C, 1 or 2 (src/kernels/gemm.ts's NARROW_MAX_COLUMNS; at most 4).
 override NC: u32 = 1u;
 
 const MAX_TILE = 32u;

@@ -34,7 +34,7 @@ const KERNELS: readonly Kernel[] = [
   { name: 'tiled', options: { strategy: 'tiled' } },
 ];
 
-/** The register strategy's kernel for products of at most 4 columns, on those alone. */
+/** The register strategy's kernel for products of 1 or 2 columns, on those alone. */
 const NARROW: Kernel = { name: 'register narrow', options: { strategy: 'register', narrow: true } };
 
 interface Form {
@@ -74,15 +74,15 @@ const SIZES: readonly { size: Size; slow?: boolean }[] = [
   { size: [1024, 1024, 1024], slow: true },
 ];
 
-// The narrow kernel's shapes: N = 1 to 4 (its column count is a pipeline constant), rows that fill
+// The narrow kernel's shapes: N = 1 and 2 (its column count is a pipeline constant), rows that fill
 // no whole workgroup of lanes (8 rows each) or a single row, K = 1 and K past a block of 4, and
 // the GAN's one-unit layers (D's last layer at batch 128 on 7x7x64 features, its weight gradient).
 const NARROW_SIZES: readonly Size[] = [
   [1, 1, 1],
   [37, 1, 2],
-  [5, 3, 3],
+  [5, 3, 2],
   [67, 129, 1],
-  [130, 66, 4],
+  [130, 66, 2],
   [512, 128, 2],
   [128, 3136, 1],
   [3136, 128, 1],
@@ -241,7 +241,7 @@ const EPILOGUE_SIZES: readonly Size[] = [
 
 const NARROW_EPILOGUE_SIZES: readonly Size[] = [
   [67, 129, 1],
-  [130, 66, 4],
+  [130, 66, 2],
 ];
 
 const EPILOGUES: readonly { form: Form; e: Epilogue }[] = [
@@ -305,7 +305,7 @@ const BIAS_GRAD_CASES: readonly { form: Form; size: Size; accumulate?: boolean }
 const NARROW_BIAS_GRAD_CASES: readonly { form: Form; size: Size; accumulate?: boolean }[] = [
   { form: FORMS[2], size: [3136, 128, 1] },
   { form: FORMS[2], size: [67, 129, 1], accumulate: true },
-  { form: FORMS[2], size: [130, 66, 4] },
+  { form: FORMS[2], size: [130, 66, 2] },
   { form: FORMS[0], size: [37, 1, 2] },
 ];
 

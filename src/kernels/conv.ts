@@ -133,7 +133,7 @@ export interface ConvOptions {
   /** Register strategy: the kernel with subgroup shuffles or the plain one (as matmul's option). */
   subgroups?: boolean;
   /**
-   * Register strategy: the narrow kernel (at most 4 columns) or not. Default: as matmul's for
+   * Register strategy: the narrow kernel (at most 2 columns) or not. Default: as matmul's for
    * the gradients, not for the forward ops.
    */
   narrow?: boolean;

@@ -68,11 +68,11 @@ function subgroupBlock(ctx: GpuContext): number {
 /** The subgroup kernel's lanes run along M, 4 rows each, 32 or more per workgroup. */
 const SUBGROUP_MIN_ROWS = 9;
 
-/** The narrow kernel holds every column of C in each lane: up to 4. */
-export const NARROW_MAX_COLUMNS = 4;
-
-/** Products the narrow kernel takes unless told: up to 2 columns (from 3 on lavapipe it was no faster than the subgroup kernel, or slower). */
-const NARROW_DEFAULT_COLUMNS = 2;
+/**
+ * The narrow kernel holds every column of C in each lane: 1 or 2 (from 3 on lavapipe it was no
+ * faster than the subgroup kernel, at 4 slower, and each column count is a pipeline).
+ */
+export const NARROW_MAX_COLUMNS = 2;
 
 /** Rows per lane of the narrow kernel. */
 const NARROW_ROWS = 8;
@@ -81,7 +81,7 @@ const NARROW_ROWS = 8;
 export interface GemmChoice {
   /** The subgroup kernel (true, where the device has them) or the plain one (false). */
   subgroups?: boolean;
-  /** The narrow kernel (N <= 4) or not; by default used on CPU adapters where N <= 2 and M > 8, unless `subgroups` names a kernel. */
+  /** The narrow kernel (N <= 2) or not; by default used on CPU adapters where M > 8, unless `subgroups` names a kernel. */
   narrow?: boolean;
   /** Independent products, one per z of the grid (lib/matmul.wgsl's parts). */
   parts?: number;
@@ -108,13 +108,13 @@ export interface GemmLaunch {
  * rows) take the narrow kernel, lanes along M with every column: against the subgroup kernel's
  * 4-column vectors on lavapipe, 1.1-1.6x for dense products of 1 or 2 columns, 1.15x for the
  * DCGAN's D1 input gradient and 1.5x for its G2 weight gradient (its G2 forward was no faster:
- * conv.ts keeps the forward ops off it); at 3 columns it was no faster, at 4 slower. It is not
+ * conv.ts keeps the forward ops off it). It is not
  * measured on GPUs, so they keep the other kernels unless told. `subgroups` forces the subgroup
  * kernel (where the device has them) or the plain one, `narrow` the narrow one or not.
  */
 export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, choice: GemmChoice = {}): GemmLaunch {
   const { subgroups, parts = 1 } = choice;
-  const narrow = strategy === 'register' && (choice.narrow ?? (subgroups === undefined && ctx.adapter.isCpu && n <= NARROW_DEFAULT_COLUMNS && m >= SUBGROUP_MIN_ROWS));
+  const narrow = strategy === 'register' && (choice.narrow ?? (subgroups === undefined && ctx.adapter.isCpu && n <= NARROW_MAX_COLUMNS && m >= SUBGROUP_MIN_ROWS));
   if (narrow && n > NARROW_MAX_COLUMNS) throw new ShapeError(`${op}: the narrow kernel takes at most ${NARROW_MAX_COLUMNS} columns, C is [${m}, ${n}]: leave narrow unset or false`);
   let launch: GemmLaunch;
   if (narrow) {

@@ -46,7 +46,7 @@ export interface MatmulOptions {
    */
   subgroups?: boolean;
   /**
-   * Register strategy: the narrow kernel, lanes along M with every column (N <= 4), or not.
+   * Register strategy: the narrow kernel, lanes along M with every column (N <= 2), or not.
    * Default: narrow on CPU adapters where N <= 2 and M > 8, unless `subgroups` names a kernel.
    */
   narrow?: boolean;
