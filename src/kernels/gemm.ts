@@ -106,9 +106,9 @@ export interface GemmLaunch {
  * the shuffled k block for short ones (K <= 4: a layer on 1- or 2-D noise) so they load less
  * padding (1.3x on lavapipe). On a CPU adapter, products of 1 or 2 columns (and more than 8
  * rows) take the narrow kernel, lanes along M with every column: against the subgroup kernel's
- * 4-column vectors on lavapipe, 1.1-1.6x for dense products of 1 or 2 columns, 1.15x for the
- * DCGAN's D1 input gradient and 1.5x for its G2 weight gradient (its G2 forward was no faster:
- * conv.ts keeps the forward ops off it). It is not
+ * 4-column vectors on lavapipe, 1.1-1.6x for dense products of 1 or 2 columns and 1.2-1.5x for
+ * the DCGAN's G2 weight gradient (its 1-channel forward and input gradient were no faster:
+ * conv.ts keeps those off it). It is not
  * measured on GPUs, so they keep the other kernels unless told. `subgroups` forces the subgroup
  * kernel (where the device has them) or the plain one, `narrow` the narrow one or not.
  */
