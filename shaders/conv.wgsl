@@ -254,6 +254,12 @@ fn b_col4(k: u32, n: u32) -> vec4f {
   if (TRANS_B && VEC_C) {
     return select(vec4f(0.0), b[swapped_index(min(k, K - 1u), nn) >> 2u], k < K);
   }
+  if (!TRANS_A && VEC_C) {
+    // Four channels of one tap (K is a multiple of 4): consecutive rows of the weights.
+    let first = b_row(min(k, K - 4u)) * N + nn;
+    for (var q = 0u; q < 4u; q++) { v[q] = b_scalar(first + q * N); }
+    return select(vec4f(0.0), v, k < K);
+  }
   for (var q = 0u; q < 4u; q++) {
     let kq = min(k + q, K - 1u);
     v[q] = select(0.0, b_scalar(select(b_row(kq) * N + nn, swapped_index(kq, nn), TRANS_B)), k + q < K);

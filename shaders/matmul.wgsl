@@ -8,6 +8,13 @@
 //   instructions per lane and component), and splits a shader at each barrier. Speed is set by
 //   how many multiply-adds each loaded component feeds, against how many accumulators spill.
 //
+//   register_narrow: products of one or two columns (a one-unit layer, its weight gradient, a
+//   convolution to or from one channel), where the other kernels' 4-column vectors would be
+//   mostly padding. Lanes run along M, TM rows each, with all NC columns; no shuffles. op(B)'s
+//   block is the same for every lane, so its loads are uniform (lavapipe loads them once rather
+//   than lane by lane), and each lane's own rows of op(A) are the only loads it pays per lane:
+//   one component per useful multiply-add at NC = 1, which is what a matrix-vector product needs.
+//
 //   workgroup_tiled: 64 x 64 blocks of C per workgroup of 16 x 16 invocations, 16-deep slabs of
 //   A and B staged in workgroup memory, each invocation a 4 x 4 register tile. For GPUs.
 //
@@ -21,6 +28,8 @@
 override TM: u32 = 4u;
 override TN4: u32 = 4u;
 override WG: u32 = 8u;
+// Narrow kernel: the columns of C, 1 or 2 (src/kernels/gemm.ts's NARROW_MAX_COLUMNS; at most 4).
+override NC: u32 = 1u;
 
 const MAX_TILE = 32u;
 
@@ -81,6 +90,48 @@ fn register_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_
   if (bias_grad) {
     for (var j = 0u; j < TN4; j++) { finish_bias_grad(n0 + 4u * j, column_sums[j]); }
   }
+}
+
+@compute @workgroup_size(WG)
+fn register_narrow(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  enter_part(wid.z);
+  let size = part_size(wid.z);
+  let M = size.x;
+  let K = size.y;
+  let m0 = gid.x * TM;
+  // Every lane of the first workgroup sums the same (uniform) columns; lane 0 stores them.
+  let bias_grad = has_flag(FLAG_BIAS_GRAD) && wid.x == 0u && !SPLIT_K;
+  if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.x == 0u && wid.z == 0u && li == 0u) { finish_bias_grad(0u, whole_column_sums(0u)); }
+  // Parts differ in M; the grid covers the largest.
+  if (wid.x * WG * TM >= M) { return; }
+  // acc[r][c]: row m0 + r, column c. Each is one chain over k in order.
+  var acc: array<vec4f, 16>;
+  var column_sums: vec4f;
+  for (var k = 0u; k < K; k += 4u) {
+    // bt[c] = op(B)[k..k+3, c].
+    var bt: mat4x4f;
+    for (var c = 0u; c < NC; c++) { bt[c] = b_col4(k, c); }
+    for (var g = 0u; g < TM / 4u; g++) {
+      let at = a_block(m0 + 4u * g, k);
+      for (var r = 0u; r < 4u; r++) {
+        for (var c = 0u; c < NC; c++) {
+          var s = acc[4u * g + r][c];
+          s += at[r][0] * bt[c][0];
+          s += at[r][1] * bt[c][1];
+          s += at[r][2] * bt[c][2];
+          s += at[r][3] * bt[c][3];
+          acc[4u * g + r][c] = s;
+        }
+      }
+    }
+    if (bias_grad) {
+      for (var c = 0u; c < NC; c++) { column_sums[c] += ((bt[c][0] + bt[c][1]) + bt[c][2]) + bt[c][3]; }
+    }
+  }
+  // Rolled, as register_tiled's: the epilogue's code is emitted once.
+  let rows = min(TM, max(M, m0) - m0);
+  for (var r = 0u; r < rows; r++) { finish(c_row(m0 + r), 0u, acc[r]); }
+  if (bias_grad && li == 0u) { finish_bias_grad(0u, column_sums); }
 }
 
 const BM = 64u;   // rows of C per workgroup

@@ -41,6 +41,11 @@ describe('matmul errors', () => {
     expectShapeError(() => matmul(gpu.ctx, tensor([4, 3], 'ints', 'u32'), b, c), 'matmul A·B', 'ints:u32[4, 3]', 'must be f32');
     expectShapeError(() => matmul(gpu.ctx, tensor([12], 'flat'), b, c), 'matmul A·B', 'flat:f32[12]', 'must be 2-D');
   });
+  test('the narrow kernel asked for more than 2 columns', () => {
+    const [a, b, c] = [tensor([9, 3], 'a'), tensor([3, 3], 'b'), tensor([9, 3], 'c')];
+    expectShapeError(() => matmul(gpu.ctx, a, b, c, { strategy: 'register', narrow: true }), 'matmul A·B', 'at most 2 columns', '[9, 3]', 'narrow');
+    expect(matmul(gpu.ctx, a, tensor([3, 2], 'b2'), tensor([9, 2], 'c2'), { strategy: 'register', narrow: true }).kind).toBe('dispatch');
+  });
   test('C overlapping an input', () => {
     const a = tensor([4, 4], 'a');
     expectShapeError(() => matmul(gpu.ctx, a, tensor([4, 4], 'b'), a), 'matmul A·B', 'overlaps', 'a:f32[4, 4]');

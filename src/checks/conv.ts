@@ -40,7 +40,7 @@ const C0 = 2;
 
 interface Kernel {
   name: string;
-  options: Pick<ConvOptions, 'strategy' | 'subgroups'>;
+  options: Pick<ConvOptions, 'strategy' | 'subgroups' | 'narrow'>;
 }
 
 const KERNELS: readonly Kernel[] = [
@@ -49,11 +49,22 @@ const KERNELS: readonly Kernel[] = [
   { name: 'tiled', options: { strategy: 'tiled' } },
 ];
 
+/** The register strategy's kernel for 1 or 2 output columns, on the cases that name it. */
+const NARROW: Kernel = { name: 'register narrow', options: { strategy: 'register', narrow: true } };
+
+type Op = 'forward' | 'inputGrad' | 'weightGrad';
+
 interface Case {
   geometry: Conv2dGeometry;
   slow?: boolean;
   /** Replay the dispatch and compare bits. */
   replay?: boolean;
+  /**
+   * Ops of 1 or 2 output columns also run on the narrow kernel. Each (op, column count, whole-vec4
+   * channels) is a pipeline, so a few cases cover every op, gather and channel layout, the
+   * sub-pixel classes with no pixel or no tap, and the DCGAN layers of one channel.
+   */
+  narrow?: readonly Op[];
 }
 
 const conv = (batch: number, inH: number, inW: number, inC: number, outC: number, kernel: number, stride: number, padding: number): Conv2dGeometry =>
@@ -64,36 +75,45 @@ const convT = (batch: number, inH: number, inW: number, inC: number, outC: numbe
 // Channel counts come from few classes (1-3, 4, 16 and more) because each class of N and of the
 // gathered channels is its own pipeline, about 2 CPU-seconds to compile on lavapipe; matmul's
 // checks cover the kernels' other column counts.
+// The transposed gather's sub-pixel classes (conv2dInputGrad, convTranspose2d and its weight
+// gradient at stride > 1): grids that are and are not multiples of the stride, padding that shifts
+// which class comes first, output padding, kernels smaller than the stride (classes with no tap),
+// and grids smaller than the stride (classes with no pixel: 2x2 at stride 3, and 1x1 outputs
+// whose classes hold taps but no pixel, so their rows of dW are zeros, or unchanged when
+// accumulating). Weight gradients with the bias gradient sum dY apart from the classes.
 const CONV_CASES: readonly Case[] = [
   { geometry: conv(1, 1, 1, 1, 1, 1, 1, 0) },
-  { geometry: conv(1, 5, 7, 3, 2, 3, 1, 1) },
-  { geometry: conv(2, 5, 7, 1, 3, 3, 2, 0) },
+  { geometry: conv(1, 5, 7, 3, 2, 3, 1, 1), narrow: ['forward', 'weightGrad'] },
+  { geometry: conv(2, 5, 7, 1, 3, 3, 2, 0), narrow: ['inputGrad'] },
   { geometry: conv(1, 13, 13, 3, 16, 5, 2, 2) },
   { geometry: conv(1, 13, 13, 1, 4, 4, 1, 2) },
   { geometry: conv(3, 6, 5, 4, 16, 3, 1, 2) },
   { geometry: conv(2, 10, 12, 4, 4, 4, 2, 1) },
   { geometry: conv(2, 13, 9, 3, 2, 5, 2, 1) },
-  { geometry: conv(1, 8, 11, 2, 3, 2, 3, 0) },
-  { geometry: conv(1, 28, 28, 1, 64, 4, 2, 1), replay: true },
+  { geometry: conv(1, 8, 11, 2, 3, 2, 3, 0), narrow: ['inputGrad'] },
+  { geometry: conv(1, 2, 2, 2, 4, 2, 3, 0), narrow: ['inputGrad'] },
+  { geometry: conv(1, 28, 28, 1, 64, 4, 2, 1), replay: true, narrow: ['inputGrad'] },
   { geometry: conv(1, 14, 14, 64, 128, 4, 2, 1), replay: true },
-  { geometry: conv(64, 28, 28, 1, 64, 4, 2, 1), slow: true },
+  { geometry: conv(64, 28, 28, 1, 64, 4, 2, 1), slow: true, narrow: ['inputGrad'] },
   { geometry: conv(64, 14, 14, 64, 128, 4, 2, 1), slow: true },
 ];
 
 const TRANSPOSED_CASES: readonly Case[] = [
   { geometry: convT(1, 1, 1, 1, 1, 1, 1, 0) },
   { geometry: convT(1, 5, 7, 3, 2, 3, 1, 1) },
-  { geometry: convT(2, 5, 7, 1, 3, 3, 2, 0, 1) },
+  { geometry: convT(2, 5, 7, 1, 3, 3, 2, 0, 1), narrow: ['inputGrad'] },
   { geometry: convT(1, 7, 7, 3, 16, 5, 2, 2) },
   { geometry: convT(1, 13, 13, 1, 4, 4, 1, 2) },
   { geometry: convT(3, 6, 5, 4, 16, 3, 1, 2) },
   { geometry: convT(2, 5, 6, 4, 4, 4, 2, 1) },
   { geometry: convT(2, 6, 4, 3, 2, 5, 2, 1, 1) },
   { geometry: convT(1, 4, 5, 2, 3, 2, 3, 0, 2) },
+  { geometry: convT(2, 1, 1, 3, 2, 3, 3, 1), narrow: ['forward', 'weightGrad'] },
+  { geometry: convT(1, 1, 1, 4, 2, 3, 3, 1), narrow: ['forward', 'weightGrad'] },
   { geometry: convT(1, 7, 7, 128, 64, 4, 2, 1), replay: true },
-  { geometry: convT(1, 14, 14, 64, 1, 4, 2, 1), replay: true },
+  { geometry: convT(1, 14, 14, 64, 1, 4, 2, 1), replay: true, narrow: ['forward', 'weightGrad'] },
   { geometry: convT(64, 7, 7, 128, 64, 4, 2, 1), slow: true },
-  { geometry: convT(64, 14, 14, 64, 1, 4, 2, 1), slow: true },
+  { geometry: convT(64, 14, 14, 64, 1, 4, 2, 1), slow: true, narrow: ['forward', 'weightGrad'] },
 ];
 
 function caseName(g: ResolvedConvGeometry): string {
@@ -118,8 +138,6 @@ function scaleOf(ref: ConvReference, k: number, extra: (i: number) => number, ow
   const sqrtK = Math.sqrt(k);
   return ref.scale.map((s, i) => C0 * sqrtK * (s + extra(i)) + own(i));
 }
-
-type Op = 'forward' | 'inputGrad' | 'weightGrad';
 
 /** The forward ops' activation (after a bias) for the case at `index`. */
 const forwardActivation = (index: number): Activation => ACTIVATIONS[index % ACTIVATIONS.length];
@@ -283,15 +301,16 @@ const RUNNERS: Record<Op, (r: Run) => Promise<CheckResult>> = { forward: forward
 
 function checksOf(cases: readonly Case[]): Check[] {
   return (['forward', 'inputGrad', 'weightGrad'] as const).flatMap((op) =>
-    KERNELS.flatMap((kernel) =>
-      cases.map((c, index) => {
+    [...KERNELS, NARROW].flatMap((kernel) =>
+      cases.flatMap((c, index) => {
+        if (kernel === NARROW && !c.narrow?.includes(op)) return [];
         const g = resolveConvGeometry(c.geometry);
-        return {
+        return [{
           kernel: `${OPS[op].name[g.transposed ? 1 : 0]} ${kernel.name}`,
           case: `${caseName(g)} ${epilogueName(op, index)}`,
           slow: c.slow ?? false,
           run: (ctx: GpuContext) => RUNNERS[op]({ ctx, g, kernel, index, replay: c.replay ?? false }),
-        };
+        }];
       }),
     ),
   );

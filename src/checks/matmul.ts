@@ -34,6 +34,9 @@ const KERNELS: readonly Kernel[] = [
   { name: 'tiled', options: { strategy: 'tiled' } },
 ];
 
+/** The register strategy's kernel for products of 1 or 2 columns, on those alone. */
+const NARROW: Kernel = { name: 'register narrow', options: { strategy: 'register', narrow: true } };
+
 interface Form {
   name: string;
   transA: boolean;
@@ -69,6 +72,20 @@ const SIZES: readonly { size: Size; slow?: boolean }[] = [
   { size: [1000, 784, 100] },
   { size: [128, 784, 1024] },
   { size: [1024, 1024, 1024], slow: true },
+];
+
+// The narrow kernel's shapes: N = 1 and 2 (its column count is a pipeline constant), rows that fill
+// no whole workgroup of lanes (8 rows each) or a single row, K = 1 and K past a block of 4, and
+// the GAN's one-unit layers (D's last layer at batch 128 on 7x7x64 features, its weight gradient).
+const NARROW_SIZES: readonly Size[] = [
+  [1, 1, 1],
+  [37, 1, 2],
+  [5, 3, 2],
+  [67, 129, 1],
+  [130, 66, 2],
+  [512, 128, 2],
+  [128, 3136, 1],
+  [3136, 128, 1],
 ];
 
 const PRODUCT_TOL: Tolerance = {
@@ -222,6 +239,11 @@ const EPILOGUE_SIZES: readonly Size[] = [
   [20, 36, 44], // whole vec4s: the vec4 epilogue
 ];
 
+const NARROW_EPILOGUE_SIZES: readonly Size[] = [
+  [67, 129, 1],
+  [130, 66, 2],
+];
+
 const EPILOGUES: readonly { form: Form; e: Epilogue }[] = [
   // Forward layers: x W + b, then the activation.
   ...ACTIVATIONS.map((activation) => ({ form: FORMS[0], e: { kind: 'bias', activation } as Epilogue })),
@@ -280,10 +302,20 @@ const BIAS_GRAD_CASES: readonly { form: Form; size: Size; accumulate?: boolean }
   { form: FORMS[1], size: [33, 65, 17] },
 ];
 
+const NARROW_BIAS_GRAD_CASES: readonly { form: Form; size: Size; accumulate?: boolean }[] = [
+  { form: FORMS[2], size: [3136, 128, 1] },
+  { form: FORMS[2], size: [67, 129, 1], accumulate: true },
+  { form: FORMS[2], size: [130, 66, 2] },
+  { form: FORMS[0], size: [37, 1, 2] },
+];
+
 export const matmulChecks: Check[] = [
   ...FORMS.flatMap((form) =>
     KERNELS.flatMap((kernel) => SIZES.map(({ size, slow }) => productCheck(form, size, kernel, slow ?? false))),
   ),
   ...KERNELS.flatMap((kernel) => EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, kernel, e)))),
   ...KERNELS.flatMap((kernel) => BIAS_GRAD_CASES.map(({ form, size, accumulate }) => biasGradCheck(form, size, kernel, accumulate ?? false))),
+  ...FORMS.flatMap((form) => NARROW_SIZES.map((size) => productCheck(form, size, NARROW, false))),
+  ...NARROW_EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, NARROW, e))),
+  ...NARROW_BIAS_GRAD_CASES.map(({ form, size, accumulate }) => biasGradCheck(form, size, NARROW, accumulate ?? false)),
 ];

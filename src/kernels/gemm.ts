@@ -30,10 +30,11 @@ const subgroupBody = defineShader('matmul_subgroups.wgsl', subgroupSource);
 /** The bindings every body declares (lib/matmul.wgsl): a, b, c, bias, saved, params, bias_grad. */
 export const GEMM_BINDINGS: readonly BindingKind[] = ['read', 'read', 'write', 'read', 'read', 'uniform', 'write'];
 
-/** The three bodies over one operand library. */
+/** The bodies over one operand library. */
 export interface GemmKernels {
   register: KernelSpec;
   registerSubgroups: KernelSpec;
+  registerNarrow: KernelSpec;
   tiled: KernelSpec;
 }
 
@@ -49,6 +50,7 @@ export function gemmKernels(operands: ShaderSource, operandBindings: readonly Bi
   return {
     register: { shader: plain, entry: 'register_tiled', bindings },
     registerSubgroups: { shader: shuffled, entry: 'register_subgroups', bindings },
+    registerNarrow: { shader: plain, entry: 'register_narrow', bindings },
     tiled: { shader: plain, entry: 'workgroup_tiled', bindings },
   };
 }
@@ -65,6 +67,25 @@ function subgroupBlock(ctx: GpuContext): number {
 
 /** The subgroup kernel's lanes run along M, 4 rows each, 32 or more per workgroup. */
 const SUBGROUP_MIN_ROWS = 9;
+
+/**
+ * The narrow kernel holds every column of C in each lane: 1 or 2 (from 3 on lavapipe it was no
+ * faster than the subgroup kernel, at 4 slower, and each column count is a pipeline).
+ */
+export const NARROW_MAX_COLUMNS = 2;
+
+/** Rows per lane of the narrow kernel. */
+const NARROW_ROWS = 8;
+
+/** Which register kernel, and how many parts, where the caller decides (options of matmul() and the convolutions). */
+export interface GemmChoice {
+  /** The subgroup kernel (true, where the device has them) or the plain one (false). */
+  subgroups?: boolean;
+  /** The narrow kernel (N <= 2) or not; by default used on CPU adapters where M > 8, unless `subgroups` names a kernel. */
+  narrow?: boolean;
+  /** Independent products, one per z of the grid (lib/matmul.wgsl's parts). */
+  parts?: number;
+}
 
 export interface GemmLaunch {
   spec: KernelSpec;
@@ -83,12 +104,23 @@ export interface GemmLaunch {
  * lanes along N, is 1.4x (8 rows) to 3x (2 rows) faster there on lavapipe. Columns per lane
  * shrink for narrow products (N <= 12) so lanes are not spent on columns that do not exist, and
  * the shuffled k block for short ones (K <= 4: a layer on 1- or 2-D noise) so they load less
- * padding (1.3x on lavapipe). `subgroups` forces the subgroup kernel (where the device has
- * them) or the plain one.
+ * padding (1.3x on lavapipe). On a CPU adapter, products of 1 or 2 columns (and more than 8
+ * rows) take the narrow kernel, lanes along M with every column: against the subgroup kernel's
+ * 4-column vectors on lavapipe, 1.1-1.6x for dense products of 1 or 2 columns and 1.2-1.5x for
+ * the DCGAN's G2 weight gradient (its 1-channel forward and input gradient were no faster:
+ * conv.ts keeps those off it). It is not
+ * measured on GPUs, so they keep the other kernels unless told. `subgroups` forces the subgroup
+ * kernel (where the device has them) or the plain one, `narrow` the narrow one or not.
  */
-export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, subgroups?: boolean, parts = 1): GemmLaunch {
+export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, choice: GemmChoice = {}): GemmLaunch {
+  const { subgroups, parts = 1 } = choice;
+  const narrow = strategy === 'register' && (choice.narrow ?? (subgroups === undefined && ctx.adapter.isCpu && n <= NARROW_MAX_COLUMNS && m >= SUBGROUP_MIN_ROWS));
+  if (narrow && n > NARROW_MAX_COLUMNS) throw new ShapeError(`${op}: the narrow kernel takes at most ${NARROW_MAX_COLUMNS} columns, C is [${m}, ${n}]: leave narrow unset or false`);
   let launch: GemmLaunch;
-  if (strategy === 'tiled') {
+  if (narrow) {
+    const wg = ctx.adapter.isCpu ? 8 : 64;
+    launch = { spec: kernels.registerNarrow, constants: { TM: NARROW_ROWS, NC: n, WG: wg }, workgroups: [Math.ceil(m / (NARROW_ROWS * wg)), 1, parts] };
+  } else if (strategy === 'tiled') {
     launch = { spec: kernels.tiled, constants: {}, workgroups: [Math.ceil(n / TILED_BLOCK), Math.ceil(m / TILED_BLOCK), parts] };
   } else {
     const useSubgroups = subgroups ?? m >= SUBGROUP_MIN_ROWS;

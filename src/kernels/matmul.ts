@@ -45,6 +45,11 @@ export interface MatmulOptions {
    * the plain one (false). Default: subgroups, except for products of at most 8 rows.
    */
   subgroups?: boolean;
+  /**
+   * Register strategy: the narrow kernel, lanes along M with every column (N <= 2), or not.
+   * Default: narrow on CPU adapters where N <= 2 and M > 8, unless `subgroups` names a kernel.
+   */
+  narrow?: boolean;
   label?: string;
 }
 
@@ -73,7 +78,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   const strategy = opts.strategy ?? matmulStrategyFor(ctx, { m: M, n: N, k: K, transA, transB });
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${op}: unknown strategy '${strategy}'`);
   const params = gemmParams(op, M, N, K, c, [a, b], opts);
-  const launch = gemmLaunch(ctx, KERNELS, op, M, N, K, strategy, opts.subgroups);
+  const launch = gemmLaunch(ctx, KERNELS, op, M, N, K, strategy, { subgroups: opts.subgroups, narrow: opts.narrow });
   // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, the
   // epilogue) share one pipeline. Whole vec4 rows matter where a register kernel reads along M
   // (A stored [K, M]) or K.
