@@ -132,10 +132,7 @@ export interface ConvOptions {
   strategy?: MatmulStrategy;
   /** Register strategy: the kernel with subgroup shuffles or the plain one (as matmul's option). */
   subgroups?: boolean;
-  /**
-   * Register strategy: the narrow kernel (at most 2 columns) or not. Default: as matmul's for
-   * the weight gradients, not for the other ops.
-   */
+  /** Register strategy: the narrow kernel (at most 2 columns) when true (gemmLaunch says why it is not a default). */
   narrow?: boolean;
   label?: string;
 }
@@ -262,11 +259,10 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${plan.op}: unknown strategy '${strategy}'`);
   // Params' M and K are the largest part's (the classes' own come from the geometry).
   const params = gemmParams(plan.op, m, n, k, c, [a, b], e);
-  // Of the DCGAN's 1-channel passes on lavapipe, only the weight gradient (G2's) ran reliably
+  // Of the DCGAN's 1-channel passes on lavapipe only the weight gradient (G2's) ran reliably
   // faster on the narrow kernel (1.2-1.5x); its forward (G2's) and input gradient (D1's) ran at
-  // 0.94-1.15x and 0.98-1.14x of the subgroup kernel, within the noise, so they keep it unless told.
-  const narrow = opts.narrow ?? (plan.transA ? undefined : false);
-  const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, { subgroups: opts.subgroups, narrow, parts });
+  // 0.94-1.15x and 0.98-1.14x of the subgroup kernel, within the noise.
+  const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, { subgroups: opts.subgroups, narrow: opts.narrow, parts });
   const constants: Record<string, number> = {
     TRANS_A: Number(plan.transA),
     TRANS_B: Number(plan.transB),

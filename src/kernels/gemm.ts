@@ -81,7 +81,7 @@ const NARROW_ROWS = 8;
 export interface GemmChoice {
   /** The subgroup kernel (true, where the device has them) or the plain one (false). */
   subgroups?: boolean;
-  /** The narrow kernel (N <= 2) or not; by default used on CPU adapters where M > 8, unless `subgroups` names a kernel. */
+  /** The narrow kernel (N <= 2) or not (the default: see gemmLaunch). */
   narrow?: boolean;
   /** Independent products, one per z of the grid (lib/matmul.wgsl's parts). */
   parts?: number;
@@ -104,17 +104,18 @@ export interface GemmLaunch {
  * lanes along N, is 1.4x (8 rows) to 3x (2 rows) faster there on lavapipe. Columns per lane
  * shrink for narrow products (N <= 12) so lanes are not spent on columns that do not exist, and
  * the shuffled k block for short ones (K <= 4: a layer on 1- or 2-D noise) so they load less
- * padding (1.3x on lavapipe). On a CPU adapter, products of 1 or 2 columns (and more than 8
- * rows) take the narrow kernel, lanes along M with every column: against the subgroup kernel's
- * 4-column vectors on lavapipe, 1.1-1.6x for dense products of 1 or 2 columns and 1.2-1.5x for
- * the DCGAN's G2 weight gradient (its 1-channel forward and input gradient were no faster:
- * conv.ts keeps those off it). It is not
- * measured on GPUs, so they keep the other kernels unless told. `subgroups` forces the subgroup
- * kernel (where the device has them) or the plain one, `narrow` the narrow one or not.
+ * padding (1.3x on lavapipe). `narrow` asks for the narrow kernel, lanes along M with every
+ * column of a 1- or 2-column product: against the subgroup kernel's 4-column vectors on
+ * lavapipe, 1.1-1.6x for dense products of 1 or 2 columns and 1.2-1.5x for the DCGAN's G2 weight
+ * gradient (its 1-channel forward and input gradient were no faster). It is taken only when
+ * asked: its summation order differs from the other kernels', so making it a default moves
+ * every preset's trajectory on the adapters that take it (D's one-unit layer), and the presets'
+ * documented figures were measured without it. `subgroups` forces the subgroup kernel (where the
+ * device has them) or the plain one.
  */
 export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, choice: GemmChoice = {}): GemmLaunch {
   const { subgroups, parts = 1 } = choice;
-  const narrow = strategy === 'register' && (choice.narrow ?? (subgroups === undefined && ctx.adapter.isCpu && n <= NARROW_MAX_COLUMNS && m >= SUBGROUP_MIN_ROWS));
+  const narrow = strategy === 'register' && choice.narrow === true;
   if (narrow && n > NARROW_MAX_COLUMNS) throw new ShapeError(`${op}: the narrow kernel takes at most ${NARROW_MAX_COLUMNS} columns, C is [${m}, ${n}]: leave narrow unset or false`);
   let launch: GemmLaunch;
   if (narrow) {

@@ -46,8 +46,8 @@ export interface MatmulOptions {
    */
   subgroups?: boolean;
   /**
-   * Register strategy: the narrow kernel, lanes along M with every column (N <= 2), or not.
-   * Default: narrow on CPU adapters where N <= 2 and M > 8, unless `subgroups` names a kernel.
+   * Register strategy: the narrow kernel, lanes along M with every column (N <= 2), when true.
+   * Not a default (gemmLaunch says why).
    */
   narrow?: boolean;
   label?: string;
