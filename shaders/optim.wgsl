@@ -26,6 +26,9 @@ struct Params {
   ln_beta2: f32,
   eps: f32,
   clip: f32,
+  // SGD: elements [0, decay_end) take the L2 penalty, the rest (biases) none, so a network's
+  // weights and biases update in one dispatch. The other kinds decay every element.
+  decay_end: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> w: array<f32>;
@@ -39,7 +42,8 @@ fn clipped(x: f32) -> f32 {
   return select(x, clamp(x, -params.clip, params.clip), params.clip > 0.0);
 }
 
-// DeepLearnToolbox's nnapplygrads: v = momentum v + lr (g + l2 w); w -= v.
+// DeepLearnToolbox's nnapplygrads: v = momentum v + lr (g + l2 w); w -= v, with l2 = 0 past
+// decay_end.
 @compute @workgroup_size(WG)
 fn sgd_momentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let base = (wid.y * nwg.x + wid.x) * WG * PER_INVOCATION + lid;
@@ -47,7 +51,8 @@ fn sgd_momentum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     let i = base + k * WG;
     if (i >= params.n) { return; }
     let wi = w[i];
-    let velocity = params.momentum * state1[i] + params.lr * (g[i] + params.l2 * wi);
+    let l2 = select(0.0, params.l2, i < params.decay_end);
+    let velocity = params.momentum * state1[i] + params.lr * (g[i] + l2 * wi);
     state1[i] = velocity;
     w[i] = clipped(wi - velocity);
   }

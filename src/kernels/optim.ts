@@ -35,6 +35,7 @@ interface OptimFields {
   beta2?: number;
   eps?: number;
   clip?: number;
+  decayEnd?: number;
 }
 
 /** The shared parameter block of shaders/optim.wgsl, in declaration order. */
@@ -55,6 +56,7 @@ function optimParams(f: OptimFields): Uint8Array {
     ['f32', lnBeta(beta2)],
     ['f32', f.eps ?? 0],
     ['f32', f.clip ?? 0],
+    ['u32', f.decayEnd ?? f.n],
   ]);
 }
 
@@ -72,13 +74,16 @@ function expectClip(op: string, clip: number | undefined): void {
   if (clip !== undefined && !(Number.isFinite(clip) && clip >= 0)) throw new ShapeError(`${op}: clip must be a number >= 0 (0: no clipping), got ${clip}`);
 }
 
-/** DeepLearnToolbox SGD: v = momentum*v + lr*(g + l2*w); w -= v. Pass l2 = 0 for biases. */
+/**
+ * DeepLearnToolbox SGD: v = momentum*v + lr*(g + l2*w); w -= v. The L2 penalty applies to
+ * elements [0, decayEnd) (default: all), so weights laid out before biases update together.
+ */
 export function sgdMomentum(
   ctx: GpuContext,
   w: Tensor,
   g: Tensor,
   v: Tensor,
-  opts: { lr: number; momentum: number; l2: number; clip?: number },
+  opts: { lr: number; momentum: number; l2: number; clip?: number; decayEnd?: number },
 ): Dispatch {
   const op = `sgdMomentum(${w}, ${g}, ${v})`;
   expectParameterSet(op, w, g, v);
@@ -86,10 +91,12 @@ export function sgdMomentum(
   expectFinite(op, 'momentum', opts.momentum);
   expectFinite(op, 'l2', opts.l2);
   expectClip(op, opts.clip);
+  const decayEnd = opts.decayEnd ?? w.size;
+  if (!Number.isInteger(decayEnd) || decayEnd < 0 || decayEnd > w.size) throw new ShapeError(`${op}: decayEnd must be an integer in [0, ${w.size}], got ${decayEnd}`);
   return ctx.dispatch(SGD, {
     label: op,
     constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
-    resources: [w.binding(), g.binding(), v.binding(), optimParams({ n: w.size, lr: opts.lr, momentum: opts.momentum, l2: opts.l2, clip: opts.clip })],
+    resources: [w.binding(), g.binding(), v.binding(), optimParams({ n: w.size, lr: opts.lr, momentum: opts.momentum, l2: opts.l2, clip: opts.clip, decayEnd })],
     workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
   });
 }

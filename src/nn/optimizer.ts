@@ -1,6 +1,6 @@
 // An optimizer for one network: its state lives in flat buffers laid out like the
-// parameters, so a whole network updates in one dispatch (Adam, RMSProp) or two (SGD, whose L2
-// penalty skips everything but the weights, as DeepLearnToolbox's does). Each kind names its
+// parameters, so a whole network updates in one dispatch (SGD's L2 penalty skips everything but
+// the weights, as DeepLearnToolbox's does, by their place in the layout). Each kind names its
 // own state tensors, so checkpoints need no per-kind code elsewhere; every kind can clip the
 // weights after its update (WGAN's weight clipping).
 
@@ -26,6 +26,8 @@ interface UpdateArgs {
   grads: ParamSet;
   state: ParamSet[];
   step: Tensor;
+  /** Elements [0, decayEnd) of the flat buffers are the decayed parameters (weights). */
+  decayEnd: number;
 }
 
 interface OptimizerKind<S extends OptimizerSpec> {
@@ -43,14 +45,10 @@ const nonNegative = (name: string, v: number | undefined) => (v === undefined ||
 const sgd: OptimizerKind<Extract<OptimizerSpec, { kind: 'sgd' }>> = {
   stateNames: ['velocity'],
   check: (o) => [...inUnit('momentum', o.momentum), ...(o.l2 >= 0 && Number.isFinite(o.l2) ? [] : [`l2 must be >= 0, got ${o.l2}`])],
-  record(o, { ctx, params, grads, state: [v] }) {
-    // SGD needs no step count: one dispatch fewer per update (30 per seed iteration).
-    const region = (set: ParamSet, decay: boolean) => (decay ? set.decayRegion : set.restRegion);
-    return [true, false].flatMap((decay) => {
-      const w = region(params, decay);
-      return w ? [sgdMomentum(ctx, w, region(grads, decay)!, region(v, decay)!, { lr: o.lr, momentum: o.momentum, l2: decay ? o.l2 : 0, clip: o.clip })] : [];
-    });
-  },
+  // One dispatch and no step count: the weights (laid out first) take the L2 penalty, the rest none.
+  record: (o, { ctx, params, grads, state: [v], decayEnd }) => [
+    sgdMomentum(ctx, params.flat, grads.flat, v.flat, { lr: o.lr, momentum: o.momentum, l2: o.l2, clip: o.clip, decayEnd }),
+  ],
 };
 
 const adamKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'adam' }>> = {
@@ -118,6 +116,6 @@ export class Optimizer {
   /** One update of the network's parameters from its gradients, and what the network derives from them. */
   recordUpdate(): Step[] {
     const { params, grads } = this.net;
-    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step }), ...this.net.recordAfterUpdate()];
+    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step, decayEnd: this.net.layout.decayEnd }), ...this.net.recordAfterUpdate()];
   }
 }

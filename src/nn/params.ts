@@ -1,7 +1,7 @@
 // A network's parameters in one flat f32 buffer, so an optimizer updates a whole network in one
-// dispatch (Adam) or two (SGD, whose L2 penalty skips the biases, as DeepLearnToolbox's does).
-// The decayed parameters (weights) come first, then the rest (biases, batch norm's scale and
-// shift), each starting on a 256-byte boundary so it can be bound as a view. A multilayer
+// dispatch. The decayed parameters (weights) come first, then the rest (biases, batch norm's
+// scale and shift; SGD's L2 penalty skips them, as DeepLearnToolbox's does), each starting on a
+// 256-byte boundary so it can be bound as a view. A multilayer
 // perceptron's layout is every weight in layer order, then every bias: the layout checkpoints
 // have always had.
 
@@ -58,16 +58,11 @@ export class ParamSet {
   readonly flat: Tensor;
   /** Views by key (`${layer}.${name}`), in layout order. */
   readonly byKey: ReadonlyMap<string, Tensor>;
-  /** The decayed parameters as one 1-D view (with padding), and the rest. */
-  readonly decayRegion: Tensor | null;
-  readonly restRegion: Tensor | null;
 
   constructor(pool: TensorPool, layout: ParamLayout, label: string) {
     this.flat = pool.acquire([layout.total], 'f32', label);
     const view = (offset: number, shape: Shape, name: string) => new Tensor(this.flat.buffer, shape, 'f32', `${label}.${name}`, this.flat.byteOffset + offset * 4);
     this.byKey = new Map(layout.slots.map((s) => [s.key, view(s.offset, s.shape, s.key)]));
-    this.decayRegion = layout.decayEnd > 0 ? view(0, [layout.decayEnd], 'decayed') : null;
-    this.restRegion = layout.slots.some((s) => !s.decay) ? view(layout.decayEnd, [layout.total - layout.decayEnd], 'rest') : null;
   }
 
   /** The parameter views of layer `index`, by name. */

@@ -8,6 +8,8 @@ export interface SgdOptions {
   l2: number;
   /** Clip every weight to [-clip, clip] after each step (0 or absent: no clipping). */
   clip?: number;
+  /** Only elements [0, decayEnd) take the L2 penalty (default: all). */
+  decayEnd?: number;
 }
 
 /** WGAN's weight clipping: continuous, so the f32 run stays within its rounding of the reference. */
@@ -22,10 +24,12 @@ export function sgdMomentum(w0: ArrayLike<number>, v0: ArrayLike<number>, grads:
   // Sums of |terms| that entered each value over all steps: the scale of its rounding error.
   const wMagnitude = new Float64Array(w.length);
   const vMagnitude = new Float64Array(w.length);
+  const decayEnd = o.decayEnd ?? w.length;
   for (const g of grads) {
     for (let i = 0; i < w.length; i++) {
-      v[i] = o.momentum * v[i] + o.lr * (g[i] + o.l2 * w[i]);
-      vMagnitude[i] += Math.abs(o.momentum * v[i]) + Math.abs(o.lr * g[i]) + Math.abs(o.lr * o.l2 * w[i]);
+      const l2 = i < decayEnd ? o.l2 : 0;
+      v[i] = o.momentum * v[i] + o.lr * (g[i] + l2 * w[i]);
+      vMagnitude[i] += Math.abs(o.momentum * v[i]) + Math.abs(o.lr * g[i]) + Math.abs(o.lr * l2 * w[i]);
       w[i] = clip(w[i] - v[i], o.clip);
       wMagnitude[i] += Math.abs(w[i]) + Math.abs(v[i]);
     }
