@@ -23,6 +23,11 @@ struct Params {
   index_offset: u32,
   scale: f32,
   offset: f32,
+  // Destination rows come in blocks of block_rows, block_stride elements apart (padding keeps
+  // each block bindable on its own: a whole epoch of minibatches in one dispatch). One block
+  // of n rows, n * d apart, is the plain layout.
+  block_rows: u32,
+  block_stride: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
@@ -64,6 +69,12 @@ fn source_row(i: u32) -> u32 {
   return min(indices[params.index_offset + i], params.rows);
 }
 
+// Where destination row i (gather_values: element i, d = 1) starts.
+fn dst_start(i: u32) -> u32 {
+  let block = i / params.block_rows;
+  return block * params.block_stride + (i - block * params.block_rows) * params.d;
+}
+
 // One invocation per destination element (no min-max).
 @compute @workgroup_size(WG)
 fn rows_by_element(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -72,7 +83,7 @@ fn rows_by_element(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let i = e / params.d;
   let j = e - i * params.d;
   let row = source_row(i);
-  dst[e] = select(0.0f, load_src(row * params.d + j) * params.scale + params.offset, row < params.rows);
+  dst[dst_start(i) + j] = select(0.0f, load_src(row * params.d + j) * params.scale + params.offset, row < params.rows);
 }
 
 // One invocation per destination row: min and max in registers, then a second read of the
@@ -82,7 +93,7 @@ fn rows_by_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let i = linear_index(wid, nwg) * WG + lid;
   if (i >= params.n) { return; }
   let row = source_row(i);
-  let out = i * params.d;
+  let out = dst_start(i);
   if (row >= params.rows) {
     for (var j = 0u; j < params.d; j++) { dst[out + j] = 0.0f; }
     return;
@@ -156,7 +167,7 @@ fn rows_by_workgroup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let i = linear_index(wid, nwg);
   if (i >= params.n) { return; }
   let row = source_row(i);
-  let out = i * params.d;
+  let out = dst_start(i);
   if (row >= params.rows) {
     for (var j = lid; j < params.d; j += WG) { dst[out + j] = 0.0f; }
     return;
@@ -232,5 +243,5 @@ fn gather_values(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
       }
     }
   }
-  dst_bits[i] = bits;
+  dst_bits[dst_start(i)] = bits;
 }

@@ -1,8 +1,9 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { gatherRowsWith, gatherValues, rowMinMaxWith, type RowStrategy } from '../kernels/gather.ts';
 import * as ref from '../reference/gather.ts';
+import { TensorBlocks } from '../tensor/blocks.ts';
 import type { DType } from '../tensor/tensor.ts';
-import { createTensor, download, downloadU32, tensorFrom, upload } from '../tensor/tensor.ts';
+import { createTensor, download, downloadU32, tensorFrom, upload, type Tensor } from '../tensor/tensor.ts';
 import { combine, compare, EPS32, hostRandom, randomF32, type Check, type Tolerance } from './check.ts';
 
 // x * scale is one f32 multiply, correctly rounded in WGSL, and the reference rounds it the same.
@@ -131,4 +132,78 @@ function makeValues(dtype: DType, size: number, next: () => number): Float32Arra
   return Float32Array.from({ length: size }, () => Math.round((next() * 40 - 10) * 4) / 4);
 }
 
-export const gatherChecks: Check[] = [...gatherRowsChecks, ...rowMinMaxChecks, ...gatherValuesChecks];
+/** Buffers for blocks, made by the context and destroyed by the check. */
+function blockAllocator(ctx: GpuContext, made: Tensor[]) {
+  return { acquire: (shape: readonly number[], dtype: DType, label: string) => { const t = createTensor(ctx, shape, dtype, label); made.push(t); return t; } };
+}
+
+// Blocks: a whole epoch of minibatches in one dispatch, each block on a bindable boundary. The
+// padding starts as a sentinel that must survive, so a row written one block off, or a stride
+// taken from the rows instead of the padded blocks, fails; the values are the plain gather's.
+const SENTINEL = -12345.5;
+
+/** `want` (rows of `d` values, `blockRows` to a block) laid out in blocks `stride` apart, padding SENTINEL. */
+function inBlocks(want: ArrayLike<number>, blockRows: number, d: number, count: number, stride: number): Float64Array {
+  const out = new Float64Array(count * stride).fill(SENTINEL);
+  for (let j = 0; j < count; j++) {
+    for (let e = 0; e < blockRows * d; e++) out[j * stride + e] = want[j * blockRows * d + e];
+  }
+  return out;
+}
+
+const gatherBlockChecks: Check[] = ([
+  ['f32', 784, 100, 3, false],
+  ['f32', 100, 100, 4, false],
+  ['u8', 5, 7, 3, true],
+  ['u8', 1, 1, 5, false],
+] as const).map(([dtype, d, blockRows, count, minmax]): Check => ({
+  kernel: 'gatherRows',
+  case: `${dtype}[*, ${d}] into ${count} blocks of ${blockRows} rows${minmax ? ' minmax' : ''} (${STRATEGIES.filter((s) => !minmax || s !== 'element').join(', ')})`,
+  async run(ctx: GpuContext) {
+    const n = blockRows * count;
+    const c = gatherCase(n, d, dtype, 77 * d + n);
+    const scale = dtype === 'f32' ? 1.5 : 1 / 255;
+    const made: Tensor[] = [];
+    const blocks = new TensorBlocks(blockAllocator(ctx, made), count, [blockRows, d], 'f32', 'blocks');
+    const src = tensorFrom(ctx, c.src, [c.rows, d], 'src');
+    const indices = tensorFrom(ctx, c.indices, [c.indices.length], 'indices');
+    const want = inBlocks(ref.gatherRows(c.src, d, c.indices, n, { indexOffset: c.indexOffset, scale, minmax }), blockRows, d, count, blocks.stride);
+    const results = [];
+    for (const strategy of STRATEGIES) {
+      if (minmax && strategy === 'element') continue;
+      upload(ctx, blocks.flat, new Float32Array(blocks.flat.size).fill(SENTINEL));
+      ctx.run([gatherRowsWith(ctx, src, indices, blocks, { indexOffset: c.indexOffset, scale, minmax }, strategy)]);
+      const r = compare(await download(ctx, blocks.flat), want, minmax ? MINMAX : SCALED);
+      results.push(r.pass ? r : { ...r, detail: `${strategy}: ${r.detail}` });
+    }
+    for (const t of [src, indices, ...made]) t.buffer.destroy();
+    return combine(results);
+  },
+}));
+
+const gatherValueBlockChecks: Check[] = (['f32', 'u32'] as const).map((dstType): Check => ({
+  kernel: 'gatherValues',
+  case: `u8 -> ${dstType} into 5 blocks of 100 (400 bytes, padded to 512)`,
+  async run(ctx) {
+    const [blockRows, count] = [100, 5];
+    const n = blockRows * count;
+    const next = hostRandom(211);
+    const data = makeValues('u8', n, next);
+    const indices = Uint32Array.from({ length: n }, () => Math.floor(next() * n));
+    const made: Tensor[] = [];
+    const blocks = new TensorBlocks(blockAllocator(ctx, made), count, [blockRows], dstType, 'label blocks');
+    const src = tensorFrom(ctx, data, [n], 'src');
+    const idx = tensorFrom(ctx, indices, [n], 'indices');
+    const sentinel = new Float32Array(blocks.flat.size).fill(SENTINEL);
+    upload(ctx, blocks.flat, dstType === 'f32' ? sentinel : new Uint32Array(sentinel.buffer));
+    ctx.run([gatherValues(ctx, src, idx, blocks)]);
+    const got = dstType === 'f32' ? await download(ctx, blocks.flat) : Float32Array.from(new Float32Array((await downloadU32(ctx, blocks.flat)).buffer));
+    const plain = Float64Array.from(ref.gatherValues(data, indices, n, 0, dstType === 'u32'));
+    // u32 results are compared through their bits as f32, so the sentinel reads back alike.
+    const want = dstType === 'f32' ? plain : Float64Array.from(new Float32Array(Uint32Array.from(plain).buffer));
+    for (const t of [src, idx, ...made]) t.buffer.destroy();
+    return compare(got, inBlocks(want, blockRows, 1, count, blocks.stride), EXACT);
+  },
+}));
+
+export const gatherChecks: Check[] = [...gatherRowsChecks, ...gatherBlockChecks, ...rowMinMaxChecks, ...gatherValuesChecks, ...gatherValueBlockChecks];

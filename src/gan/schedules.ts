@@ -8,6 +8,7 @@ import type { RealSource } from '../data/source.ts';
 import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { gatherRows, gatherValues } from '../kernels/gather.ts';
+import { TensorBlocks } from '../tensor/blocks.ts';
 import { randomPermutation } from '../kernels/random.ts';
 import type { GanLoss } from '../loss/index.ts';
 import type { InputGrad } from '../nn/layer.ts';
@@ -185,14 +186,16 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   const both = pool.acquire([2 * rows, dim], 'f32', 'D rows (real, fake)');
   draws.named.set('real', both.rowsView(0, rows, 'real'));
   const all = labelTensors(p, 2 * rows, (i) => i < rows, [2 * rows], 'D row');
-  const batchTargets = all.targets !== all.labels ? pool.acquire([b], 'f32', 'D minibatch targets') : null;
   const zRows = draws.buffer('noise', [rows, nz]);
   const gwsAll = G.workspace(rows, 'G[all rows]');
   const generated = G.output(gwsAll);
   const gShuffle = draws.buffer('G.shuffle', [rows], 'u32');
-  const xb = pool.acquire([b, dim], 'f32', 'D minibatch');
-  const yb = pool.acquire([b], 'f32', 'D minibatch labels');
-  const zb = pool.acquire([b, nz], 'f32', 'G minibatch noise');
+  // Every minibatch of an epoch is gathered in one dispatch, into blocks bound one at a time.
+  const dBatches = (2 * rows) / b;
+  const xb = new TensorBlocks(pool, dBatches, [b, dim], 'f32', 'D minibatches');
+  const yb = new TensorBlocks(pool, dBatches, [b], 'f32', 'D minibatch labels');
+  const batchTargets = all.targets !== all.labels ? new TensorBlocks(pool, dBatches, [b], 'f32', 'D minibatch targets') : null;
+  const zb = new TensorBlocks(pool, rows / b, [b, nz], 'f32', 'G minibatch noise');
   const constants = { ones: constant(p, b, 1, 'ones'), zeros: constant(p, b, 0, 'zeros') };
   const gws = G.workspace(b, 'G');
   const dws = D.workspace(b, 'D');
@@ -215,19 +218,17 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   for (let epoch = 1; epoch <= k; epoch++) {
     const shuffle = draws.buffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
     d.push(randomPermutation(ctx, shuffle, { domain: 2 * rows, seed, stream: draws.streams(1), clock }));
-    for (let j = 0; j < (2 * rows) / b; j++) {
-      const at = { indexOffset: j * b };
-      d.push(
-        gatherRows(ctx, both, shuffle, xb, at),
-        gatherValues(ctx, all.labels, shuffle, yb, at),
-        ...(batchTargets ? [gatherValues(ctx, all.targets, shuffle, batchTargets, at)] : []),
-        ...dUpdate(p, dws, xb, { labels: yb, targets: batchTargets ?? yb, scoredRows: b, blockRows: null, blocks: 1 }),
-      );
+    d.push(
+      gatherRows(ctx, both, shuffle, xb),
+      gatherValues(ctx, all.labels, shuffle, yb),
+      ...(batchTargets ? [gatherValues(ctx, all.targets, shuffle, batchTargets)] : []),
+    );
+    for (let j = 0; j < dBatches; j++) {
+      const labels = yb.block(j);
+      d.push(...dUpdate(p, dws, xb.block(j), { labels, targets: batchTargets?.block(j) ?? labels, scoredRows: b, blockRows: null, blocks: 1 }));
     }
   }
-  const g: Step[] = [randomPermutation(ctx, gShuffle, { domain: rows, seed, stream: draws.streams(1), clock })];
-  for (let j = 0; j < rows / b; j++) {
-    g.push(gatherRows(ctx, zRows, gShuffle, zb, { indexOffset: j * b }), ...gUpdate(p, zb, gws, dws, constants));
-  }
+  const g: Step[] = [randomPermutation(ctx, gShuffle, { domain: rows, seed, stream: draws.streams(1), clock }), gatherRows(ctx, zRows, gShuffle, zb)];
+  for (let j = 0; j < rows / b; j++) g.push(...gUpdate(p, zb.block(j), gws, dws, constants));
   return { d, g };
 }

@@ -6,7 +6,8 @@ import source from '../../shaders/gather.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { TensorBlocks } from '../tensor/blocks.ts';
+import { Tensor } from '../tensor/tensor.ts';
 import { expect2d, expectDistinct, expectDType, expectFinite, grid1d } from './common.ts';
 
 const shader = defineShader('gather.wgsl', source);
@@ -51,7 +52,7 @@ const THREAD_WG = 16;
  * y = (x - min) / (max - min); a constant row is left unchanged).
  * An index >= R gives a row of zeros (the kernel never reads past the source).
  */
-export function gatherRows(ctx: GpuContext, src: Tensor, indices: Tensor, dst: Tensor, opts: GatherRowsOptions = {}): Dispatch {
+export function gatherRows(ctx: GpuContext, src: Tensor, indices: Tensor, dst: Tensor | TensorBlocks, opts: GatherRowsOptions = {}): Dispatch {
   return gatherRowsWith(ctx, src, indices, dst, opts, chooseStrategy(ctx, !!opts.minmax));
 }
 
@@ -60,7 +61,7 @@ export function gatherRowsWith(
   ctx: GpuContext,
   src: Tensor,
   indices: Tensor,
-  dst: Tensor,
+  dst: Tensor | TensorBlocks,
   opts: GatherRowsOptions,
   strategy: RowStrategy,
 ): Dispatch {
@@ -69,27 +70,29 @@ export function gatherRowsWith(
   const scale = opts.scale ?? 1;
   const offset = opts.offset ?? 0;
   const minmax = opts.minmax ?? false;
+  const out = destination(dst);
   if (src.dtype !== 'u8' && src.dtype !== 'f32') throw new ShapeError(`${op}: ${src} must be u8 or f32`);
   expect2d(op, src);
   expectDType(op, indices, 'u32');
-  expectDType(op, dst, 'f32');
-  expect2d(op, dst);
-  if (dst.cols !== src.cols) throw new ShapeError(`${op}: ${dst} must have as many columns as ${src}`);
-  expectIndexRange(op, indices, indexOffset, dst.rows);
+  expectDType(op, out.tensor, 'f32');
+  if (out.shape.length !== 2) throw new ShapeError(`${op}: ${dst} must be 2-D`);
+  if (out.shape[1] !== src.cols) throw new ShapeError(`${op}: ${dst} must have as many columns as ${src}`);
+  expectIndexRange(op, indices, indexOffset, out.rows);
   expectFinite(op, 'scale', scale);
   expectFinite(op, 'offset', offset);
-  expectDistinct(op, src, dst);
-  expectDistinct(op, indices, dst);
+  expectDistinct(op, src, out.tensor);
+  expectDistinct(op, indices, out.tensor);
   if (minmax && strategy === 'element') throw new ShapeError(`${op}: min-max needs a per-row strategy, not 'element'`);
-  const n = dst.rows;
-  const d = dst.cols;
+  const n = out.rows;
+  const d = out.shape[1];
   const spec = strategy === 'element' ? ROWS_BY_ELEMENT : strategy === 'thread' ? ROWS_BY_THREAD : ROWS_BY_WORKGROUP;
   const wg = strategy === 'thread' ? THREAD_WG : ROW_WG;
   const invocations = strategy === 'element' ? n * d : strategy === 'thread' ? n : n * ROW_WG;
+  const into = dst instanceof TensorBlocks ? ` in ${dst.count} blocks` : '';
   return ctx.dispatch(spec, {
-    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${minmax ? ', minmax' : ''})`,
+    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${into}${minmax ? ', minmax' : ''})`,
     constants: { WG: wg, SRC_U8: src.dtype === 'u8' ? 1 : 0, MINMAX: minmax ? 1 : 0, WORD_ROWS: d % 4 === 0 ? 1 : 0 },
-    resources: [src.binding(), indices.binding(), dst.binding(), gatherParams(n, d, src.rows, indexOffset, scale, offset)],
+    resources: [src.binding(), indices.binding(), out.tensor.binding(), gatherParams(n, d, src.rows, indexOffset, scale, offset, out.blocks)],
     workgroups: grid1d(ctx, invocations, wg),
   });
 }
@@ -117,21 +120,23 @@ export function rowMinMaxWith(ctx: GpuContext, x: Tensor, strategy: Exclude<RowS
  * for a minibatch). Conversions: integers to f32 by value; f32 to u32 truncates toward zero
  * (negatives give 0). An index >= src.size gives 0.
  */
-export function gatherValues(ctx: GpuContext, src: Tensor, indices: Tensor, dst: Tensor, opts: { indexOffset?: number } = {}): Dispatch {
+export function gatherValues(ctx: GpuContext, src: Tensor, indices: Tensor, dst: Tensor | TensorBlocks, opts: { indexOffset?: number } = {}): Dispatch {
   const op = 'gatherValues';
   const indexOffset = opts.indexOffset ?? 0;
+  const out = destination(dst);
   if (src.rank !== 1) throw new ShapeError(`${op}: ${src} must be 1-D`);
-  if (dst.rank !== 1) throw new ShapeError(`${op}: ${dst} must be 1-D`);
-  if (dst.dtype === 'u8') throw new ShapeError(`${op}: ${dst} must be f32 or u32`);
+  if (out.shape.length !== 1) throw new ShapeError(`${op}: ${dst} must be 1-D`);
+  if (out.tensor.dtype === 'u8') throw new ShapeError(`${op}: ${dst} must be f32 or u32`);
   expectDType(op, indices, 'u32');
-  expectIndexRange(op, indices, indexOffset, dst.size);
-  expectDistinct(op, src, dst);
-  expectDistinct(op, indices, dst);
+  expectIndexRange(op, indices, indexOffset, out.rows);
+  expectDistinct(op, src, out.tensor);
+  expectDistinct(op, indices, out.tensor);
+  const into = dst instanceof TensorBlocks ? ` in ${dst.count} blocks` : '';
   return ctx.dispatch(VALUES, {
-    label: `${op}(${src.dtype}[${src.size}] -> ${dst.dtype}[${dst.size}])`,
-    constants: { WG: ROW_WG, SRC_KIND: { f32: 0, u32: 1, u8: 2 }[src.dtype], DST_F32: dst.dtype === 'f32' ? 1 : 0 },
-    resources: [src.binding(), indices.binding(), dst.binding(), gatherParams(dst.size, 1, src.size, indexOffset, 1)],
-    workgroups: grid1d(ctx, dst.size, ROW_WG),
+    label: `${op}(${src.dtype}[${src.size}] -> ${out.tensor.dtype}[${out.rows}]${into})`,
+    constants: { WG: ROW_WG, SRC_KIND: { f32: 0, u32: 1, u8: 2 }[src.dtype], DST_F32: out.tensor.dtype === 'f32' ? 1 : 0 },
+    resources: [src.binding(), indices.binding(), out.tensor.binding(), gatherParams(out.rows, 1, src.size, indexOffset, 1, 0, out.blocks)],
+    workgroups: grid1d(ctx, out.rows, ROW_WG),
   });
 }
 
@@ -153,7 +158,8 @@ function expectIndexRange(op: string, indices: Tensor, indexOffset: number, n: n
   }
 }
 
-function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number, offset = 0): Uint8Array {
+/** `blocks`: destination rows come in blocks of `rows`, `stride` elements apart (default: one block). */
+function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number, offset = 0, blocks = { rows: n, stride: n * d }): Uint8Array {
   return uniforms([
     ['u32', n],
     ['u32', d],
@@ -161,5 +167,17 @@ function gatherParams(n: number, d: number, rows: number, indexOffset: number, s
     ['u32', indexOffset],
     ['f32', scale],
     ['f32', offset],
+    ['u32', blocks.rows],
+    ['u32', blocks.stride],
   ]);
+}
+
+/**
+ * A destination as the kernels see it: a tensor, or blocks of equal tensors filled as if they
+ * were one (rows of block j follow the last row of block j - 1).
+ */
+function destination(dst: Tensor | TensorBlocks): { tensor: Tensor; shape: readonly number[]; rows: number; blocks: { rows: number; stride: number } } {
+  if (dst instanceof Tensor) return { tensor: dst, shape: dst.shape, rows: dst.rank === 1 ? dst.size : dst.rows, blocks: { rows: dst.rank === 1 ? dst.size : dst.rows, stride: dst.size } };
+  const blockRows = dst.shape[0];
+  return { tensor: dst.flat, shape: [dst.count * blockRows, ...dst.shape.slice(1)], rows: dst.count * blockRows, blocks: { rows: blockRows, stride: dst.stride } };
 }

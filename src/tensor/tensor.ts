@@ -8,7 +8,8 @@ export type DType = 'f32' | 'u32' | 'u8';
 
 export type Shape = readonly number[];
 
-const BYTES: Record<DType, number> = { f32: 4, u32: 4, u8: 1 };
+/** Bytes per element of each dtype (u8 is packed four to a word on the GPU). */
+export const BYTES: Record<DType, number> = { f32: 4, u32: 4, u8: 1 };
 
 export function numel(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
