@@ -1,4 +1,4 @@
-// Word writes: filling a tensor with one value, and bumping a counter on the GPU. Both see
+// Word writes: filling a tensor with one value, and bumping counters on the GPU. All see
 // the tensor as 32-bit words; an f32 value arrives as its bit pattern, so one kernel fills
 // f32 and u32 tensors alike.
 
@@ -29,4 +29,20 @@ fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 @compute @workgroup_size(1)
 fn increment_counter() {
   words[params.index] = words[params.index] + 1u;
+}
+
+// Up to four counters of one buffer advanced by one invocation: words[at[i]] += by[i] (by 0
+// leaves a word alone). An iteration's clock and its optimizers' step counts tick together.
+struct Advance {
+  at: vec4u,
+  by: vec4u,
+}
+
+@group(0) @binding(1) var<uniform> advance: Advance;
+
+@compute @workgroup_size(1)
+fn advance_counters() {
+  for (var i = 0u; i < 4u; i++) {
+    if (advance.by[i] != 0u) { words[advance.at[i]] = words[advance.at[i]] + advance.by[i]; }
+  }
 }

@@ -29,6 +29,9 @@ struct Params {
   // SGD: elements [0, decay_end) take the L2 penalty, the rest (biases) none, so a network's
   // weights and biases update in one dispatch. The other kinds decay every element.
   decay_end: u32,
+  // Adam's t is step[step_index] + step_add: a program that records several updates and ticks
+  // the counter once at its end gives its j-th update step_add = j (1-based).
+  step_add: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> w: array<f32>;
@@ -79,7 +82,7 @@ fn expm1_nonpositive(z: f32) -> f32 {
 // t = 0 (a counter not yet incremented) is taken as 1 rather than dividing by zero.
 @compute @workgroup_size(WG)
 fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let t = f32(max(step[params.step_index], 1u));
+  let t = f32(max(step[params.step_index] + params.step_add, 1u));
   let correction1 = -expm1_nonpositive(t * params.ln_beta1);
   let correction2 = -expm1_nonpositive(t * params.ln_beta2);
   let base = (wid.y * nwg.x + wid.x) * WG * PER_INVOCATION + lid;

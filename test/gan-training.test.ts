@@ -42,6 +42,32 @@ describe('the G phase updates G only', () => {
   });
 });
 
+describe('the tick counts what ran', () => {
+  // Adam reads its t as the count at the last tick plus the update's place in the program, so
+  // the tick must advance each count by the updates its phase made, and only those: a count
+  // that runs ahead or behind changes every later bias correction.
+  test('Adam step counts: k D updates and one G update per iteration, and per phase run alone', async () => {
+    const config: GanConfig = { ...preset('toy-1d'), k: 3 };
+    const trainer = await GanTrainer.create(gpu.ctx, config);
+    const counts = async () => Promise.all([trainer.clock, trainer.optD.step, trainer.optG.step].map(async (t) => (await downloadU32(gpu.ctx, t))[0]));
+    await trainer.run(4);
+    expect(await counts()).toEqual([4, 12, 4]);
+    gpu.ctx.run([...trainer.phases.d, ...trainer.tickOf({ clock: false, d: true, g: false })]);
+    expect(await counts()).toEqual([4, 15, 4]);
+    gpu.ctx.run([...trainer.phases.g, ...trainer.tickOf({ clock: true, d: false, g: true })]);
+    expect(await counts()).toEqual([5, 15, 5]);
+    trainer.destroy();
+  });
+
+  test('SGD and RMSProp count no steps: their counters stay at 0 as checkpoints have always had them', async () => {
+    const trainer = await GanTrainer.create(gpu.ctx, preset('toy-1d-wgan'));
+    await trainer.run(3);
+    expect(trainer.program.filter((s) => s.label.startsWith('advanceCounters')).length).toBe(1);
+    expect([(await downloadU32(gpu.ctx, trainer.optD.step))[0], (await downloadU32(gpu.ctx, trainer.optG.step))[0], (await downloadU32(gpu.ctx, trainer.clock))[0]]).toEqual([0, 0, 3]);
+    trainer.destroy();
+  });
+});
+
 describe('training reaches the documented results', () => {
   test('toy-1d: G maps uniform noise onto N(4, 0.5^2)', async () => {
     const config = preset('toy-1d');

@@ -18,7 +18,7 @@ import {
 } from '../src/kernels/conv.ts';
 import { fill } from '../src/kernels/fill.ts';
 import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../src/kernels/losses.ts';
-import { adam, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
+import { adam, advanceCounters, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
 import { meanInto, sumRows } from '../src/kernels/reduce.ts';
 import { Tensor, type DType, type Shape } from '../src/tensor/tensor.ts';
 import { expectShapeError, useGpu } from './gpu.ts';
@@ -120,6 +120,22 @@ describe('optimizers', () => {
     expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, beta2: 1 }), 'adam', 'beta2', '[0, 1)');
     expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, beta1: -0.1 }), 'adam', 'beta1');
     expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, eps: -1 }), 'adam', 'eps');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, stepAdd: -1 }), 'adam', 'stepAdd');
+    expectShapeError(() => adam(gpu.ctx, w, g, m, v, step, { ...opts, stepAdd: 0.5 }), 'adam', 'stepAdd');
+  });
+  test('sgdMomentum with a decay boundary outside the tensor', () => {
+    const [w, g, v] = [tensor([10], 'W'), tensor([10], 'dW'), tensor([10], 'V')];
+    expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: 11 }), 'sgdMomentum', 'decayEnd', '11');
+    expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: -1 }), 'sgdMomentum', 'decayEnd');
+  });
+  test('advanceCounters on a non-u32 tensor, past its end, twice at one index, or by a bad step', () => {
+    const clock = tensor([8], 'counters', 'u32');
+    expectShapeError(() => advanceCounters(gpu.ctx, tensor([8], 'counters'), [{ index: 0, by: 1 }]), 'advanceCounters', 'u32');
+    expectShapeError(() => advanceCounters(gpu.ctx, clock, [{ index: 8, by: 1 }]), 'advanceCounters', 'index 8');
+    expectShapeError(() => advanceCounters(gpu.ctx, clock, [{ index: 1, by: 1 }, { index: 1, by: 2 }]), 'advanceCounters', 'distinct');
+    expectShapeError(() => advanceCounters(gpu.ctx, clock, [{ index: 1, by: -1 }]), 'advanceCounters', '-1');
+    expectShapeError(() => advanceCounters(gpu.ctx, clock, []), 'advanceCounters', '1 to 4');
+    expectShapeError(() => advanceCounters(gpu.ctx, clock, [0, 1, 2, 3, 4].map((index) => ({ index, by: 1 }))), 'advanceCounters', '1 to 4');
   });
   test('incrementCounter on a non-u32 tensor or past its end', () => {
     expectShapeError(() => incrementCounter(gpu.ctx, tensor([2], 'clock')), 'incrementCounter', 'clock:f32[2]', 'u32');

@@ -4,12 +4,13 @@
 //
 // The clock keys every random draw and counts iterations with the host's counter, so it must
 // tick exactly once per counted iteration:
-// - 'd' runs the D phase and does not tick: the G phase that follows ('g') completes the same
-//   iteration, so 'd' then 'g' is one iteration, bit for bit what trainer.run(1) does (the same
-//   dispatches in the same order, only in two submissions);
+// - 'd' runs the D phase and does not tick the clock: the G phase that follows ('g') completes
+//   the same iteration, so 'd' then 'g' is one iteration, bit for bit what trainer.run(1) does
+//   (the same updates in the same order, only in two submissions);
 // - 'g' runs the G phase and ticks: an iteration whose D phase was skipped when 'd' did not
 //   precede it (Step G only);
 // - 'd+tick' runs the D phase and ticks: an iteration in which G stood still (Step D only).
+// Each phase also advances the step count of the optimizer it updated (trainer.tickOf).
 
 import { fill } from '../kernels/fill.ts';
 import { metricsFromSums, type Metrics } from '../kernels/metrics.ts';
@@ -46,7 +47,7 @@ export async function runPhase(trainer: GanTrainer, phase: Phase, opts: { keepSu
   const steps: Step[] = opts.keepSums ? [] : [resetOf(trainer)];
   steps.push(...(phase === 'g' ? trainer.phases.g : trainer.phases.d));
   const ticks = phase !== 'd';
-  if (ticks) steps.push(...trainer.phases.tick);
+  steps.push(...trainer.tickOf({ clock: ticks, d: phase !== 'g', g: phase === 'g' }));
   trainer.ctx.run(steps);
   if (ticks) trainer.setIteration(trainer.iteration + 1);
   const sums = await download(trainer.ctx, trainer.metrics);

@@ -2,7 +2,7 @@
 // gradients, and of the GPU step counter that Adam reads (incremented on the GPU each step).
 
 import type { GpuContext } from '../gpu/context.ts';
-import { adam, incrementCounter, rmsprop, sgdMomentum } from '../kernels/optim.ts';
+import { adam, advanceCounters, incrementCounter, rmsprop, sgdMomentum } from '../kernels/optim.ts';
 import * as ref from '../reference/optim.ts';
 import { createTensor, download, downloadU32, tensorFrom, upload } from '../tensor/tensor.ts';
 import { combine, compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
@@ -82,10 +82,13 @@ const ADAM_CASES: AdamCase[] = [
 const ADAM_W_TOL: Tolerance = { abs: 0, rel: 32 * EPS32, why: '~24 u per update (moments, bias correction, sqrt, 3 divisions) + 1 u of |w|, summed over steps' };
 const ADAM_MOMENT_TOL: Tolerance = { abs: 0, rel: 4 * EPS32 * STEPS, why: '3 roundings per moment update, carried through the steps' };
 
+// Two ways to count steps, both read at index 1 of a 3-counter clock (exercising stepIndex):
+// 'increment' bumps the counter before each update; 'ticked' records the updates as one
+// program's 1st..5th (stepAdd) and advances the counter by 5 after them, as the trainer does.
 const adamChecks: Check[] = SIZES.flatMap((n) =>
-  ADAM_CASES.map((c): Check => ({
+  ADAM_CASES.flatMap((c) => (['increment', 'ticked'] as const).map((counting): Check => ({
     kernel: 'adam',
-    case: `n=${n} ${c.name}`,
+    case: `n=${n} ${c.name}${counting === 'ticked' ? ', t from one tick after the steps' : ''}`,
     async run(ctx: GpuContext) {
       const w0 = randomF32(n, 79 + n, -c.wRange, c.wRange);
       const grads = gradients(n, 83 + n, 1);
@@ -93,13 +96,17 @@ const adamChecks: Check[] = SIZES.flatMap((n) =>
       const g = createTensor(ctx, [n], 'f32', 'g');
       const m = tensorFrom(ctx, new Float32Array(n), [n], 'm');
       const v = tensorFrom(ctx, new Float32Array(n), [n], 'v');
-      // The counter sits at index 1 of a 3-counter clock, to exercise stepIndex.
       const clock = tensorFrom(ctx, Uint32Array.of(7, c.t0, 9), [3], 'clock');
-      const step = [incrementCounter(ctx, clock, 1), adam(ctx, w, g, m, v, clock, { ...c.opts, stepIndex: 1 })];
-      for (const gs of grads) {
+      const steps = grads.map((_, j) =>
+        counting === 'increment'
+          ? [incrementCounter(ctx, clock, 1), adam(ctx, w, g, m, v, clock, { ...c.opts, stepIndex: 1 })]
+          : [adam(ctx, w, g, m, v, clock, { ...c.opts, stepIndex: 1, stepAdd: j + 1 })],
+      );
+      grads.forEach((gs, j) => {
         upload(ctx, g, gs);
-        ctx.run(step);
-      }
+        ctx.run(steps[j]);
+      });
+      if (counting === 'ticked') ctx.run([advanceCounters(ctx, clock, [{ index: 1, by: STEPS }])]);
       const want = ref.adam(w0, new Float64Array(n), new Float64Array(n), c.t0, grads, c.opts);
       const vScale = want.v.map(Math.abs);
       const result = combine([
@@ -111,7 +118,7 @@ const adamChecks: Check[] = SIZES.flatMap((n) =>
       for (const t of [w, g, m, v, clock]) t.buffer.destroy();
       return result;
     },
-  })),
+  }))),
 );
 
 // Per step: g^2, two products and a sum for the mean square (4 roundings), sqrt (its error

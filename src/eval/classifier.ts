@@ -165,7 +165,7 @@ export class MnistClassifier {
         ...net.backward(ws, x, { paramGrads: true }),
         ...optimizer.recordUpdate(),
       ]);
-      const end: Step[] = [incrementCounter(ctx, epochClock)];
+      const end: Step[] = [incrementCounter(ctx, epochClock), ...optimizer.recordTick()];
 
       for (let epoch = 1; epoch <= t.epochs; epoch++) {
         const began = performance.now();

@@ -10,10 +10,11 @@ import { GpuError, ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
 import { gatherRows } from '../kernels/gather.ts';
 import { METRIC_SLOTS, metricsFromSums, type Metrics } from '../kernels/metrics.ts';
-import { incrementCounter } from '../kernels/optim.ts';
+import { advanceCounters } from '../kernels/optim.ts';
 import { createLoss, type GanLoss } from '../loss/index.ts';
 import { Network, type NetworkWorkspace } from '../nn/network.ts';
 import { Optimizer } from '../nn/optimizer.ts';
+import { TensorBlocks } from '../tensor/blocks.ts';
 import { TensorPool } from '../tensor/pool.ts';
 import { download, upload, type Tensor } from '../tensor/tensor.ts';
 import { validateConfig, type GanConfig } from './config.ts';
@@ -75,9 +76,12 @@ export class GanTrainer {
   readonly clock: Tensor;
   /** f32 [8]: the metric sums of the current window (kernels/metrics.ts). */
   readonly metrics: Tensor;
-  /** One training iteration, recorded once: the D phase, the G phase, the clock tick. */
+  /** One training iteration, recorded once: the D phase, the G phase, the tick. */
   readonly program: readonly Step[];
-  /** The iteration's phases (their concatenation is `program`), for tests and profiling. */
+  /**
+   * The iteration's phases (their concatenation is `program`), for tests and profiling. The
+   * tick advances the clock and both optimizers' step counts (tickOf runs a phase alone).
+   */
   readonly phases: { readonly d: readonly Step[]; readonly g: readonly Step[]; readonly tick: readonly Step[] };
   /** The noise bank, when the config draws noise from a fixed bank. */
   readonly noiseBank: Tensor | null;
@@ -88,6 +92,9 @@ export class GanTrainer {
   private readonly evaluators = new Map<string, { ws: NetworkWorkspace; input: Tensor }>();
   private readonly fixedNoiseCache = new Map<number, Tensor>();
   private readonly gradients = new Map<number, { dx: Tensor; ones: Tensor; zeros: Tensor; scratch: Tensor }>();
+  /** The clock, D's and G's step counts, each on its own bindable boundary of one buffer. */
+  private readonly counters: TensorBlocks;
+  private readonly ticks = new Map<string, Step[]>();
   /** Recorded once: zeroes the metric sums at the start of a window. */
   private readonly resetMetrics: Step;
   /** One readback slot per window in flight (and one being filled). */
@@ -103,10 +110,12 @@ export class GanTrainer {
     const pool = (this.pool = new TensorPool(ctx));
     this.G = new Network(ctx, pool, 'generator', config.generator);
     this.D = new Network(ctx, pool, 'discriminator', config.discriminator);
-    this.optG = new Optimizer(ctx, pool, this.G, config.optimizerG);
-    this.optD = new Optimizer(ctx, pool, this.D, config.optimizerD);
+    // One buffer, so the end of an iteration advances all three in one dispatch.
+    this.counters = new TensorBlocks(pool, 3, [4], 'u32', 'counters', ['clock', 'discriminator.step', 'generator.step']);
+    this.clock = this.counters.block(0);
+    this.optD = new Optimizer(ctx, pool, this.D, config.optimizerD, this.counters.block(1));
+    this.optG = new Optimizer(ctx, pool, this.G, config.optimizerG, this.counters.block(2));
     this.loss = createLoss(config);
-    this.clock = pool.acquire([4], 'u32', 'clock');
     this.metrics = pool.acquire([METRIC_SLOTS], 'f32', 'metrics');
     this.resetMetrics = fill(ctx, this.metrics, 0);
     this.metricSlots = Array.from({ length: WINDOWS_IN_FLIGHT + 1 }, (_, i) => ctx.readbackSlot(METRIC_SLOTS * 4, `metrics readback ${i}`));
@@ -125,7 +134,7 @@ export class GanTrainer {
     ctx.run(init);
     const parts = { ctx, pool, config, G: this.G, D: this.D, optG: this.optG, optD: this.optD, loss: this.loss, source: this.source, draws, metrics: this.metrics };
     const { d, g } = SCHEDULES[config.schedule.kind](parts);
-    this.phases = { d, g, tick: [incrementCounter(ctx, this.clock)] };
+    this.phases = { d, g, tick: this.tickOf({ clock: true, d: true, g: true }) };
     this.program = [...d, ...g, ...this.phases.tick];
   }
 
@@ -310,6 +319,27 @@ export class GanTrainer {
       ...D.backward(e.ws, e.input, { paramGrads: false, inputGrad: { tensor: grad.dx } }),
     ]);
     return { score: await download(this.ctx, D.output(e.ws)), gradient: await download(this.ctx, grad.dx) };
+  }
+
+  /**
+   * What ends a run of some of the phases: the clock (when the run counts as an iteration) and
+   * the step counts of the optimizers whose phase ran, in one dispatch (none when nothing
+   * changes). Recorded once per combination.
+   */
+  tickOf(parts: { clock: boolean; d: boolean; g: boolean }): readonly Step[] {
+    const key = `${+parts.clock}${+parts.d}${+parts.g}`;
+    let tick = this.ticks.get(key);
+    if (!tick) {
+      const stride = this.counters.stride;
+      const steps = [
+        { index: 0, by: parts.clock ? 1 : 0 },
+        { index: stride, by: parts.d ? this.optD.stepsPerTick : 0 },
+        { index: 2 * stride, by: parts.g ? this.optG.stepsPerTick : 0 },
+      ].filter((s) => s.by > 0);
+      tick = steps.length ? [advanceCounters(this.ctx, this.counters.flat, steps)] : [];
+      this.ticks.set(key, tick);
+    }
+    return tick;
   }
 
   /** Sets the iteration count (restoring a checkpoint; the clock tensor is restored with it). */

@@ -16,6 +16,7 @@ const SGD: KernelSpec = { shader, entry: 'sgd_momentum', bindings: ['write', 're
 const RMSPROP: KernelSpec = { shader, entry: 'rmsprop', bindings: ['write', 'read', 'write', 'uniform'] };
 const ADAM: KernelSpec = { shader, entry: 'adam', bindings: ['write', 'read', 'write', 'uniform', 'write', 'read'] };
 const INCREMENT: KernelSpec = { shader: fillShader, entry: 'increment_counter', bindings: ['write', 'uniform'] };
+const ADVANCE: KernelSpec = { shader: fillShader, entry: 'advance_counters', bindings: ['write', 'uniform'] };
 
 /**
  * ln(beta) for the bias correction 1 - beta^t = -expm1(t ln beta). beta = 0 (no averaging)
@@ -36,6 +37,7 @@ interface OptimFields {
   eps?: number;
   clip?: number;
   decayEnd?: number;
+  stepAdd?: number;
 }
 
 /** The shared parameter block of shaders/optim.wgsl, in declaration order. */
@@ -57,6 +59,7 @@ function optimParams(f: OptimFields): Uint8Array {
     ['f32', f.eps ?? 0],
     ['f32', f.clip ?? 0],
     ['u32', f.decayEnd ?? f.n],
+    ['u32', f.stepAdd ?? 0],
   ]);
 }
 
@@ -103,9 +106,11 @@ export function sgdMomentum(
 
 /**
  * Adam with bias correction: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
- * w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), where t = step[stepIndex] is read
- * on the GPU (already incremented for this step; 0 is taken as 1). `weightDecay` is coupled
- * L2, as in torch.optim.Adam: g + weightDecay * w enters both moments.
+ * w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), where t = step[stepIndex] +
+ * stepAdd is read on the GPU (0 is taken as 1): either the counter was incremented for this
+ * step (stepAdd 0), or it counts the steps before a program whose j-th update this is
+ * (stepAdd j) and is advanced once after it. `weightDecay` is coupled L2, as in
+ * torch.optim.Adam: g + weightDecay * w enters both moments.
  */
 export function adam(
   ctx: GpuContext,
@@ -114,7 +119,7 @@ export function adam(
   m: Tensor,
   v: Tensor,
   step: Tensor,
-  opts: { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number; clip?: number },
+  opts: { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number; stepAdd?: number; clip?: number },
 ): Dispatch {
   const op = `adam(${w}, ${g}, ${m}, ${v}, ${step})`;
   expectClip(op, opts.clip);
@@ -124,6 +129,8 @@ export function adam(
   if (!Number.isInteger(stepIndex) || stepIndex < 0 || stepIndex >= step.size) {
     throw new ShapeError(`${op}: stepIndex ${stepIndex} is out of range for ${step}`);
   }
+  const stepAdd = opts.stepAdd ?? 0;
+  if (!Number.isInteger(stepAdd) || stepAdd < 0 || stepAdd >= 2 ** 31) throw new ShapeError(`${op}: stepAdd must be an integer >= 0, got ${stepAdd}`);
   const weightDecay = opts.weightDecay ?? 0;
   for (const [name, value] of [['lr', opts.lr], ['beta1', opts.beta1], ['beta2', opts.beta2], ['eps', opts.eps], ['weightDecay', weightDecay]] as const) {
     expectFinite(op, name, value);
@@ -139,7 +146,7 @@ export function adam(
       w.binding(),
       g.binding(),
       m.binding(),
-      optimParams({ n: w.size, stepIndex, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, clip: opts.clip }),
+      optimParams({ n: w.size, stepIndex, stepAdd, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, clip: opts.clip }),
       v.binding(),
       step.binding(),
     ],
@@ -183,6 +190,29 @@ export function incrementCounter(ctx: GpuContext, counter: Tensor, index = 0): D
   return ctx.dispatch(INCREMENT, {
     label: op,
     resources: [counter.binding(), uniforms([['u32', 0], ['u32', 0], ['u32', index]])],
+    workgroups: [1, 1, 1],
+  });
+}
+
+/**
+ * counter[index] += by for each entry, in one dispatch of one invocation (at most four, at
+ * distinct indices; by 0 leaves one alone): the trainer's clock and its optimizers' step counts,
+ * placed in one buffer, tick together at the end of an iteration.
+ */
+export function advanceCounters(ctx: GpuContext, counters: Tensor, steps: readonly { index: number; by: number }[]): Dispatch {
+  const op = `advanceCounters(${counters}: ${steps.map((s) => `[${s.index}] += ${s.by}`).join(', ')})`;
+  expectDType(op, counters, 'u32');
+  if (steps.length < 1 || steps.length > 4) throw new ShapeError(`${op}: 1 to 4 counters, got ${steps.length}`);
+  for (const { index, by } of steps) {
+    if (!Number.isInteger(index) || index < 0 || index >= counters.size) throw new ShapeError(`${op}: index ${index} is out of range for ${counters} (${counters.size} counters)`);
+    if (!Number.isInteger(by) || by < 0 || by >= 2 ** 32) throw new ShapeError(`${op}: each step must be an integer in [0, 2^32), got ${by}`);
+  }
+  if (new Set(steps.map((s) => s.index)).size !== steps.length) throw new ShapeError(`${op}: the indices must be distinct`);
+  const at = [0, 1, 2, 3].map((i) => steps[i]?.index ?? 0);
+  const by = [0, 1, 2, 3].map((i) => steps[i]?.by ?? 0);
+  return ctx.dispatch(ADVANCE, {
+    label: op,
+    resources: [counters.binding(), uniforms([...at.map((v) => ['u32', v] as ['u32', number]), ...by.map((v) => ['u32', v] as ['u32', number])])],
     workgroups: [1, 1, 1],
   });
 }

@@ -2,12 +2,15 @@
 // parameters, so a whole network updates in one dispatch (SGD's L2 penalty skips everything but
 // the weights, as DeepLearnToolbox's does, by their place in the layout). Each kind names its
 // own state tensors, so checkpoints need no per-kind code elsewhere; every kind can clip the
-// weights after its update (WGAN's weight clipping).
+// weights after its update (WGAN's weight clipping). A kind that counts steps (Adam) reads its
+// t from a counter that a program's recorded updates share and that is advanced once after
+// them (recordTick, or the trainer's tick of its clock and both counters), so an update is one
+// dispatch and not two.
 
 import type { Dispatch, GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
-import { adam, incrementCounter, rmsprop, sgdMomentum } from '../kernels/optim.ts';
+import { adam, advanceCounters, rmsprop, sgdMomentum } from '../kernels/optim.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Network } from './network.ts';
@@ -25,7 +28,9 @@ interface UpdateArgs {
   params: ParamSet;
   grads: ParamSet;
   state: ParamSet[];
+  /** step[0] counts the steps before this program; this update is the program's `nth` (1-based). */
   step: Tensor;
+  nth: number;
   /** Elements [0, decayEnd) of the flat buffers are the decayed parameters (weights). */
   decayEnd: number;
 }
@@ -33,6 +38,8 @@ interface UpdateArgs {
 interface OptimizerKind<S extends OptimizerSpec> {
   /** The state each kind keeps per parameter, by the name checkpoints give it. */
   stateNames: readonly string[];
+  /** Whether the kind reads a step count (the others leave the counter at 0). */
+  countsSteps: boolean;
   /** Problems with the kind's own fields, as messages. */
   check(spec: S): string[];
   record(spec: S, a: UpdateArgs): Dispatch[];
@@ -44,6 +51,7 @@ const nonNegative = (name: string, v: number | undefined) => (v === undefined ||
 
 const sgd: OptimizerKind<Extract<OptimizerSpec, { kind: 'sgd' }>> = {
   stateNames: ['velocity'],
+  countsSteps: false,
   check: (o) => [...inUnit('momentum', o.momentum), ...(o.l2 >= 0 && Number.isFinite(o.l2) ? [] : [`l2 must be >= 0, got ${o.l2}`])],
   // One dispatch and no step count: the weights (laid out first) take the L2 penalty, the rest none.
   record: (o, { ctx, params, grads, state: [v], decayEnd }) => [
@@ -53,15 +61,16 @@ const sgd: OptimizerKind<Extract<OptimizerSpec, { kind: 'sgd' }>> = {
 
 const adamKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'adam' }>> = {
   stateNames: ['adam_m', 'adam_v'],
+  countsSteps: true,
   check: (o) => [...inUnit('beta1', o.beta1), ...inUnit('beta2', o.beta2), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay)],
-  record: (o, { ctx, params, grads, state: [m, v], step }) => [
-    incrementCounter(ctx, step),
-    adam(ctx, params.flat, grads.flat, m.flat, v.flat, step, { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip }),
+  record: (o, { ctx, params, grads, state: [m, v], step, nth }) => [
+    adam(ctx, params.flat, grads.flat, m.flat, v.flat, step, { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip, stepAdd: nth }),
   ],
 };
 
 const rmspropKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'rmsprop' }>> = {
   stateNames: ['rmsprop_square'],
+  countsSteps: false,
   check: (o) => [...inUnit('alpha', o.alpha), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay)],
   record: (o, { ctx, params, grads, state: [s] }) => [rmsprop(ctx, params.flat, grads.flat, s.flat, { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip })],
 };
@@ -83,19 +92,23 @@ export class Optimizer {
   /** One flat state buffer per name in `stateNames`, laid out like the parameters. */
   readonly state: ParamSet[];
   readonly stateNames: readonly string[];
-  /** u32 [4]: element 0 counts Adam's updates (its t); the other kinds leave it at 0. */
+  /** u32 [4]: element 0 counts Adam's updates (its t) at the last tick; the other kinds leave it at 0. */
   readonly step: Tensor;
   private readonly ctx: GpuContext;
   private readonly net: Network;
+  /** Updates recorded so far: the program that replays them advances `step` by this many. */
+  private recorded = 0;
 
-  constructor(ctx: GpuContext, pool: TensorPool, net: Network, spec: OptimizerSpec) {
+  /** `step`: the counter to use (the trainer keeps it beside its clock); by default one of its own. */
+  constructor(ctx: GpuContext, pool: TensorPool, net: Network, spec: OptimizerSpec, step?: Tensor) {
     validateOptimizerSpec(net.name, spec);
     this.ctx = ctx;
     this.net = net;
     this.spec = spec;
     this.stateNames = OPTIMIZER_KINDS[spec.kind].stateNames;
     this.state = this.stateNames.map((s) => new ParamSet(pool, net.layout, `${net.name}.${s}`));
-    this.step = pool.acquire([4], 'u32', `${net.name}.step`);
+    this.step = step ?? pool.acquire([4], 'u32', `${net.name}.step`);
+    if (this.step.dtype !== 'u32' || this.step.size < 1) throw new ShapeError(`optimizer of '${net.name}': the step counter ${this.step} must be u32`);
   }
 
   /** The state as checkpoint entries: `${layer}.${param}.${state name}`, and `optimizer_step`. */
@@ -113,9 +126,24 @@ export class Optimizer {
     return [...this.state.map((s) => fill(this.ctx, s.flat, 0)), fill(this.ctx, this.step, 0)];
   }
 
-  /** One update of the network's parameters from its gradients, and what the network derives from them. */
+  /**
+   * One update of the network's parameters from its gradients, and what the network derives
+   * from them. Updates are counted as they are recorded: a program replays all of them, then
+   * advances the step count by `stepsPerTick` (recordTick).
+   */
   recordUpdate(): Step[] {
     const { params, grads } = this.net;
-    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step, decayEnd: this.net.layout.decayEnd }), ...this.net.recordAfterUpdate()];
+    const nth = ++this.recorded;
+    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step, nth, decayEnd: this.net.layout.decayEnd }), ...this.net.recordAfterUpdate()];
+  }
+
+  /** How far one replay of the recorded updates advances the step count (0 for kinds that count none). */
+  get stepsPerTick(): number {
+    return OPTIMIZER_KINDS[this.spec.kind].countsSteps ? this.recorded : 0;
+  }
+
+  /** Advances the step count past one replay of the recorded updates (nothing to do for kinds that count none). */
+  recordTick(): Step[] {
+    return this.stepsPerTick ? [advanceCounters(this.ctx, this.step, [{ index: 0, by: this.stepsPerTick }])] : [];
   }
 }

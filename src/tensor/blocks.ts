@@ -16,7 +16,8 @@ export class TensorBlocks {
   readonly stride: number;
   private readonly blocks: Tensor[];
 
-  constructor(pool: { acquire(shape: Shape, dtype: DType, label: string): Tensor }, count: number, shape: Shape, dtype: DType, label: string) {
+  /** `names`: the blocks' own labels (default `label[j]`). */
+  constructor(pool: { acquire(shape: Shape, dtype: DType, label: string): Tensor }, count: number, shape: Shape, dtype: DType, label: string, names?: readonly string[]) {
     if (!Number.isInteger(count) || count < 1) throw new ShapeError(`blocks '${label}': count must be a positive integer, got ${count}`);
     if (dtype === 'u8') throw new ShapeError(`blocks '${label}': u8 blocks are not supported`);
     const perAlignment = VIEW_ALIGNMENT / BYTES[dtype];
@@ -24,7 +25,7 @@ export class TensorBlocks {
     this.shape = shape;
     this.stride = Math.ceil(numel(shape) / perAlignment) * perAlignment;
     this.flat = pool.acquire([count * this.stride], dtype, label);
-    this.blocks = Array.from({ length: count }, (_, j) => new Tensor(this.flat.buffer, shape, dtype, `${label}[${j}]`, this.flat.byteOffset + j * this.stride * BYTES[dtype]));
+    this.blocks = Array.from({ length: count }, (_, j) => new Tensor(this.flat.buffer, shape, dtype, names?.[j] ?? `${label}[${j}]`, this.flat.byteOffset + j * this.stride * BYTES[dtype]));
   }
 
   /** Block j as a tensor of `shape`. */
