@@ -8,7 +8,7 @@ import { modeCoverage, RING8 } from '../src/data/toy.ts';
 import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
-import { downloadU32 } from '../src/tensor/tensor.ts';
+import { download, downloadU32 } from '../src/tensor/tensor.ts';
 import { useGpu } from './gpu.ts';
 
 const gpu = useGpu();
@@ -64,6 +64,25 @@ describe('the tick counts what ran', () => {
     await trainer.run(3);
     expect(trainer.program.filter((s) => s.label.startsWith('advanceCounters')).length).toBe(1);
     expect([(await downloadU32(gpu.ctx, trainer.optD.step))[0], (await downloadU32(gpu.ctx, trainer.optG.step))[0], (await downloadU32(gpu.ctx, trainer.clock))[0]]).toEqual([0, 0, 3]);
+    trainer.destroy();
+  });
+});
+
+describe("G's fakes reach D's batch", () => {
+  // Straight from G's last layer where the fake rows can be bound on their own (256-byte
+  // offsets), through a copy elsewhere; the whole-iteration float64 checks cover both paths.
+  test.each([
+    [256, 0],
+    [16, 1],
+  ])('toy-1d at batch %i: %i copies per iteration', async (batch, copies) => {
+    const trainer = await GanTrainer.create(gpu.ctx, { ...preset('toy-1d'), batch });
+    expect(trainer.program.filter((s) => s.kind === 'copy').length).toBe(copies);
+    await trainer.run(1);
+    gpu.ctx.run(trainer.phases.d);
+    // The fake half holds G's outputs on D1.z: G's own output on the same noise, bit for bit.
+    const fakes = (await download(gpu.ctx, trainer.draws.get('D1.x')!)).slice(batch);
+    const again = await trainer.generate(await download(gpu.ctx, trainer.draws.get('D1.z')!));
+    expect(fakes).toEqual(again);
     trainer.destroy();
   });
 });

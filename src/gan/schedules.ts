@@ -15,7 +15,7 @@ import type { InputGrad } from '../nn/layer.ts';
 import type { Network, NetworkWorkspace } from '../nn/network.ts';
 import type { Optimizer } from '../nn/optimizer.ts';
 import type { TensorPool } from '../tensor/pool.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { VIEW_ALIGNMENT, type Tensor } from '../tensor/tensor.ts';
 import type { GanConfig } from './config.ts';
 import type { Draws } from './draws.ts';
 
@@ -64,6 +64,21 @@ const packOf = (p: IterationParts) => p.config.pack ?? 1;
 function packed(p: IterationParts, x: Tensor): Tensor {
   const n = packOf(p);
   return n === 1 ? x : x.reshape([x.rows / n, x.cols * n], `${x.label} packed by ${n}`);
+}
+
+/**
+ * G's fakes for a D update written into rows first.. of D's batch `batch` (as many as z has):
+ * straight from G's last layer when those rows can be bound on their own (their offset is a
+ * multiple of 256 bytes; a workspace of its own, with `label`), else through the workspace
+ * `fallback` gives and a copy.
+ */
+function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, fallback: () => NetworkWorkspace, label: string): Step[] {
+  const [rows, bytes] = [z.rows, z.rows * batch.cols * 4];
+  const offset = batch.byteOffset + first * batch.cols * 4;
+  if (offset % VIEW_ALIGNMENT === 0) return p.G.forward(p.G.workspace(rows, label, { output: batch.rowsView(first, rows, `${batch.label} fake rows`) }), z);
+  const ws = fallback();
+  const fake = p.G.output(ws);
+  return [...p.G.forward(ws, z), p.ctx.copy(fake.buffer, batch.buffer, bytes, fake.byteOffset, offset, `fake rows into ${batch.label}`)];
 }
 
 /** One D update on `x`: forward, the loss's gradient and metrics, backward, the update. */
@@ -129,11 +144,7 @@ function recordAlternating(p: IterationParts): RecordedIteration {
     const z = draws.buffer(`D${j}.z`, [b, nz]);
     if (!c) {
       draws.real(xD.rowsView(0, b), d);
-      d.push(
-        ...draws.noise(z),
-        ...G.forward(gws, z),
-        p.ctx.copy(fake.buffer, xD.buffer, b * dim * 4, fake.byteOffset, xD.byteOffset + b * dim * 4, 'fake rows into the D batch'),
-      );
+      d.push(...draws.noise(z), ...fakesInto(p, z, xD, b, () => gws, `G (D${j} fakes)`));
     } else {
       const realLabels = draws.buffer(`D${j}.real labels`, [b], 'u32');
       const fakeLabels = draws.buffer(`D${j}.fake labels`, [b], 'u32');
@@ -187,8 +198,6 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   draws.named.set('real', both.rowsView(0, rows, 'real'));
   const all = labelTensors(p, 2 * rows, (i) => i < rows, [2 * rows], 'D row');
   const zRows = draws.buffer('noise', [rows, nz]);
-  const gwsAll = G.workspace(rows, 'G[all rows]');
-  const generated = G.output(gwsAll);
   const gShuffle = draws.buffer('G.shuffle', [rows], 'u32');
   // Every minibatch of an epoch is gathered in one dispatch, into blocks bound one at a time.
   const dBatches = (2 * rows) / b;
@@ -210,11 +219,7 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   }
   const sharedRows = noiseBankRows !== null && p.source.rows === noiseBankRows ? perm : undefined;
   draws.real(both.rowsView(0, rows), d, p.source.rows === null ? undefined : perm);
-  d.push(
-    ...draws.noise(zRows, sharedRows),
-    ...G.forward(gwsAll, zRows),
-    ctx.copy(generated.buffer, both.buffer, rows * dim * 4, generated.byteOffset, both.byteOffset + rows * dim * 4, 'fake rows into the D rows'),
-  );
+  d.push(...draws.noise(zRows, sharedRows), ...fakesInto(p, zRows, both, rows, () => G.workspace(rows, 'G[all rows]'), 'G[all rows] into the D rows'));
   for (let epoch = 1; epoch <= k; epoch++) {
     const shuffle = draws.buffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
     d.push(randomPermutation(ctx, shuffle, { domain: 2 * rows, seed, stream: draws.streams(1), clock }));
