@@ -1,5 +1,6 @@
-// Ends every run with one plain line, "Tests: N passed, N failed, N skipped", after vitest's
-// own coloured summary: a line that log readers and CI recognise without knowing vitest's format.
+// Ends every run with one plain line, "N passed, N failed, N skipped", after vitest's own
+// coloured summary: a line that log readers and CI recognise without knowing vitest's format.
+// Nothing stands before the counts (a "Tests:" label before them was not recognised).
 // A module that failed to load counts as failed, so an import error can never read as "0 failed".
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -17,6 +18,6 @@ export default class PlainSummary implements Reporter {
         else skipped++;
       }
     }
-    process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
