@@ -74,6 +74,7 @@ async function main(): Promise<number> {
   const loadAtStart = loadAverage();
   try {
     console.log(`adapter: ${ctx.adapterLine}`);
+    console.log(`optional features: ${featureReport(ctx.adapter.adapterFeatures ?? [])}`);
     if (tfjs) console.log(`tfjs adapter: ${tfjs.adapterLine} — ${tfjs.sameAdapter ? 'the same adapter' : 'A DIFFERENT ADAPTER: the ratios compare different hardware'} (one Dawn instance, a device each)`);
     console.log(`machine: ${os.cpus().length} cores, load average ${loadAtStart} at start; commit ${gitCommit() ?? 'unknown'}`);
     const figures = await runBench(
@@ -108,3 +109,13 @@ process.exitCode = await main().catch((e) => {
   console.error(formatError(e));
   return 1;
 });
+
+/**
+ * The optional features the kernels could use, offered or not: shader-f16 (f16 arithmetic; the
+ * f16-operand matmul needs none, it widens with unpack2x16float), subgroups (the register
+ * kernel's shuffles), and Chromium's experimental subgroup matrices.
+ */
+function featureReport(offered: readonly string[]): string {
+  const of = (name: string) => `${name} ${offered.includes(name) ? 'yes' : 'no'}`;
+  return ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix'].map(of).join(', ');
+}

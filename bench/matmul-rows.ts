@@ -14,6 +14,7 @@ import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../sr
 import { defineShader } from '../src/gpu/shader.ts';
 import { autotuneMatmul, defaultTuningShapes, heuristicMatmulStrategy, matmulShapeClass, matmulStrategyFor, tuningStoreKey, type MatmulChoice, type TuningStore } from '../src/kernels/autotune.ts';
 import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
+import { toF16 } from '../src/kernels/half.ts';
 import { createTensor, upload, type Tensor } from '../src/tensor/tensor.ts';
 import { fmt, loadAverage, matchesFilter, progress, ratio, say, Table } from './common.ts';
 import { matmulShapesOf, type BenchSubset } from './configs.ts';
@@ -164,7 +165,9 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
   const timer = new GpuTimer(ctx);
   const kernels: { name: string; options: MatmulOptions }[] = MATMUL_STRATEGIES.map((strategy) => ({ name: strategy, options: { strategy } }));
   if (ctx.features.has('subgroups')) kernels.splice(1, 0, { name: 'register plain', options: { strategy: 'register', subgroups: false } });
-  const names = [...(options.textbook ? ['textbook'] : []), ...kernels.map((k) => k.name)];
+  // f16 operands (an option, not what training runs): the engine's strategy on the square rows.
+  const F16 = 'engine, f16 operands';
+  const names = [...(options.textbook ? ['textbook'] : []), ...kernels.map((k) => k.name), F16];
   say(`\nGFLOP/s per kernel: ${timer.method === 'timestamp' ? 'GPU timestamps' : 'wall clock over one submit'}, median batch` +
     (options.tfjs ? '; ours vs tf.matMul: wall clock, median of alternating rounds' : '') +
     (options.tfjs && cpu ? '; per CPU-s: GFLOP per CPU-second of the whole process (adapter threads included), which other load on the machine does not change' : '') +
@@ -194,6 +197,12 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
         record(kernel.name, await timeDispatch(timer, d, quick));
       }
       const engineUses = matmulStrategyFor(ctx, row.shape);
+      if (!row.uses.length) {
+        const [a16, b16] = [a, b].map((t) => createTensor(ctx, t.shape, 'f16', `${t.label} as f16`));
+        ctx.run([toF16(ctx, a, a16), toF16(ctx, b, b16)]);
+        record(F16, await timeDispatch(timer, matmul(ctx, a16, b16, c, { transA: row.shape.transA, transB: row.shape.transB }), quick));
+        for (const t of [a16, b16]) t.buffer.destroy();
+      }
       const result: MatmulResult = { label: row.label, shape: row.shape, uses: row.uses, gflops: gf, bestGflops: best, engineUses };
       if (options.tfjs) {
         const ours = matmul(ctx, a, b, c, { transA: row.shape.transA, transB: row.shape.transB });

@@ -225,6 +225,14 @@ export function checkTargets(matmul: MatmulResult[], conv: ConvResult[], trainin
   train('seed-sized b100', 5);
   train('large b512', 3);
   train('dcgan b64', 3);
+  // Launches per iteration: where each costs ~10-18 us all-in (a GPU), they bound the small presets.
+  const launches = (label: string, goal: number) => {
+    const r = training.find((t) => t.label === label);
+    if (r) out.push({ name: `${label} dispatches per iteration`, target: `<= ${goal}`, measured: `${r.costs.dispatchesPerIteration}`, met: r.costs.dispatchesPerIteration <= goal });
+  };
+  launches('seed b100', 120);
+  launches('mnist b64', 24);
+  launches('seed-sized b100', 14);
   // Each convolution layer's passes against tfjs's ops: every one at 2x or more.
   for (const layer of new Set(conv.filter((r) => r.wall).map((r) => r.layer))) {
     const rows = conv.filter((r) => r.layer === layer && r.wall);

@@ -28,8 +28,11 @@
 //                             whole_column_sums(n), op(B)'s column sums n..n+3 over every k of
 //                             every part, in a fixed order, by one invocation per column group.
 //
-// Operands are bound as arrays of vec4 (tensors are padded to 16 bytes); where a row is not a
-// whole number of vec4s, elements are read one component at a time.
+// Operands are bound as arrays of vec4 (tensors are padded to 16 bytes). An element library
+// composed beside the operand library says how stored elements read as f32: a_scalar(i),
+// b_scalar(i) and row4_a / row4_b (four consecutive elements of a stored row): lib/elements_f32.wgsl
+// (f32 storage) or lib/elements_f16.wgsl (binary16 storage, two to a word); a_vec4(e) and
+// b_vec4(e) read elements e..e+3 for e a multiple of 4.
 
 // C's rows are whole vec4s: N % 4 == 0.
 override VEC_N: bool = false;
@@ -59,16 +62,13 @@ struct Params { M: u32, N: u32, K: u32, act: u32, leak: f32, grad_act: u32, grad
 
 fn has_flag(f: u32) -> bool { return (params.flags & f) != 0u; }
 
-fn a_scalar(i: u32) -> f32 { return a[i >> 2u][i & 3u]; }
-fn b_scalar(i: u32) -> f32 { return b[i >> 2u][i & 3u]; }
-
 // Four consecutive elements of a stored row, from element `start` of the row whose first element
 // has index `first` and which holds `len` elements; elements at or past `len` read as zero, and
 // every load stays inside the row. `vec` promises `first`, `start` and `len` are multiples of 4:
-// then it is one vec4 load.
+// then it is one vector load.
 fn row4_a(first: u32, start: u32, len: u32, vec: bool) -> vec4f {
   if (vec) {
-    return select(vec4f(0.0), a[(first + min(start, len - 4u)) >> 2u], start < len);
+    return select(vec4f(0.0), a_vec4(first + min(start, len - 4u)), start < len);
   }
   var v: vec4f;
   for (var q = 0u; q < 4u; q++) {
@@ -79,7 +79,7 @@ fn row4_a(first: u32, start: u32, len: u32, vec: bool) -> vec4f {
 
 fn row4_b(first: u32, start: u32, len: u32, vec: bool) -> vec4f {
   if (vec) {
-    return select(vec4f(0.0), b[(first + min(start, len - 4u)) >> 2u], start < len);
+    return select(vec4f(0.0), b_vec4(first + min(start, len - 4u)), start < len);
   }
   var v: vec4f;
   for (var q = 0u; q < 4u; q++) {

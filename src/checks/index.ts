@@ -15,8 +15,9 @@ import { crossEntropyChecks } from './crossentropy.ts';
 import { rowReduceChecks } from './rowreduce.ts';
 import { spectralChecks } from './spectral.ts';
 import { batchNormChecks } from './batchnorm.ts';
+import { halfChecks } from './half.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...matmulChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...halfChecks, ...matmulChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
 
 export type { Check, CheckResult } from './check.ts';

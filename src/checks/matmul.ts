@@ -17,6 +17,7 @@ import { ACTIVATIONS, DEFAULT_LEAK, type Activation } from '../kernels/common.ts
 import { matmul, type MatmulOptions } from '../kernels/matmul.ts';
 import { activate } from '../reference/activations.ts';
 import { matmulReference, type MatmulReference } from '../reference/matmul.ts';
+import { halfBits, toHalf } from '../tensor/half.ts';
 import { download, tensorFrom, type Tensor } from '../tensor/tensor.ts';
 import { combine, compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
 
@@ -117,6 +118,26 @@ function inputs(m: number, k: number, n: number): Inputs {
   return hit;
 }
 
+/**
+ * The operands of the f16-input product: op(A) and op(B) rounded to binary16, with every fifth
+ * element 0 and every eleventh a subnormal half, so that many stored words pair a value with a
+ * zero or a subnormal (an f32 denormal bit pattern, which a load that flushed would lose). The
+ * reference multiplies those halves exactly; a product of two halves is exact in f32, so the
+ * f32 accumulation is the only rounding and PRODUCT_TOL holds as for f32 operands.
+ */
+function halfInputs(m: number, k: number, n: number): Inputs {
+  const key = `f16 ${m}x${k}x${n}`;
+  let hit = inputCache.get(key);
+  if (!hit) {
+    const round = (x: Float32Array) => Float32Array.from(x, (v, i) => (i % 5 === 1 ? 0 : i % 11 === 3 ? Math.sign(v) * 3 * 2 ** -24 : toHalf(v)));
+    const { a, b } = inputs(m, k, n);
+    const [ah, bh] = [round(a), round(b)];
+    hit = { a: ah, b: bh, ref: matmulReference(ah, bh, m, n, k) };
+    inputCache.set(key, hit);
+  }
+  return hit;
+}
+
 /** `x` [rows, cols] stored as [cols, rows]. */
 function transposed(x: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(x.length);
@@ -124,22 +145,26 @@ function transposed(x: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-function upload(ctx: GpuContext, form: Form, m: number, k: number, n: number, a: Float32Array, b: Float32Array): [Tensor, Tensor] {
+/** The operands in their stored layouts, as f32 or (values that are halves already) as f16. */
+function upload(ctx: GpuContext, form: Form, m: number, k: number, n: number, a: Float32Array, b: Float32Array, operands: Operands = 'f32'): [Tensor, Tensor] {
+  const store = (x: Float32Array, shape: [number, number], name: string) => tensorFrom(ctx, operands === 'f16' ? Uint16Array.from(x, halfBits) : x, shape, name);
   return [
-    form.transA ? tensorFrom(ctx, transposed(a, m, k), [k, m], 'a') : tensorFrom(ctx, a, [m, k], 'a'),
-    form.transB ? tensorFrom(ctx, transposed(b, k, n), [n, k], 'b') : tensorFrom(ctx, b, [k, n], 'b'),
+    form.transA ? store(transposed(a, m, k), [k, m], 'a') : store(a, [m, k], 'a'),
+    form.transB ? store(transposed(b, k, n), [n, k], 'b') : store(b, [k, n], 'b'),
   ];
 }
 
-function productCheck(form: Form, size: Size, kernel: Kernel, slow: boolean): Check {
+type Operands = 'f32' | 'f16';
+
+function productCheck(form: Form, size: Size, kernel: Kernel, slow: boolean, operands: Operands = 'f32'): Check {
   const [m, k, n] = size;
   return {
-    kernel: `matmul ${form.name} ${kernel.name}`,
+    kernel: `matmul ${form.name} ${kernel.name}${operands === 'f16' ? ' f16' : ''}`,
     case: `${m}x${k}x${n}`,
     slow,
     async run(ctx: GpuContext) {
-      const { a, b, ref } = inputs(m, k, n);
-      const [ta, tb] = upload(ctx, form, m, k, n, a, b);
+      const { a, b, ref } = operands === 'f16' ? halfInputs(m, k, n) : inputs(m, k, n);
+      const [ta, tb] = upload(ctx, form, m, k, n, a, b, operands);
       // C starts as NaN: an element the kernel fails to write cannot pass.
       const tc = tensorFrom(ctx, new Float32Array(m * n).fill(NaN), [m, n], 'c');
       ctx.run([matmul(ctx, ta, tb, tc, { ...kernel.options, transA: form.transA, transB: form.transB })]);
@@ -309,6 +334,18 @@ const NARROW_BIAS_GRAD_CASES: readonly { form: Form; size: Size; accumulate?: bo
   { form: FORMS[0], size: [37, 1, 2] },
 ];
 
+// f16 operands: the element library is the only difference from f32 ones, and each pipeline
+// costs CPU-seconds to compile on lavapipe, so few cases: per form (each reads along another
+// axis) the register kernel (the engine's on CPU adapters) and the tiled one on odd sizes
+// (element reads) and whole vec4 rows (paired-word reads), the narrow kernel at N = 1, and the
+// GAN's 100x784x100.
+const F16_CASES: readonly { size: Size; kernels: readonly Kernel[]; forms: readonly Form[] }[] = [
+  { size: [5, 3, 7], kernels: [KERNELS[0], KERNELS[2]], forms: FORMS },
+  { size: [64, 64, 64], kernels: [KERNELS[0], KERNELS[2]], forms: FORMS },
+  { size: [67, 129, 1], kernels: [NARROW], forms: FORMS },
+  { size: [100, 784, 100], kernels: [KERNELS[0]], forms: [FORMS[0]] },
+];
+
 export const matmulChecks: Check[] = [
   ...FORMS.flatMap((form) =>
     KERNELS.flatMap((kernel) => SIZES.map(({ size, slow }) => productCheck(form, size, kernel, slow ?? false))),
@@ -318,4 +355,5 @@ export const matmulChecks: Check[] = [
   ...FORMS.flatMap((form) => NARROW_SIZES.map((size) => productCheck(form, size, NARROW, false))),
   ...NARROW_EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, NARROW, e))),
   ...NARROW_BIAS_GRAD_CASES.map(({ form, size, accumulate }) => biasGradCheck(form, size, NARROW, accumulate ?? false)),
+  ...F16_CASES.flatMap(({ size, kernels, forms }) => forms.flatMap((form) => kernels.map((kernel) => productCheck(form, size, kernel, false, 'f16')))),
 ];

@@ -18,6 +18,8 @@ export interface AdapterSummary {
   /** The subgroup sizes kernels may see; absent or 0 when the device lacks `subgroups`. */
   subgroupMinSize?: number;
   subgroupMaxSize?: number;
+  /** Every optional feature the adapter offers (the device asks for those the engine uses). */
+  adapterFeatures?: readonly string[];
 }
 
 /** One line naming the adapter, for logs, benchmark tables and error reports. */

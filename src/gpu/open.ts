@@ -58,6 +58,7 @@ export async function openContext(gpu: GPU, options: OpenOptions): Promise<GpuCo
     description: info.description,
     backend: options.backend,
     isFallback: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    adapterFeatures: [...(adapter.features as unknown as Iterable<string>)].sort(),
     isCpu: CPU_ADAPTER.test(text) || Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
     subgroupMinSize: device.features.has('subgroups') ? (info.subgroupMinSize ?? 0) : 0,
     subgroupMaxSize: device.features.has('subgroups') ? (info.subgroupMaxSize ?? 0) : 0,

@@ -40,9 +40,9 @@ import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Shape, type Tensor } from '../tensor/tensor.ts';
 import { matmulStrategyFor } from './strategy.ts';
 import type { Activation } from './common.ts';
-import { gemmKernels, gemmLaunch, gemmParams, gemmResources, type GemmEpilogue, type MatmulStrategy } from './gemm.ts';
+import { F32_ELEMENTS, gemmKernels, gemmLaunch, gemmParams, gemmResources, type GemmEpilogue, type MatmulStrategy } from './gemm.ts';
 
-const KERNELS = gemmKernels(defineShader('conv.wgsl', source), ['uniform']);
+const KERNELS = gemmKernels(defineShader('conv.wgsl', source, [F32_ELEMENTS]), ['uniform']);
 
 /** A convolution layer's sizes. `in*` are the op's input map, `out*` follow from the rest. */
 export interface Conv2dGeometry {

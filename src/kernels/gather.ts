@@ -125,8 +125,9 @@ export function gatherValues(ctx: GpuContext, src: Tensor, indices: Tensor, dst:
   const indexOffset = opts.indexOffset ?? 0;
   const out = destination(dst);
   if (src.rank !== 1) throw new ShapeError(`${op}: ${src} must be 1-D`);
+  if (src.dtype === 'f16') throw new ShapeError(`${op}: ${src} must be f32, u32 or u8`);
   if (out.shape.length !== 1) throw new ShapeError(`${op}: ${dst} must be 1-D`);
-  if (out.tensor.dtype === 'u8') throw new ShapeError(`${op}: ${dst} must be f32 or u32`);
+  if (out.tensor.dtype !== 'f32' && out.tensor.dtype !== 'u32') throw new ShapeError(`${op}: ${dst} must be f32 or u32`);
   expectDType(op, indices, 'u32');
   expectIndexRange(op, indices, indexOffset, out.rows);
   expectDistinct(op, src, out.tensor);
@@ -134,7 +135,7 @@ export function gatherValues(ctx: GpuContext, src: Tensor, indices: Tensor, dst:
   const into = dst instanceof TensorBlocks ? ` in ${dst.count} blocks` : '';
   return ctx.dispatch(VALUES, {
     label: `${op}(${src.dtype}[${src.size}] -> ${out.tensor.dtype}[${out.rows}]${into})`,
-    constants: { WG: ROW_WG, SRC_KIND: { f32: 0, u32: 1, u8: 2 }[src.dtype], DST_F32: out.tensor.dtype === 'f32' ? 1 : 0 },
+    constants: { WG: ROW_WG, SRC_KIND: { f32: 0, u32: 1, u8: 2 }[src.dtype as 'f32' | 'u32' | 'u8'], DST_F32: out.tensor.dtype === 'f32' ? 1 : 0 },
     resources: [src.binding(), indices.binding(), out.tensor.binding(), gatherParams(out.rows, 1, src.size, indexOffset, 1, 0, out.blocks)],
     workgroups: grid1d(ctx, out.rows, ROW_WG),
   });

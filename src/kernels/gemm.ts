@@ -8,6 +8,8 @@
 // serves every layer (a matmul pipeline costs about a CPU-second to compile on lavapipe).
 
 import enableSubgroups from '../../shaders/lib/enable_subgroups.wgsl?raw';
+import f16ElementsSource from '../../shaders/lib/elements_f16.wgsl?raw';
+import f32ElementsSource from '../../shaders/lib/elements_f32.wgsl?raw';
 import coreSource from '../../shaders/lib/matmul.wgsl?raw';
 import registerSource from '../../shaders/matmul.wgsl?raw';
 import subgroupSource from '../../shaders/matmul_subgroups.wgsl?raw';
@@ -23,6 +25,11 @@ export type MatmulStrategy = 'register' | 'tiled';
 export const MATMUL_STRATEGIES: readonly MatmulStrategy[] = ['register', 'tiled'];
 
 const core = defineShader('lib/matmul.wgsl', coreSource);
+
+/** How an operand library's stored elements read as f32 (lib/matmul.wgsl's element contract). */
+export const F32_ELEMENTS = defineShader('lib/elements_f32.wgsl', f32ElementsSource);
+/** Binary16 elements, two to a word, widened exactly: half the bytes of f32 operands. */
+export const F16_ELEMENTS = defineShader('lib/elements_f16.wgsl', f16ElementsSource);
 const subgroupsDirective = defineShader('lib/enable_subgroups.wgsl', enableSubgroups);
 const registerBody = defineShader('matmul.wgsl', registerSource);
 const subgroupBody = defineShader('matmul_subgroups.wgsl', subgroupSource);

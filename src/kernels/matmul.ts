@@ -13,7 +13,7 @@ import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Tensor } from '../tensor/tensor.ts';
 import { matmulStrategyFor } from './strategy.ts';
 import type { Activation } from './common.ts';
-import { gemmKernels, gemmLaunch, gemmParams, gemmResources, type MatmulStrategy } from './gemm.ts';
+import { F16_ELEMENTS, F32_ELEMENTS, gemmKernels, gemmLaunch, gemmParams, gemmResources, type MatmulStrategy } from './gemm.ts';
 
 export { MATMUL_STRATEGIES, type MatmulStrategy } from './gemm.ts';
 
@@ -55,9 +55,15 @@ export interface MatmulOptions {
 
 export type { MatmulShape } from './strategy.ts';
 
-const KERNELS = gemmKernels(defineShader('lib/matmul_dense.wgsl', denseSource));
+const KERNELS = gemmKernels(defineShader('lib/matmul_dense.wgsl', denseSource, [F32_ELEMENTS]));
+/** The same bodies over operands stored as binary16 (an option: training stays f32). */
+const F16_KERNELS = gemmKernels(defineShader('lib/matmul_dense.wgsl (f16 operands)', denseSource, [F16_ELEMENTS]));
 
-/** C[M,N] = op(A) op(B) (+ bias, activation / gradOf, accumulate). Validates every shape; returns a recorded Dispatch. */
+/**
+ * C[M,N] = op(A) op(B) (+ bias, activation / gradOf, accumulate). Validates every shape; returns
+ * a recorded Dispatch. A and B are both f32, or both f16 (kernels/half.ts makes them): f16
+ * operands are widened exactly and their products accumulate in f32, at half the bytes read.
+ */
 export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: MatmulOptions = {}): Dispatch {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
@@ -65,7 +71,9 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   const all = [a, b, c, opts.bias, opts.gradOf?.output, opts.biasGrad].filter((t): t is Tensor => t !== undefined);
   const op = `matmul ${form}(${all.map(String).join(', ')})`;
 
-  for (const t of all) {
+  const operands = a.dtype;
+  if ((operands !== 'f32' && operands !== 'f16') || b.dtype !== operands) throw new ShapeError(`${op}: A and B must both be f32 or both f16, got ${a.dtype} and ${b.dtype}`);
+  for (const t of all.filter((x) => x !== a && x !== b)) {
     if (t.dtype !== 'f32') throw new ShapeError(`${op}: ${t} must be f32`);
   }
   for (const t of [a, b, c]) {
@@ -78,7 +86,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   const strategy = opts.strategy ?? matmulStrategyFor(ctx, { m: M, n: N, k: K, transA, transB });
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${op}: unknown strategy '${strategy}'`);
   const params = gemmParams(op, M, N, K, c, [a, b], opts);
-  const launch = gemmLaunch(ctx, KERNELS, op, M, N, K, strategy, { subgroups: opts.subgroups, narrow: opts.narrow });
+  const launch = gemmLaunch(ctx, operands === 'f16' ? F16_KERNELS : KERNELS, op, M, N, K, strategy, { subgroups: opts.subgroups, narrow: opts.narrow });
   // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, the
   // epilogue) share one pipeline. Whole vec4 rows matter where a register kernel reads along M
   // (A stored [K, M]) or K.
@@ -90,7 +98,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
     ...launch.constants,
   };
   return ctx.dispatch(launch.spec, {
-    label: opts.label ?? `matmul ${form} [${M}x${K}x${N}] ${strategy}`,
+    label: opts.label ?? `matmul ${form} [${M}x${K}x${N}]${operands === 'f16' ? ' f16' : ''} ${strategy}`,
     constants,
     resources: gemmResources(ctx, a, b, c, params, opts),
     workgroups: launch.workgroups,

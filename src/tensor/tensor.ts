@@ -1,15 +1,25 @@
 // A GPU tensor: a storage buffer with a shape and a dtype. `u8` data is packed four to a
-// u32 word (WGSL has no 8-bit type); `f32` and `u32` are one element per word.
+// u32 word (WGSL has no 8-bit type), `f16` two to a word (IEEE binary16 bit patterns: the
+// host sees them as Uint16Array, half.ts converts); `f32` and `u32` are one element per word.
 
 import type { GpuContext, ReadOptions } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
+import { halfBits } from './half.ts';
 
-export type DType = 'f32' | 'u32' | 'u8';
+export type DType = 'f32' | 'u32' | 'u8' | 'f16';
 
 export type Shape = readonly number[];
 
 /** Bytes per element of each dtype (u8 is packed four to a word on the GPU). */
-export const BYTES: Record<DType, number> = { f32: 4, u32: 4, u8: 1 };
+export const BYTES: Record<DType, number> = { f32: 4, u32: 4, u8: 1, f16: 2 };
+
+/** Host arrays by dtype (f16 as bit patterns). */
+type HostArray = Float32Array | Uint32Array | Uint8Array | Uint16Array;
+const HOST_ARRAYS = { f32: Float32Array, u32: Uint32Array, u8: Uint8Array, f16: Uint16Array } as const;
+
+function dtypeOf(data: HostArray): DType {
+  return data instanceof Float32Array ? 'f32' : data instanceof Uint32Array ? 'u32' : data instanceof Uint16Array ? 'f16' : 'u8';
+}
 
 export function numel(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -129,16 +139,16 @@ export function createTensor(ctx: GpuContext, shape: Shape, dtype: DType = 'f32'
 }
 
 /** Writes host data into a tensor; the array type must match the dtype. */
-export function upload(ctx: GpuContext, t: Tensor, data: Float32Array | Uint32Array | Uint8Array | readonly number[]): void {
-  const typed = Array.isArray(data) ? toTyped(t.dtype, data as readonly number[]) : (data as Float32Array | Uint32Array | Uint8Array);
-  const expected = t.dtype === 'f32' ? Float32Array : t.dtype === 'u32' ? Uint32Array : Uint8Array;
+export function upload(ctx: GpuContext, t: Tensor, data: HostArray | readonly number[]): void {
+  const typed = Array.isArray(data) ? toTyped(t.dtype, data as readonly number[]) : (data as HostArray);
+  const expected = HOST_ARRAYS[t.dtype];
   if (!(typed instanceof expected)) {
     throw new ShapeError(`upload to ${t}: expected ${expected.name}, got ${typed.constructor.name}`);
   }
   if (typed.length !== t.size) {
     throw new ShapeError(`upload to ${t}: ${typed.length} values for ${t.size} elements`);
   }
-  // writeBuffer needs a multiple of 4 bytes; pad u8 data with zeros.
+  // writeBuffer needs a multiple of 4 bytes; pad u8 and f16 data with zeros.
   if (typed.byteLength % 4) {
     const padded = new Uint8Array(Math.ceil(typed.byteLength / 4) * 4);
     padded.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
@@ -148,8 +158,9 @@ export function upload(ctx: GpuContext, t: Tensor, data: Float32Array | Uint32Ar
   }
 }
 
-function toTyped(dtype: DType, data: readonly number[]) {
-  return dtype === 'f32' ? Float32Array.from(data) : dtype === 'u32' ? Uint32Array.from(data) : Uint8Array.from(data);
+/** Numbers as a dtype's host array (f16: each rounded to the nearest half). */
+function toTyped(dtype: DType, data: readonly number[]): HostArray {
+  return dtype === 'f16' ? Uint16Array.from(data, halfBits) : HOST_ARRAYS[dtype].from(data);
 }
 
 /** Reads an f32 tensor back (awaits the GPU). */
@@ -169,14 +180,16 @@ export async function downloadU8(ctx: GpuContext, t: Tensor): Promise<Uint8Array
   return new Uint8Array(bytes, 0, t.size);
 }
 
-/** Creates a tensor and uploads `data` into it. */
-export function tensorFrom(
-  ctx: GpuContext,
-  data: Float32Array | Uint32Array | Uint8Array,
-  shape: Shape,
-  label = 'tensor',
-): Tensor {
-  const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Uint32Array ? 'u32' : 'u8';
+/** An f16 tensor's bit patterns (half.ts's halfValue reads them). */
+export async function downloadF16(ctx: GpuContext, t: Tensor): Promise<Uint16Array> {
+  if (t.dtype !== 'f16') throw new ShapeError(`downloadF16: ${t} is not f16`);
+  const bytes = await ctx.readBuffer(t.buffer, t.byteOffset, Math.ceil(t.byteLength / 4) * 4);
+  return new Uint16Array(bytes, 0, t.size);
+}
+
+/** Creates a tensor and uploads `data` into it (a Uint16Array holds f16 bit patterns). */
+export function tensorFrom(ctx: GpuContext, data: HostArray, shape: Shape, label = 'tensor'): Tensor {
+  const dtype = dtypeOf(data);
   const t = createTensor(ctx, shape, dtype, label);
   upload(ctx, t, data);
   return t;
