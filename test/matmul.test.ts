@@ -36,9 +36,10 @@ describe('matmul errors', () => {
     expectShapeError(() => matmul(gpu.ctx, a, b, c, { bias: tensor([5], 'bias') }), 'matmul A·B', 'bias:f32[5]', 'bias must have shape [6]');
     expect(matmul(gpu.ctx, a, b, c, { bias: tensor([1, 6], 'row bias') }).kind).toBe('dispatch');
   });
-  test('operands that are not f32 or not 2-D', () => {
+  test('operands that are not f32 (or both f16) or not 2-D', () => {
     const [b, c] = [tensor([3, 6], 'b'), tensor([4, 6], 'c')];
-    expectShapeError(() => matmul(gpu.ctx, tensor([4, 3], 'ints', 'u32'), b, c), 'matmul A·B', 'ints:u32[4, 3]', 'must be f32');
+    expectShapeError(() => matmul(gpu.ctx, tensor([4, 3], 'ints', 'u32'), b, c), 'matmul A·B', 'ints:u32[4, 3]', 'both be f32 or both f16, got u32 and f32');
+    expectShapeError(() => matmul(gpu.ctx, tensor([4, 3], 'a'), b, c, { bias: tensor([6], 'ints', 'u32') }), 'matmul A·B', 'ints:u32[6] must be f32');
     expectShapeError(() => matmul(gpu.ctx, tensor([12], 'flat'), b, c), 'matmul A·B', 'flat:f32[12]', 'must be 2-D');
   });
   test('the narrow kernel asked for more than 2 columns', () => {

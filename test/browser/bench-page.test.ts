@@ -137,7 +137,8 @@ describe.skipIf(skip)('the benchmark page in headless Chromium (WebGPU on SwiftS
     expect(t.ours.pipelined.cpuMsPerIteration).toBeNull();
     expect(t.costs.dispatchesPerIteration).toBeGreaterThan(0);
     expect(results.seedExperiment).toBeNull();
-    expect(results.targets.map((x) => x.name)).toEqual([`${TRAINING_ROW} training vs tfjs-webgpu (it/s)`]);
+    expect(results.targets.map((x) => x.name)).toEqual([`${TRAINING_ROW} training vs tfjs-webgpu (it/s)`, `${TRAINING_ROW} dispatches per iteration`]);
+    expect(results.targets[1]).toMatchObject({ target: '<= 14', measured: String(t.costs.dispatchesPerIteration) });
     expect(log.filter((l) => l.startsWith('page error')), 'uncaught page errors').toEqual([]);
     console.log(
       `bench page on SwiftShader (run ${seconds.toFixed(1)} s): ${MATMUL_ROW} ours ${mm['ours (wall)']} vs tf.matMul ${mm['tf.matMul (wall)']} GFLOP/s (${mm['ours / tfjs']}); ` +
