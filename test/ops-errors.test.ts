@@ -17,9 +17,11 @@ import {
   type Conv2dGeometry,
 } from '../src/kernels/conv.ts';
 import { fill } from '../src/kernels/fill.ts';
+import { gatherRows, gatherValues } from '../src/kernels/gather.ts';
 import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../src/kernels/losses.ts';
 import { adam, advanceCounters, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
 import { meanInto, sumRows } from '../src/kernels/reduce.ts';
+import { TensorBlocks } from '../src/tensor/blocks.ts';
 import { Tensor, type DType, type Shape } from '../src/tensor/tensor.ts';
 import { expectShapeError, useGpu } from './gpu.ts';
 
@@ -279,5 +281,28 @@ describe('convolutions', () => {
     const geometry: Conv2dGeometry = { batch: 1, inH: side, inW: side, inC: 1, outC: 1, kernel: 1, stride: 1, padding: 0, transposed: false };
     const [x, w, y] = [tensor([1, side * side], 'x'), tensor([1, 1, 1, 1], 'w'), tensor([1, side * side], 'y')];
     expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry, strategy: 'register', subgroups: false }), 'conv2d', `[${side * side}, 1] needs`, 'workgroups, above this adapter');
+  });
+});
+
+describe('blocks and gathers into them', () => {
+  const allocate = { acquire: (shape: Shape, dtype: DType, label: string) => gpu.tensor(shape, label, dtype) };
+  test('a block count that is not a positive integer, u8 blocks, a block past the end', () => {
+    expectShapeError(() => new TensorBlocks(allocate, 0, [4, 2], 'f32', 'none'), "blocks 'none'", 'count', '0');
+    expectShapeError(() => new TensorBlocks(allocate, 2.5, [4, 2], 'f32', 'half'), "blocks 'half'", '2.5');
+    expectShapeError(() => new TensorBlocks(allocate, 2, [4], 'u8', 'bytes'), "blocks 'bytes'", 'u8');
+    const blocks = new TensorBlocks(allocate, 3, [5, 2], 'f32', 'rows');
+    expect(blocks.stride).toBe(64); // 10 values padded to 256 bytes
+    expect(blocks.block(2).byteOffset - blocks.block(0).byteOffset).toBe(2 * 256);
+    expectShapeError(() => blocks.block(3), 'rows', 'block 3', '3 blocks');
+  });
+  test('gathers into blocks of the wrong width, too few indices, or 1-D blocks for rows', () => {
+    const src = tensor([10, 2], 'src');
+    const indices = tensor([12], 'idx', 'u32');
+    const blocks = (count: number, shape: Shape, dtype: DType = 'f32') => new TensorBlocks(allocate, count, shape, dtype, 'blocks');
+    expectShapeError(() => gatherRows(gpu.ctx, src, indices, blocks(3, [4, 3])), 'gatherRows', 'as many columns');
+    expectShapeError(() => gatherRows(gpu.ctx, src, indices, blocks(4, [4, 2])), 'gatherRows', 'indices 0..16', '12 indices');
+    expectShapeError(() => gatherRows(gpu.ctx, src, indices, blocks(3, [4])), 'gatherRows', 'must be 2-D');
+    expectShapeError(() => gatherValues(gpu.ctx, tensor([10], 'labels'), indices, blocks(3, [4, 2])), 'gatherValues', 'must be 1-D');
+    expect(gatherRows(gpu.ctx, src, indices, blocks(3, [4, 2])).label).toContain('in 3 blocks');
   });
 });
