@@ -3,7 +3,8 @@
 // The words are read through the vec4f bindings' bits and widened to f32 exactly by
 // unpack2x16float (core WGSL: no f16 arithmetic, so no shader-f16 feature, is needed). Products
 // of two widened halves are exact in f32 (11 + 11 significant bits), so only the f32
-// accumulation rounds.
+// accumulation rounds. Operands must be finite: an f16 NaN in an odd element makes its word an
+// f32 NaN pattern, whose payload a driver need not keep.
 
 fn half_pair(v: vec4f, word: u32) -> vec2f {
   return unpack2x16float(bitcast<u32>(v[word]));
