@@ -67,16 +67,14 @@ function packed(p: IterationParts, x: Tensor): Tensor {
 }
 
 /**
- * G's fakes for a D update written into rows first.. of D's batch `batch` (as many as z has):
- * straight from G's last layer when those rows can be bound on their own (their offset is a
- * multiple of 256 bytes; a workspace of its own, with `label`), else through the workspace
- * `fallback` gives and a copy.
+ * G's fakes for a D update, through workspace `ws`, written into rows first.. of D's batch
+ * `batch` (as many as z has): straight from G's last layer when those rows can be bound on their
+ * own (their offset is a multiple of 256 bytes), else through ws's output and a copy.
  */
-function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, fallback: () => NetworkWorkspace, label: string): Step[] {
+function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, ws: NetworkWorkspace): Step[] {
   const [rows, bytes] = [z.rows, z.rows * batch.cols * 4];
   const offset = batch.byteOffset + first * batch.cols * 4;
-  if (offset % VIEW_ALIGNMENT === 0) return p.G.forward(p.G.workspace(rows, label, { output: batch.rowsView(first, rows, `${batch.label} fake rows`) }), z);
-  const ws = fallback();
+  if (offset % VIEW_ALIGNMENT === 0) return p.G.forward(p.G.outputInto(ws, batch.rowsView(first, rows, `${batch.label} fake rows`)), z);
   const fake = p.G.output(ws);
   return [...p.G.forward(ws, z), p.ctx.copy(fake.buffer, batch.buffer, bytes, fake.byteOffset, offset, `fake rows into ${batch.label}`)];
 }
@@ -144,7 +142,7 @@ function recordAlternating(p: IterationParts): RecordedIteration {
     const z = draws.buffer(`D${j}.z`, [b, nz]);
     if (!c) {
       draws.real(xD.rowsView(0, b), d);
-      d.push(...draws.noise(z), ...fakesInto(p, z, xD, b, () => gws, `G (D${j} fakes)`));
+      d.push(...draws.noise(z), ...fakesInto(p, z, xD, b, gws));
     } else {
       const realLabels = draws.buffer(`D${j}.real labels`, [b], 'u32');
       const fakeLabels = draws.buffer(`D${j}.fake labels`, [b], 'u32');
@@ -219,7 +217,7 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   }
   const sharedRows = noiseBankRows !== null && p.source.rows === noiseBankRows ? perm : undefined;
   draws.real(both.rowsView(0, rows), d, p.source.rows === null ? undefined : perm);
-  d.push(...draws.noise(zRows, sharedRows), ...fakesInto(p, zRows, both, rows, () => G.workspace(rows, 'G[all rows]'), 'G[all rows] into the D rows'));
+  d.push(...draws.noise(zRows, sharedRows), ...fakesInto(p, zRows, both, rows, G.workspace(rows, 'G[all rows]')));
   for (let epoch = 1; epoch <= k; epoch++) {
     const shuffle = draws.buffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
     d.push(randomPermutation(ctx, shuffle, { domain: 2 * rows, seed, stream: draws.streams(1), clock }));

@@ -6,7 +6,7 @@ import source from '../../shaders/gather.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
-import { TensorBlocks } from '../tensor/blocks.ts';
+import type { TensorBlocks } from '../tensor/blocks.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { expect2d, expectDistinct, expectDType, expectFinite, grid1d } from './common.ts';
 
@@ -88,9 +88,8 @@ export function gatherRowsWith(
   const spec = strategy === 'element' ? ROWS_BY_ELEMENT : strategy === 'thread' ? ROWS_BY_THREAD : ROWS_BY_WORKGROUP;
   const wg = strategy === 'thread' ? THREAD_WG : ROW_WG;
   const invocations = strategy === 'element' ? n * d : strategy === 'thread' ? n : n * ROW_WG;
-  const into = dst instanceof TensorBlocks ? ` in ${dst.count} blocks` : '';
   return ctx.dispatch(spec, {
-    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${into}${minmax ? ', minmax' : ''})`,
+    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${out.into}${minmax ? ', minmax' : ''})`,
     constants: { WG: wg, SRC_U8: src.dtype === 'u8' ? 1 : 0, MINMAX: minmax ? 1 : 0, WORD_ROWS: d % 4 === 0 ? 1 : 0 },
     resources: [src.binding(), indices.binding(), out.tensor.binding(), gatherParams(n, d, src.rows, indexOffset, scale, offset, out.blocks)],
     workgroups: grid1d(ctx, invocations, wg),
@@ -132,9 +131,8 @@ export function gatherValues(ctx: GpuContext, src: Tensor, indices: Tensor, dst:
   expectIndexRange(op, indices, indexOffset, out.rows);
   expectDistinct(op, src, out.tensor);
   expectDistinct(op, indices, out.tensor);
-  const into = dst instanceof TensorBlocks ? ` in ${dst.count} blocks` : '';
   return ctx.dispatch(VALUES, {
-    label: `${op}(${src.dtype}[${src.size}] -> ${out.tensor.dtype}[${out.rows}]${into})`,
+    label: `${op}(${src.dtype}[${src.size}] -> ${out.tensor.dtype}[${out.rows}]${out.into})`,
     constants: { WG: ROW_WG, SRC_KIND: { f32: 0, u32: 1, u8: 2 }[src.dtype as 'f32' | 'u32' | 'u8'], DST_F32: out.tensor.dtype === 'f32' ? 1 : 0 },
     resources: [src.binding(), indices.binding(), out.tensor.binding(), gatherParams(out.rows, 1, src.size, indexOffset, 1, 0, out.blocks)],
     workgroups: grid1d(ctx, out.rows, ROW_WG),
@@ -177,8 +175,12 @@ function gatherParams(n: number, d: number, rows: number, indexOffset: number, s
  * A destination as the kernels see it: a tensor, or blocks of equal tensors filled as if they
  * were one (rows of block j follow the last row of block j - 1).
  */
-function destination(dst: Tensor | TensorBlocks): { tensor: Tensor; shape: readonly number[]; rows: number; blocks: { rows: number; stride: number } } {
-  if (dst instanceof Tensor) return { tensor: dst, shape: dst.shape, rows: dst.rank === 1 ? dst.size : dst.rows, blocks: { rows: dst.rank === 1 ? dst.size : dst.rows, stride: dst.size } };
+function destination(dst: Tensor | TensorBlocks): { tensor: Tensor; shape: readonly number[]; rows: number; blocks: { rows: number; stride: number }; into: string } {
+  if (dst instanceof Tensor) {
+    const rows = dst.rank === 1 ? dst.size : dst.rows;
+    return { tensor: dst, shape: dst.shape, rows, blocks: { rows, stride: dst.size }, into: '' };
+  }
   const blockRows = dst.shape[0];
-  return { tensor: dst.flat, shape: [dst.count * blockRows, ...dst.shape.slice(1)], rows: dst.count * blockRows, blocks: { rows: blockRows, stride: dst.stride } };
+  const rows = dst.count * blockRows;
+  return { tensor: dst.flat, shape: [rows, ...dst.shape.slice(1)], rows, blocks: { rows: blockRows, stride: dst.stride }, into: ` in ${dst.count} blocks` };
 }

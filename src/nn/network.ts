@@ -129,14 +129,12 @@ export class Network {
   readonly buffers: ReadonlyMap<string, Tensor>;
   readonly leak: number;
   private readonly ctx: GpuContext;
-  private readonly pool: TensorPool;
   private readonly layers: Layer[];
   /** Per running layer with a normalised weight: W, W / sigma and the power iteration's state. */
   private readonly spectral: ({ w: Tensor; wSn: Tensor; state: SpectralState; index: number } | null)[];
 
   constructor(ctx: GpuContext, pool: TensorPool, name: string, spec: NetworkSpec) {
     this.ctx = ctx;
-    this.pool = pool;
     this.name = name;
     this.spec = spec;
     this.plan = planNetwork(name, spec);
@@ -242,23 +240,22 @@ export class Network {
     return this.spectral.flatMap((sn) => (sn ? [spectralPower(this.ctx, sn.w, sn.wSn, sn.state, { rescaleOnly: true, label: `${this.name}.${sn.index} restore W / sigma` })] : []));
   }
 
+  /** Buffers for running this network on `rows` inputs at a time. */
+  workspace(rows: number, label = `${this.name}[${rows}]`): NetworkWorkspace {
+    return { rows, layers: this.layers.map((layer, i) => layer.workspace(rows, `${label}.${this.plan.running[i].index}`)) };
+  }
+
   /**
-   * Buffers for running this network on `rows` inputs at a time. `output` [rows, outputSize]
-   * is where the forward pass writes its result instead of a buffer of its own: a generator
-   * writes its fakes straight into the discriminator's batch, with no copy.
+   * `ws` with its forward pass writing the network's output into `output` [rows, outputSize]
+   * instead of its own buffer, every other buffer shared (for passes that run apart from ws's
+   * own): a generator writes its fakes straight into the discriminator's batch, with no copy.
    */
-  workspace(rows: number, label = `${this.name}[${rows}]`, opts: { output?: Tensor } = {}): NetworkWorkspace {
-    const layers = this.layers.map((layer, i) => layer.workspace(rows, `${label}.${this.plan.running[i].index}`));
-    if (opts.output) {
-      const { output } = opts;
-      if (output.dtype !== 'f32' || output.rank !== 2 || output.shape[0] !== rows || output.shape[1] !== this.outputSize) {
-        throw new ShapeError(`${this.name}.workspace: output ${output} must be f32 [${rows}, ${this.outputSize}]`);
-      }
-      const last = layers.length - 1;
-      this.pool.release(layers[last].output);
-      layers[last] = { ...layers[last], output };
+  outputInto(ws: NetworkWorkspace, output: Tensor): NetworkWorkspace {
+    if (output.dtype !== 'f32' || output.rank !== 2 || output.shape[0] !== ws.rows || output.shape[1] !== this.outputSize) {
+      throw new ShapeError(`${this.name}.outputInto: output ${output} must be f32 [${ws.rows}, ${this.outputSize}]`);
     }
-    return { rows, layers };
+    const last = ws.layers.length - 1;
+    return { rows: ws.rows, layers: [...ws.layers.slice(0, last), { ...ws.layers[last], output }] };
   }
 
   /** The network's output in a workspace [rows, outputSize]. */

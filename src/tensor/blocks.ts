@@ -35,11 +35,7 @@ export class TensorBlocks {
     return b;
   }
 
-  get dtype(): DType {
-    return this.flat.dtype;
-  }
-
   toString(): string {
-    return `${this.flat.label}:${this.count} x ${this.dtype}${formatShape(this.shape)}`;
+    return `${this.flat.label}:${this.count} x ${this.flat.dtype}${formatShape(this.shape)}`;
   }
 }

@@ -3,7 +3,7 @@
 // loop that acquires and releases per iteration still creates no new GPU buffers.
 
 import type { GpuContext } from '../gpu/context.ts';
-import { bufferBytes, createTensor, Tensor, upload, type DType, type Shape } from './tensor.ts';
+import { bufferBytes, createTensor, dtypeOf, Tensor, upload, type DType, type HostArray, type Shape } from './tensor.ts';
 
 export class TensorPool {
   private readonly ctx: GpuContext;
@@ -28,9 +28,8 @@ export class TensorPool {
   }
 
   /** Acquires and fills from host data. */
-  from(data: Float32Array | Uint32Array | Uint8Array, shape: Shape, label = 'tensor'): Tensor {
-    const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Uint32Array ? 'u32' : 'u8';
-    const t = this.acquire(shape, dtype, label);
+  from(data: HostArray, shape: Shape, label = 'tensor'): Tensor {
+    const t = this.acquire(shape, dtypeOf(data), label);
     upload(this.ctx, t, data);
     return t;
   }

@@ -14,10 +14,11 @@ export type Shape = readonly number[];
 export const BYTES: Record<DType, number> = { f32: 4, u32: 4, u8: 1, f16: 2 };
 
 /** Host arrays by dtype (f16 as bit patterns). */
-type HostArray = Float32Array | Uint32Array | Uint8Array | Uint16Array;
+export type HostArray = Float32Array | Uint32Array | Uint8Array | Uint16Array;
 const HOST_ARRAYS = { f32: Float32Array, u32: Uint32Array, u8: Uint8Array, f16: Uint16Array } as const;
 
-function dtypeOf(data: HostArray): DType {
+/** The dtype a host array uploads as (a Uint16Array holds f16 bit patterns). */
+export function dtypeOf(data: HostArray): DType {
   return data instanceof Float32Array ? 'f32' : data instanceof Uint32Array ? 'u32' : data instanceof Uint16Array ? 'f16' : 'u8';
 }
 
