@@ -19,7 +19,8 @@ import {
 import { fill } from '../src/kernels/fill.ts';
 import { gatherRows, gatherValues } from '../src/kernels/gather.ts';
 import { bceWithLogitsGrad, bceWithLogitsLoss, mseLoss, mseSigmoidGrad } from '../src/kernels/losses.ts';
-import { adam, advanceCounters, incrementCounter, sgdMomentum } from '../src/kernels/optim.ts';
+import { matmul } from '../src/kernels/matmul.ts';
+import { adam, adamElementUpdate, advanceCounters, incrementCounter, sgdElementUpdate, sgdMomentum } from '../src/kernels/optim.ts';
 import { meanInto, sumRows } from '../src/kernels/reduce.ts';
 import { TensorBlocks } from '../src/tensor/blocks.ts';
 import { Tensor, type DType, type Shape } from '../src/tensor/tensor.ts';
@@ -129,6 +130,22 @@ describe('optimizers', () => {
     const [w, g, v] = [tensor([10], 'W'), tensor([10], 'dW'), tensor([10], 'V')];
     expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: 11 }), 'sgdMomentum', 'decayEnd', '11');
     expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: -1 }), 'sgdMomentum', 'decayEnd');
+  });
+  test('a weight gradient that updates the weights: rules checked as the optimizer kernels check them, views of the parameters, a plain epilogue', () => {
+    const [w, v, m, step] = [tensor([64 + 12 + 64], 'params'), tensor([140], 'velocity'), tensor([140], 'm'), tensor([4], 'step', 'u32')];
+    expectShapeError(() => sgdElementUpdate(w, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: 141 }), 'sgdMomentum', 'decayEnd', '141');
+    expectShapeError(() => sgdElementUpdate(w, tensor([10], 'velocity'), { lr: 2, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'velocity:f32[10]');
+    expectShapeError(() => adamElementUpdate(w, m, v, tensor([4], 'step'), { lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 }), 'adam', 'u32');
+    const rule = sgdElementUpdate(w, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: 64 });
+    const view = (at: number, shape: Shape, label: string) => new Tensor(w.buffer, shape, 'f32', label, w.byteOffset + at * 4);
+    const [x, delta, dW, db] = [tensor([5, 4], 'x'), tensor([5, 3], 'delta'), tensor([4, 3], 'dW'), tensor([3], 'db')];
+    const update = { rule, weight: view(0, [4, 3], 'W'), bias: view(64, [3], 'b') };
+    expectShapeError(() => matmul(gpu.ctx, x, delta, dW, { transA: true, update }), 'matmul', 'bias gradient go together');
+    expectShapeError(() => matmul(gpu.ctx, x, delta, dW, { transA: true, biasGrad: db, update: { ...update, weight: tensor([4, 3], 'W elsewhere') } }), 'matmul', 'W elsewhere:f32[4, 3]', 'view of the optimizer');
+    expectShapeError(() => matmul(gpu.ctx, x, delta, dW, { transA: true, biasGrad: db, update: { ...update, weight: view(0, [3, 4], 'W') } }), 'matmul', "C's shape [4, 3]");
+    expectShapeError(() => matmul(gpu.ctx, x, delta, dW, { transA: true, biasGrad: db, activation: 'relu', update }), 'matmul', 'plain weight gradient');
+    expectShapeError(() => matmul(gpu.ctx, x, delta, dW, { transA: true, biasGrad: db, accumulate: true, update }), 'matmul', 'plain weight gradient');
+    expectShapeError(() => matmul(gpu.ctx, x, delta, view(0, [4, 3], 'dW in the parameters'), { transA: true, biasGrad: db, update }), 'matmul', 'overlaps');
   });
   test('advanceCounters on a non-u32 tensor, past its end, twice at one index, or by a bad step', () => {
     const clock = tensor([8], 'counters', 'u32');

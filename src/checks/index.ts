@@ -7,6 +7,7 @@ import { lossChecks } from './losses.ts';
 import { optimChecks } from './optim.ts';
 import { reduceChecks } from './reduce.ts';
 import { matmulChecks } from './matmul.ts';
+import { matmulUpdateChecks } from './matmul-update.ts';
 import { convChecks } from './conv.ts';
 import { columnsChecks } from './columns.ts';
 import { lossStepChecks, metricsChecks } from './metrics.ts';
@@ -18,6 +19,6 @@ import { batchNormChecks } from './batchnorm.ts';
 import { halfChecks } from './half.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...halfChecks, ...matmulChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...halfChecks, ...matmulChecks, ...matmulUpdateChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
 
 export type { Check, CheckResult } from './check.ts';

@@ -85,8 +85,7 @@ function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { la
   return [
     ...D.forward(ws, x, { logits: loss.logits, blocks: batch.blocks }),
     ...loss.recordD(p.ctx, { out: D.output(ws), delta: D.outputGrad(ws), ...batch }, p.metrics),
-    ...D.backward(ws, x, { paramGrads: true, blocks: batch.blocks }),
-    ...p.optD.recordUpdate(),
+    ...D.backwardAndUpdate(ws, x, p.optD, { blocks: batch.blocks }),
   ];
 }
 
@@ -107,8 +106,7 @@ function gUpdate(p: IterationParts, z: Tensor, gws: NetworkWorkspace, dws: Netwo
     ...D.forward(dws, dInput, { logits: loss.logits }),
     ...loss.recordG(p.ctx, { out: D.output(dws), delta: D.outputGrad(dws), ...constants }, p.metrics),
     ...D.backward(dws, dInput, { paramGrads: false, inputGrad }),
-    ...G.backward(gws, z, { paramGrads: true }),
-    ...p.optG.recordUpdate(),
+    ...G.backwardAndUpdate(gws, z, p.optG),
   ];
 }
 

@@ -10,6 +10,8 @@
 import enableSubgroups from '../../shaders/lib/enable_subgroups.wgsl?raw';
 import f16ElementsSource from '../../shaders/lib/elements_f16.wgsl?raw';
 import f32ElementsSource from '../../shaders/lib/elements_f32.wgsl?raw';
+import epilogueSource from '../../shaders/lib/epilogue.wgsl?raw';
+import updateEpilogueSource from '../../shaders/lib/epilogue_update.wgsl?raw';
 import coreSource from '../../shaders/lib/matmul.wgsl?raw';
 import registerSource from '../../shaders/matmul.wgsl?raw';
 import subgroupSource from '../../shaders/matmul_subgroups.wgsl?raw';
@@ -19,12 +21,15 @@ import { defineShader, type ShaderSource } from '../gpu/shader.ts';
 import { createTensor, formatShape, type Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { activationCode, DEFAULT_LEAK, type Activation } from './common.ts';
+import { ELEMENT_UPDATE_CODES, optimizerRules, type ElementUpdate } from './optim.ts';
 
 export type MatmulStrategy = 'register' | 'tiled';
 
 export const MATMUL_STRATEGIES: readonly MatmulStrategy[] = ['register', 'tiled'];
 
 const core = defineShader('lib/matmul.wgsl', coreSource);
+const plainEpilogue = defineShader('lib/epilogue.wgsl', epilogueSource);
+const updateEpilogue = defineShader('lib/epilogue_update.wgsl', updateEpilogueSource, [optimizerRules]);
 
 /** How an operand library's stored elements read as f32 (lib/matmul.wgsl's element contract). */
 export const F32_ELEMENTS = defineShader('lib/elements_f32.wgsl', f32ElementsSource);
@@ -34,8 +39,14 @@ const subgroupsDirective = defineShader('lib/enable_subgroups.wgsl', enableSubgr
 const registerBody = defineShader('matmul.wgsl', registerSource);
 const subgroupBody = defineShader('matmul_subgroups.wgsl', subgroupSource);
 
-/** The bindings every body declares (lib/matmul.wgsl): a, b, c, bias, saved, params, bias_grad. */
+/** The bindings every body declares with the plain epilogue (lib/epilogue.wgsl): a, b, c, bias, saved, params, bias_grad. */
 export const GEMM_BINDINGS: readonly BindingKind[] = ['read', 'read', 'write', 'read', 'read', 'uniform', 'write'];
+
+/**
+ * With the update epilogue (lib/epilogue_update.wgsl): a, b, c, w, state1, params, bias_grad,
+ * state2, step, optim. Eight storage buffers, the least every WebGPU device offers.
+ */
+export const GEMM_UPDATE_BINDINGS: readonly BindingKind[] = ['read', 'read', 'write', 'write', 'write', 'uniform', 'write', 'write', 'read', 'uniform'];
 
 /** The bodies over one operand library. */
 export interface GemmKernels {
@@ -49,11 +60,16 @@ export interface GemmKernels {
  * The bodies reading their operands through `operands`, whose own bindings (if any) follow
  * GEMM_BINDINGS. Each module is named after its parts (`matmul.wgsl + conv.wgsl`), so every
  * operand library gets its own modules and compiler messages still name the file and line.
+ * `updates`: the bodies with the epilogue that applies an optimizer's rule to each gradient
+ * element it stores (GEMM_UPDATE_BINDINGS; not with an operand library's own bindings, which
+ * would take the same binding numbers).
  */
-export function gemmKernels(operands: ShaderSource, operandBindings: readonly BindingKind[] = []): GemmKernels {
-  const bindings = [...GEMM_BINDINGS, ...operandBindings];
-  const plain = defineShader(`matmul.wgsl + ${operands.name}`, '', [activationShader, core, operands, registerBody]);
-  const shuffled = defineShader(`matmul_subgroups.wgsl + ${operands.name}`, '', [subgroupsDirective, activationShader, core, operands, subgroupBody]);
+export function gemmKernels(operands: ShaderSource, operandBindings: readonly BindingKind[] = [], updates = false): GemmKernels {
+  if (updates && operandBindings.length) throw new ShapeError(`gemmKernels: the update epilogue's bindings follow the body's; ${operands.name} binds its own there`);
+  const bindings = updates ? GEMM_UPDATE_BINDINGS : [...GEMM_BINDINGS, ...operandBindings];
+  const [epilogue, suffix] = updates ? [updateEpilogue, ' + lib/epilogue_update.wgsl'] : [plainEpilogue, ''];
+  const plain = defineShader(`matmul.wgsl + ${operands.name}${suffix}`, '', [activationShader, core, epilogue, operands, registerBody]);
+  const shuffled = defineShader(`matmul_subgroups.wgsl + ${operands.name}${suffix}`, '', [subgroupsDirective, activationShader, core, epilogue, operands, subgroupBody]);
   return {
     register: { shader: plain, entry: 'register_tiled', bindings },
     registerSubgroups: { shader: shuffled, entry: 'register_subgroups', bindings },
@@ -217,15 +233,18 @@ export function gemmParams(op: string, m: number, n: number, k: number, c: Tenso
   return uniforms([['u32', m], ['u32', n], ['u32', k], ['u32', act], ['f32', leak], ['u32', gradAct], ['f32', gradLeak], ['u32', flags]]);
 }
 
-/** A 16-byte buffer bound where a kernel's writable bias-gradient binding is unused. */
-const spareOutputs = new WeakMap<GpuContext, Tensor>();
-function spareOutput(ctx: GpuContext): Tensor {
+/**
+ * 16-byte buffers bound where a kernel's writable bindings are unused: the bias gradient, and
+ * the update epilogue's second state. Two, since writable bindings may not alias each other.
+ */
+const spareOutputs = new WeakMap<GpuContext, [Tensor, Tensor]>();
+function spareOutput(ctx: GpuContext, which: 0 | 1 = 0): Tensor {
   let t = spareOutputs.get(ctx);
   if (!t) {
-    t = createTensor(ctx, [4], 'f32', 'matmul:unused bias gradient');
+    t = [createTensor(ctx, [4], 'f32', 'matmul:unused bias gradient'), createTensor(ctx, [4], 'f32', 'matmul:unused optimizer state')];
     spareOutputs.set(ctx, t);
   }
-  return t;
+  return t[which];
 }
 
 /**
@@ -243,5 +262,61 @@ export function gemmResources(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, 
     e.gradOf?.output.binding() ?? spare,
     params,
     (e.biasGrad ?? spareOutput(ctx)).binding(),
+  ];
+}
+
+/**
+ * An optimizer's update in a weight gradient's epilogue: `rule` (kernels/optim.ts) applied to
+ * the weights `weight`, a view of rule.params with C's shape, and to `bias`, a view with the bias
+ * gradient's, as each gradient element is stored.
+ */
+export interface GemmUpdate {
+  rule: ElementUpdate;
+  weight: Tensor;
+  bias?: Tensor;
+}
+
+/** The update epilogue's OPTIMIZER constant. */
+export const updateConstants = (u: GemmUpdate): Record<string, number> => ({ OPTIMIZER: ELEMENT_UPDATE_CODES[u.rule.kind] });
+
+/** `t`'s first element in `flat`'s buffer, where it must lie with `size` elements (ShapeError naming `op`). */
+function elementOffset(op: string, t: Tensor, flat: Tensor, what: string): number {
+  const at = (t.byteOffset - flat.byteOffset) / 4;
+  if (t.buffer !== flat.buffer || !Number.isInteger(at) || at < 0 || at + t.size > flat.size) {
+    throw new ShapeError(`${op}: the ${what} ${t} must be a view of the optimizer's parameters ${flat}`);
+  }
+  return at;
+}
+
+/**
+ * Checks an update epilogue against the product C (`c`) and the epilogue's other options, and
+ * returns GEMM_UPDATE_BINDINGS' resources in order.
+ */
+export function gemmUpdateResources(ctx: GpuContext, op: string, a: Tensor, b: Tensor, c: Tensor, params: Uint8Array, e: GemmEpilogue, u: GemmUpdate): Resource[] {
+  if (e.bias || e.gradOf || e.accumulate || (e.activation && e.activation !== 'identity')) {
+    throw new ShapeError(`${op}: an update in the epilogue takes a plain weight gradient (no bias, activation, gradOf or accumulate)`);
+  }
+  if (u.weight.size !== c.size || u.weight.shape.some((d, i) => d !== c.shape[i])) throw new ShapeError(`${op}: the weights ${u.weight} must have C's shape ${formatShape(c.shape)}`);
+  if (!u.bias !== !e.biasGrad) throw new ShapeError(`${op}: an update's bias and the bias gradient go together`);
+  if (u.bias && e.biasGrad && u.bias.size !== e.biasGrad.size) throw new ShapeError(`${op}: the bias ${u.bias} must have the bias gradient's ${e.biasGrad.size} elements`);
+  const { rule } = u;
+  const weightAt = elementOffset(op, u.weight, rule.params, 'weights');
+  const biasAt = u.bias ? elementOffset(op, u.bias, rule.params, 'bias') : 0;
+  for (const t of [a, b, c, e.biasGrad]) {
+    for (const s of [rule.params, ...rule.state]) {
+      if (t && t.overlaps(s)) throw new ShapeError(`${op}: ${t} overlaps the optimizer's ${s}`);
+    }
+  }
+  return [
+    a.binding(),
+    b.binding(),
+    c.binding(),
+    rule.params.binding(),
+    rule.state[0].binding(),
+    params,
+    (e.biasGrad ?? spareOutput(ctx)).binding(),
+    (rule.state[1] ?? spareOutput(ctx, 1)).binding(),
+    (rule.step ?? a).binding(),
+    rule.uniform(weightAt, biasAt),
   ];
 }

@@ -13,7 +13,7 @@ import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Tensor } from '../tensor/tensor.ts';
 import { matmulStrategyFor } from './strategy.ts';
 import type { Activation } from './common.ts';
-import { F16_ELEMENTS, F32_ELEMENTS, gemmKernels, gemmLaunch, gemmParams, gemmResources, type MatmulStrategy } from './gemm.ts';
+import { F16_ELEMENTS, F32_ELEMENTS, gemmKernels, gemmLaunch, gemmParams, gemmResources, gemmUpdateResources, updateConstants, type GemmUpdate, type MatmulStrategy } from './gemm.ts';
 
 export { MATMUL_STRATEGIES, type MatmulStrategy } from './gemm.ts';
 
@@ -50,12 +50,22 @@ export interface MatmulOptions {
    * Not a default (gemmLaunch says why).
    */
   narrow?: boolean;
+  /**
+   * A weight gradient that also updates the weights: each element of C (and of `biasGrad`) is
+   * stored, then the optimizer's rule is applied to its weight (and bias) in the same
+   * invocation. C = dW is still written. Record anything that reads the old weights (the
+   * layer's input gradient) before this product.
+   */
+  update?: GemmUpdate;
   label?: string;
 }
 
 export type { MatmulShape } from './strategy.ts';
 
-const KERNELS = gemmKernels(defineShader('lib/matmul_dense.wgsl', denseSource, [F32_ELEMENTS]));
+const DENSE = defineShader('lib/matmul_dense.wgsl', denseSource, [F32_ELEMENTS]);
+const KERNELS = gemmKernels(DENSE);
+/** The same bodies whose epilogue applies an optimizer's update (matmul's `update`). */
+const UPDATE_KERNELS = gemmKernels(DENSE, [], true);
 /** The same bodies over operands stored as binary16 (an option: training stays f32). */
 const F16_KERNELS = gemmKernels(defineShader('lib/matmul_dense.wgsl (f16 operands)', denseSource, [F16_ELEMENTS]));
 
@@ -86,7 +96,9 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   const strategy = opts.strategy ?? matmulStrategyFor(ctx, { m: M, n: N, k: K, transA, transB });
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${op}: unknown strategy '${strategy}'`);
   const params = gemmParams(op, M, N, K, c, [a, b], opts);
-  const launch = gemmLaunch(ctx, operands === 'f16' ? F16_KERNELS : KERNELS, op, M, N, K, strategy, { subgroups: opts.subgroups, narrow: opts.narrow });
+  if (opts.update && operands !== 'f32') throw new ShapeError(`${op}: an update in the epilogue takes f32 operands`);
+  const kernels = opts.update ? UPDATE_KERNELS : operands === 'f16' ? F16_KERNELS : KERNELS;
+  const launch = gemmLaunch(ctx, kernels, op, M, N, K, strategy, { subgroups: opts.subgroups, narrow: opts.narrow });
   // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, the
   // epilogue) share one pipeline. Whole vec4 rows matter where a register kernel reads along M
   // (A stored [K, M]) or K.
@@ -96,11 +108,12 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
     VEC_N: Number(N % 4 === 0),
     ...(strategy === 'register' ? { VEC_M: Number(transA && M % 4 === 0), VEC_K: Number((!transA || transB) && K % 4 === 0) } : {}),
     ...launch.constants,
+    ...(opts.update ? updateConstants(opts.update) : {}),
   };
   return ctx.dispatch(launch.spec, {
     label: opts.label ?? `matmul ${form} [${M}x${K}x${N}]${operands === 'f16' ? ' f16' : ''} ${strategy}`,
     constants,
-    resources: gemmResources(ctx, a, b, c, params, opts),
+    resources: opts.update ? gemmUpdateResources(ctx, op, a, b, c, params, opts, opts.update) : gemmResources(ctx, a, b, c, params, opts),
     workgroups: launch.workgroups,
   });
 }

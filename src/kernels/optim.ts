@@ -2,6 +2,7 @@
 // each with optional weight clipping, and the GPU counter Adam reads its step count from. Hyperparameters are fixed when the op is
 // recorded; the step count changes every iteration, so it lives in a u32 tensor on the GPU.
 
+import rulesSource from '../../shaders/lib/optimizer.wgsl?raw';
 import source from '../../shaders/optim.wgsl?raw';
 import { ShapeError } from '../gpu/errors.ts';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
@@ -10,7 +11,9 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { ELEMENTWISE_WG, expectDType, expectDistinct, expectFinite, expectSameShape, grid1d } from './common.ts';
 import { fillShader, PER_INVOCATION } from './fill.ts';
 
-const shader = defineShader('optim.wgsl', source);
+/** The per-element rules, shared with the weight-gradient epilogue that applies them (gemm.ts). */
+export const optimizerRules = defineShader('lib/optimizer.wgsl', rulesSource);
+const shader = defineShader('optim.wgsl', source, [optimizerRules]);
 
 const SGD: KernelSpec = { shader, entry: 'sgd_momentum', bindings: ['write', 'read', 'write', 'uniform'] };
 const RMSPROP: KernelSpec = { shader, entry: 'rmsprop', bindings: ['write', 'read', 'write', 'uniform'] };
@@ -38,9 +41,11 @@ interface OptimFields {
   clip?: number;
   decayEnd?: number;
   stepAdd?: number;
+  weightAt?: number;
+  biasAt?: number;
 }
 
-/** The shared parameter block of shaders/optim.wgsl, in declaration order. */
+/** The rules' parameter block (lib/optimizer.wgsl's Optim), in declaration order. */
 function optimParams(f: OptimFields): Uint8Array {
   const beta1 = f.beta1 ?? 0;
   const beta2 = f.beta2 ?? 0;
@@ -60,6 +65,8 @@ function optimParams(f: OptimFields): Uint8Array {
     ['f32', f.clip ?? 0],
     ['u32', f.decayEnd ?? f.n],
     ['u32', f.stepAdd ?? 0],
+    ['u32', f.weightAt ?? 0],
+    ['u32', f.biasAt ?? 0],
   ]);
 }
 
@@ -77,53 +84,24 @@ function expectClip(op: string, clip: number | undefined): void {
   if (clip !== undefined && !(Number.isFinite(clip) && clip >= 0)) throw new ShapeError(`${op}: clip must be a number >= 0 (0: no clipping), got ${clip}`);
 }
 
-/**
- * DeepLearnToolbox SGD: v = momentum*v + lr*(g + l2*w); w -= v. The L2 penalty applies to
- * elements [0, decayEnd) (default: all), so weights laid out before biases update together.
- */
-export function sgdMomentum(
-  ctx: GpuContext,
-  w: Tensor,
-  g: Tensor,
-  v: Tensor,
-  opts: { lr: number; momentum: number; l2: number; clip?: number; decayEnd?: number },
-): Dispatch {
-  const op = `sgdMomentum(${w}, ${g}, ${v})`;
-  expectParameterSet(op, w, g, v);
+type SgdOptions = { lr: number; momentum: number; l2: number; clip?: number; decayEnd?: number };
+type AdamOptions = { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number; stepAdd?: number; clip?: number };
+type RmspropOptions = { lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number };
+
+/** SGD's fields for `n` elements, checked (ShapeErrors naming `op`). */
+function sgdFields(op: string, n: number, opts: SgdOptions): OptimFields {
   expectFinite(op, 'lr', opts.lr);
   expectFinite(op, 'momentum', opts.momentum);
   expectFinite(op, 'l2', opts.l2);
   expectClip(op, opts.clip);
-  const decayEnd = opts.decayEnd ?? w.size;
-  if (!Number.isInteger(decayEnd) || decayEnd < 0 || decayEnd > w.size) throw new ShapeError(`${op}: decayEnd must be an integer in [0, ${w.size}], got ${decayEnd}`);
-  return ctx.dispatch(SGD, {
-    label: op,
-    constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
-    resources: [w.binding(), g.binding(), v.binding(), optimParams({ n: w.size, lr: opts.lr, momentum: opts.momentum, l2: opts.l2, clip: opts.clip, decayEnd })],
-    workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
-  });
+  const decayEnd = opts.decayEnd ?? n;
+  if (!Number.isInteger(decayEnd) || decayEnd < 0 || decayEnd > n) throw new ShapeError(`${op}: decayEnd must be an integer in [0, ${n}], got ${decayEnd}`);
+  return { n, lr: opts.lr, momentum: opts.momentum, l2: opts.l2, clip: opts.clip, decayEnd };
 }
 
-/**
- * Adam with bias correction: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
- * w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), where t = step[stepIndex] +
- * stepAdd is read on the GPU (0 is taken as 1): either the counter was incremented for this
- * step (stepAdd 0), or it counts the steps before a program whose j-th update this is
- * (stepAdd j) and is advanced once after it. `weightDecay` is coupled L2, as in
- * torch.optim.Adam: g + weightDecay * w enters both moments.
- */
-export function adam(
-  ctx: GpuContext,
-  w: Tensor,
-  g: Tensor,
-  m: Tensor,
-  v: Tensor,
-  step: Tensor,
-  opts: { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number; stepAdd?: number; clip?: number },
-): Dispatch {
-  const op = `adam(${w}, ${g}, ${m}, ${v}, ${step})`;
+/** Adam's fields for `n` elements counting steps in `step`, checked. */
+function adamFields(op: string, n: number, step: Tensor, opts: AdamOptions): OptimFields {
   expectClip(op, opts.clip);
-  expectParameterSet(op, w, g, m, v);
   expectDType(op, step, 'u32');
   const stepIndex = opts.stepIndex ?? 0;
   if (!Number.isInteger(stepIndex) || stepIndex < 0 || stepIndex >= step.size) {
@@ -139,17 +117,50 @@ export function adam(
     if (value < 0 || value >= 1) throw new ShapeError(`${op}: ${name} must be in [0, 1), got ${value}`);
   }
   if (opts.eps < 0) throw new ShapeError(`${op}: eps must be >= 0, got ${opts.eps}`);
+  return { n, stepIndex, stepAdd, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, clip: opts.clip };
+}
+
+/** RMSProp's fields for `n` elements, checked. */
+function rmspropFields(op: string, n: number, opts: RmspropOptions): OptimFields {
+  const weightDecay = opts.weightDecay ?? 0;
+  for (const [name, value] of [['lr', opts.lr], ['alpha', opts.alpha], ['eps', opts.eps], ['weightDecay', weightDecay]] as const) expectFinite(op, name, value);
+  if (opts.alpha < 0 || opts.alpha >= 1) throw new ShapeError(`${op}: alpha must be in [0, 1), got ${opts.alpha}`);
+  if (opts.eps < 0) throw new ShapeError(`${op}: eps must be >= 0, got ${opts.eps}`);
+  expectClip(op, opts.clip);
+  return { n, lr: opts.lr, l2: weightDecay, beta2: opts.alpha, eps: opts.eps, clip: opts.clip };
+}
+
+/**
+ * DeepLearnToolbox SGD: v = momentum*v + lr*(g + l2*w); w -= v. The L2 penalty applies to
+ * elements [0, decayEnd) (default: all), so weights laid out before biases update together.
+ */
+export function sgdMomentum(ctx: GpuContext, w: Tensor, g: Tensor, v: Tensor, opts: SgdOptions): Dispatch {
+  const op = `sgdMomentum(${w}, ${g}, ${v})`;
+  expectParameterSet(op, w, g, v);
+  return ctx.dispatch(SGD, {
+    label: op,
+    constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
+    resources: [w.binding(), g.binding(), v.binding(), optimParams(sgdFields(op, w.size, opts))],
+    workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
+  });
+}
+
+/**
+ * Adam with bias correction: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), where t = step[stepIndex] +
+ * stepAdd is read on the GPU (0 is taken as 1): either the counter was incremented for this
+ * step (stepAdd 0), or it counts the steps before a program whose j-th update this is
+ * (stepAdd j) and is advanced once after it. `weightDecay` is coupled L2, as in
+ * torch.optim.Adam: g + weightDecay * w enters both moments.
+ */
+export function adam(ctx: GpuContext, w: Tensor, g: Tensor, m: Tensor, v: Tensor, step: Tensor, opts: AdamOptions): Dispatch {
+  const op = `adam(${w}, ${g}, ${m}, ${v}, ${step})`;
+  expectParameterSet(op, w, g, m, v);
+  const fields = adamFields(op, w.size, step, opts);
   return ctx.dispatch(ADAM, {
     label: op,
     constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
-    resources: [
-      w.binding(),
-      g.binding(),
-      m.binding(),
-      optimParams({ n: w.size, stepIndex, stepAdd, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, clip: opts.clip }),
-      v.binding(),
-      step.binding(),
-    ],
+    resources: [w.binding(), g.binding(), m.binding(), optimParams(fields), v.binding(), step.binding()],
     workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
   });
 }
@@ -158,26 +169,61 @@ export function adam(
  * RMSProp: s = alpha s + (1 - alpha) g^2; w -= lr g / (sqrt(s) + eps), with coupled L2
  * `weightDecay` (g + weightDecay w) as torch.optim.RMSprop has it.
  */
-export function rmsprop(
-  ctx: GpuContext,
-  w: Tensor,
-  g: Tensor,
-  square: Tensor,
-  opts: { lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number },
-): Dispatch {
+export function rmsprop(ctx: GpuContext, w: Tensor, g: Tensor, square: Tensor, opts: RmspropOptions): Dispatch {
   const op = `rmsprop(${w}, ${g}, ${square})`;
   expectParameterSet(op, w, g, square);
-  const weightDecay = opts.weightDecay ?? 0;
-  for (const [name, value] of [['lr', opts.lr], ['alpha', opts.alpha], ['eps', opts.eps], ['weightDecay', weightDecay]] as const) expectFinite(op, name, value);
-  if (opts.alpha < 0 || opts.alpha >= 1) throw new ShapeError(`${op}: alpha must be in [0, 1), got ${opts.alpha}`);
-  if (opts.eps < 0) throw new ShapeError(`${op}: eps must be >= 0, got ${opts.eps}`);
-  expectClip(op, opts.clip);
   return ctx.dispatch(RMSPROP, {
     label: op,
     constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
-    resources: [w.binding(), g.binding(), square.binding(), optimParams({ n: w.size, lr: opts.lr, l2: weightDecay, beta2: opts.alpha, eps: opts.eps, clip: opts.clip })],
+    resources: [w.binding(), g.binding(), square.binding(), optimParams(rmspropFields(op, w.size, opts))],
     workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
   });
+}
+
+/**
+ * An optimizer's rule for a kernel that applies it to the gradient elements it computes (a
+ * weight gradient's epilogue, gemm.ts), instead of a dispatch over the whole network after the
+ * backward pass: the same rule of lib/optimizer.wgsl, so the same bits. `params` and `state`
+ * are the network's flat buffers (laid out alike); the kernel says where its elements sit.
+ */
+export interface ElementUpdate {
+  readonly kind: 'sgd' | 'adam' | 'rmsprop';
+  readonly label: string;
+  readonly params: Tensor;
+  /** One or two buffers (velocity; Adam's m and v; RMSProp's mean square). */
+  readonly state: readonly Tensor[];
+  /** Adam's step counter (null for the other kinds). */
+  readonly step: Tensor | null;
+  /** The rule's parameter block with C's first element at `weightAt` of the layout and the bias's at `biasAt`. */
+  uniform(weightAt: number, biasAt: number): Uint8Array;
+}
+
+/** lib/epilogue_update.wgsl's OPTIMIZER codes. */
+export const ELEMENT_UPDATE_CODES: Record<ElementUpdate['kind'], number> = { sgd: 0, adam: 1, rmsprop: 2 };
+
+function elementUpdate(kind: ElementUpdate['kind'], label: string, w: Tensor, state: Tensor[], step: Tensor | null, fields: OptimFields): ElementUpdate {
+  return { kind, label, params: w, state, step, uniform: (weightAt, biasAt) => optimParams({ ...fields, weightAt, biasAt }) };
+}
+
+/** sgdMomentum's rule, to apply where gradients are computed; the L2 penalty stops at decayEnd of the layout. */
+export function sgdElementUpdate(w: Tensor, v: Tensor, opts: SgdOptions): ElementUpdate {
+  const op = `sgdMomentum(${w}, ${v}) in the weight gradients`;
+  expectParameterSet(op, w, v);
+  return elementUpdate('sgd', op, w, [v], null, sgdFields(op, w.size, opts));
+}
+
+/** adam's rule, to apply where gradients are computed. */
+export function adamElementUpdate(w: Tensor, m: Tensor, v: Tensor, step: Tensor, opts: AdamOptions): ElementUpdate {
+  const op = `adam(${w}, ${m}, ${v}, ${step}) in the weight gradients`;
+  expectParameterSet(op, w, m, v);
+  return elementUpdate('adam', op, w, [m, v], step, adamFields(op, w.size, step, opts));
+}
+
+/** rmsprop's rule, to apply where gradients are computed. */
+export function rmspropElementUpdate(w: Tensor, square: Tensor, opts: RmspropOptions): ElementUpdate {
+  const op = `rmsprop(${w}, ${square}) in the weight gradients`;
+  expectParameterSet(op, w, square);
+  return elementUpdate('rmsprop', op, w, [square], null, rmspropFields(op, w.size, opts));
 }
 
 /** counter[index] += 1 on the GPU (Adam step counts, the trainer's iteration clock); wraps at 2^32. */

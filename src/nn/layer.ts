@@ -13,6 +13,7 @@
 import type { Step } from '../gpu/context.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { Activation } from '../kernels/common.ts';
+import type { ElementUpdate } from '../kernels/optim.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { InitScheme } from './init.ts';
@@ -168,6 +169,12 @@ export interface BackwardOptions {
   accumulate?: boolean;
   inputGrad?: InputGrad;
   blocks: number;
+  /**
+   * Apply this optimizer rule to the layer's parameters as their gradients are computed (only
+   * layers with `updatesInBackward`; the gradients are still written). The input gradient,
+   * which reads the old parameters, is recorded first.
+   */
+  update?: ElementUpdate;
 }
 
 /** A layer's per-batch-size buffers: its output and its delta, [rows, features] each. */
@@ -180,6 +187,8 @@ export interface LayerWorkspace {
 }
 
 export interface Layer {
+  /** Whether backward can apply an optimizer's rule to all of the layer's parameters (BackwardOptions.update). */
+  readonly updatesInBackward?: boolean;
   /** Draws the initial parameters from (seed, stream) and (seed, stream + 1). */
   recordInit(seed: number, stream: number): Step[];
   workspace(rows: number, label: string): LayerWorkspace;

@@ -8,6 +8,7 @@ import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
 import { fill } from '../kernels/fill.ts';
+import type { ElementUpdate } from '../kernels/optim.ts';
 import { randomNormal } from '../kernels/random.ts';
 import { matrixShape, spectralGradient, spectralPower, type SpectralState } from '../kernels/spectral.ts';
 import type { TensorPool } from '../tensor/pool.ts';
@@ -15,6 +16,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { INIT_SCHEMES, type InitScheme } from './init.ts';
 import { elements, formatSample, type GradOf, type InputGrad, type Layer, type LayerPlan, type LayerSpec, type LayerWorkspace, type SampleShape } from './layer.ts';
 import { LAYER_KINDS, layerKindOf } from './layers/index.ts';
+import type { Optimizer } from './optimizer.ts';
 import { ParamSet, paramLayout, type ParamLayout } from './params.ts';
 
 export interface NetworkSpec {
@@ -285,14 +287,37 @@ export class Network {
     );
   }
 
+  /**
+   * Whether every parameter can be updated by the backward pass's own kernels: every running
+   * layer applies an optimizer's rule in its weight gradient (dense layers), and nothing stands
+   * between a weight's gradient and its update (spectral normalisation's gradient does).
+   */
+  get updatesInBackward(): boolean {
+    return !this.spec.spectralNorm && this.layers.every((l) => l.updatesInBackward === true);
+  }
+
+  /**
+   * Backward from the output gradient, then one update of every parameter by `optimizer`: in
+   * the weight-gradient kernels' epilogues where the network allows (updatesInBackward: one
+   * dispatch fewer, the same bits), else the optimizer's own dispatch after the pass.
+   */
+  backwardAndUpdate(ws: NetworkWorkspace, input: Tensor, optimizer: Optimizer, opts: Omit<NetworkBackwardOptions, 'paramGrads' | 'accumulate'> = {}): Step[] {
+    if (optimizer.network !== this) throw new ShapeError(`${this.name}.backwardAndUpdate: the optimizer updates '${optimizer.network.name}'`);
+    if (!this.updatesInBackward) return [...this.backward(ws, input, { ...opts, paramGrads: true }), ...optimizer.recordUpdate()];
+    return [...this.backward(ws, input, { ...opts, paramGrads: true }, optimizer.elementUpdate()), ...this.recordAfterUpdate()];
+  }
+
   /** Backward from the output gradient (filled by a loss): parameter and input gradients. */
-  backward(ws: NetworkWorkspace, input: Tensor, opts: NetworkBackwardOptions): Step[] {
+  backward(ws: NetworkWorkspace, input: Tensor, opts: NetworkBackwardOptions, update?: ElementUpdate): Step[] {
     this.expectInput('backward', ws, input);
+    if (update && (!opts.paramGrads || opts.accumulate || !this.updatesInBackward)) {
+      throw new ShapeError(`${this.name}.backward: an update in the backward pass needs fresh parameter gradients of a network whose layers all apply it`);
+    }
     const steps: Step[] = [];
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const below = i === 0 ? input : ws.layers[i - 1].output;
       const inputGrad = i === 0 ? opts.inputGrad : { tensor: ws.layers[i - 1].delta, gradOf: this.gradOf(ws, i - 1) };
-      steps.push(...this.layers[i].backward(ws.layers[i], below, { paramGrads: opts.paramGrads, accumulate: opts.accumulate, inputGrad, blocks: opts.blocks ?? 1 }));
+      steps.push(...this.layers[i].backward(ws.layers[i], below, { paramGrads: opts.paramGrads, accumulate: opts.accumulate, inputGrad, blocks: opts.blocks ?? 1, update }));
       const sn = this.spectral[i];
       if (sn && opts.paramGrads) {
         // The layer wrote dL/d(W / sigma); the optimizer needs dL/dW.

@@ -10,7 +10,7 @@
 import type { Dispatch, GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
-import { adam, advanceCounters, rmsprop, sgdMomentum } from '../kernels/optim.ts';
+import { adam, adamElementUpdate, advanceCounters, rmsprop, rmspropElementUpdate, sgdElementUpdate, sgdMomentum, type ElementUpdate } from '../kernels/optim.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Network } from './network.ts';
@@ -43,6 +43,8 @@ interface OptimizerKind<S extends OptimizerSpec> {
   /** Problems with the kind's own fields, as messages. */
   check(spec: S): string[];
   record(spec: S, a: UpdateArgs): Dispatch[];
+  /** The same update as a rule the weight-gradient kernels apply where they compute gradients. */
+  rule(spec: S, a: UpdateArgs): ElementUpdate;
 }
 
 const inUnit = (name: string, v: number) => (v >= 0 && v < 1 ? [] : [`${name} must be in [0, 1), got ${v}`]);
@@ -57,22 +59,28 @@ const sgd: OptimizerKind<Extract<OptimizerSpec, { kind: 'sgd' }>> = {
   record: (o, { ctx, params, grads, state: [v], decayEnd }) => [
     sgdMomentum(ctx, params.flat, grads.flat, v.flat, { lr: o.lr, momentum: o.momentum, l2: o.l2, clip: o.clip, decayEnd }),
   ],
+  rule: (o, { params, state: [v], decayEnd }) => sgdElementUpdate(params.flat, v.flat, { lr: o.lr, momentum: o.momentum, l2: o.l2, clip: o.clip, decayEnd }),
 };
+
+const adamOptions = (o: Extract<OptimizerSpec, { kind: 'adam' }>, nth: number) => ({ lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip, stepAdd: nth });
+const rmspropOptions = (o: Extract<OptimizerSpec, { kind: 'rmsprop' }>) => ({ lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip });
 
 const adamKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'adam' }>> = {
   stateNames: ['adam_m', 'adam_v'],
   countsSteps: true,
   check: (o) => [...inUnit('beta1', o.beta1), ...inUnit('beta2', o.beta2), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay)],
   record: (o, { ctx, params, grads, state: [m, v], step, nth }) => [
-    adam(ctx, params.flat, grads.flat, m.flat, v.flat, step, { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip, stepAdd: nth }),
+    adam(ctx, params.flat, grads.flat, m.flat, v.flat, step, adamOptions(o, nth)),
   ],
+  rule: (o, { params, state: [m, v], step, nth }) => adamElementUpdate(params.flat, m.flat, v.flat, step, adamOptions(o, nth)),
 };
 
 const rmspropKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'rmsprop' }>> = {
   stateNames: ['rmsprop_square'],
   countsSteps: false,
   check: (o) => [...inUnit('alpha', o.alpha), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay)],
-  record: (o, { ctx, params, grads, state: [s] }) => [rmsprop(ctx, params.flat, grads.flat, s.flat, { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip })],
+  record: (o, { ctx, params, grads, state: [s] }) => [rmsprop(ctx, params.flat, grads.flat, s.flat, rmspropOptions(o))],
+  rule: (o, { params, state: [s] }) => rmspropElementUpdate(params.flat, s.flat, rmspropOptions(o)),
 };
 
 /** The optimizer kinds a config may name; a new kind is an entry here and its kernel. */
@@ -132,9 +140,26 @@ export class Optimizer {
    * advances the step count by `stepsPerTick` (recordTick).
    */
   recordUpdate(): Step[] {
+    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, this.nextUpdate()), ...this.net.recordAfterUpdate()];
+  }
+
+  /**
+   * One update as a rule for the network's weight-gradient kernels to apply where they compute
+   * each gradient (Network.backwardAndUpdate), counted as recordUpdate counts. What the network
+   * derives from its parameters is its own to record after the pass.
+   */
+  elementUpdate(): ElementUpdate {
+    return OPTIMIZER_KINDS[this.spec.kind].rule(this.spec as never, this.nextUpdate());
+  }
+
+  /** The network this optimizer updates. */
+  get network(): Network {
+    return this.net;
+  }
+
+  private nextUpdate(): UpdateArgs {
     const { params, grads } = this.net;
-    const nth = ++this.recorded;
-    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, { ctx: this.ctx, params, grads, state: this.state, step: this.step, nth, decayEnd: this.net.layout.decayEnd }), ...this.net.recordAfterUpdate()];
+    return { ctx: this.ctx, params, grads, state: this.state, step: this.step, nth: ++this.recorded, decayEnd: this.net.layout.decayEnd };
   }
 
   /** How far one replay of the recorded updates advances the step count (0 for kinds that count none). */

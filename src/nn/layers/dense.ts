@@ -1,6 +1,7 @@
 // The dense layer: y = act(x W + b) with W stored [in, out], one fused matmul. Backward from
-// delta (the gradient with respect to x W + b): dW = xᵀ delta with db = column sums of delta in
-// the same dispatch, and dx = delta Wᵀ times the producer's act'(x), also one dispatch.
+// delta (the gradient with respect to x W + b): dx = delta Wᵀ times the producer's act'(x), one
+// dispatch, then dW = xᵀ delta with db = column sums of delta in another, which may also apply
+// the optimizer's update to W and b (so dx is recorded first: it reads the old W).
 // A dense layer reads any sample shape as flat features (an NHWC image's pixels in order).
 
 import { matmul } from '../../kernels/matmul.ts';
@@ -26,6 +27,7 @@ export const dense: LayerKind<DenseSpec> = {
     const [w, b] = [read.weight, read.bias];
     const fans = { fanIn: elements(input), fanOut: spec.units, activation: plan.activation, leak };
     return {
+      updatesInBackward: true,
       recordInit: (seed, stream) => recordWeightInit(ctx, init, fans, params.weight, params.bias, seed, stream),
       workspace: (rows, name) => ({
         rows,
@@ -37,14 +39,15 @@ export const dense: LayerKind<DenseSpec> = {
       ],
       backward(ws, x, opts) {
         const steps: Step[] = [];
-        if (opts.paramGrads) {
-          steps.push(matmul(ctx, x, ws.delta, grads.weight, { transA: true, biasGrad: grads.bias, accumulate: opts.accumulate, label: `${label}.dW` }));
-        }
         if (opts.inputGrad) {
           const { tensor, gradOf, columns } = opts.inputGrad;
           // Input column c meets row c of W, so the first rows of W give those columns' gradient.
           const wIn = columns === undefined ? w : w.rowsView(0, columns);
           steps.push(matmul(ctx, ws.delta, wIn, tensor, { transB: true, gradOf, label: `${label}.dInput` }));
+        }
+        if (opts.paramGrads) {
+          const update = opts.update && { rule: opts.update, weight: params.weight, bias: params.bias };
+          steps.push(matmul(ctx, x, ws.delta, grads.weight, { transA: true, biasGrad: grads.bias, accumulate: opts.accumulate, update, label: update ? `${label}.dW+update` : `${label}.dW` }));
         }
         return steps;
       },
