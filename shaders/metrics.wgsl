@@ -18,15 +18,16 @@ struct Params {
   // loss_step: rows the gradient covers (all of them: a matching-aware D trains on rows the
   // metrics do not score).
   rows: u32,
+  // loss_step: the targets are labels * real_target (1, or a smoothed real target below it).
+  real_target: f32,
 }
 
 @group(0) @binding(0) var<storage, read> pred: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<f32>;
 @group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
-// loss_step: the targets the gradient is taken against, and the gradient itself.
-@group(0) @binding(4) var<storage, read> targets: array<f32>;
-@group(0) @binding(5) var<storage, read_write> grad: array<f32>;
+// loss_step: the gradient.
+@group(0) @binding(4) var<storage, read_write> grad: array<f32>;
 
 var<workgroup> sums: array<vec4f, LANES>;
 var<workgroup> losses: array<f32, LANES>;
@@ -42,7 +43,7 @@ fn accumulate(@builtin(local_invocation_index) lid: u32) {
 @compute @workgroup_size(LANES)
 fn loss_step(@builtin(local_invocation_index) lid: u32) {
   for (var i = lid; i < params.rows; i += LANES) {
-    grad[i] = params.scale * loss_gradient(pred[i], targets[i]);
+    grad[i] = params.scale * loss_gradient(pred[i], labels[i] * params.real_target);
   }
   add_metrics(lid);
 }

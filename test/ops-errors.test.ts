@@ -132,7 +132,7 @@ describe('optimizers', () => {
     expectShapeError(() => sgdMomentum(gpu.ctx, w, g, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: -1 }), 'sgdMomentum', 'decayEnd');
   });
   test('a weight gradient that updates the weights: rules checked as the optimizer kernels check them, views of the parameters, a plain epilogue', () => {
-    const [w, v, m, step] = [tensor([64 + 12 + 64], 'params'), tensor([140], 'velocity'), tensor([140], 'm'), tensor([4], 'step', 'u32')];
+    const [w, v, m] = [tensor([64 + 12 + 64], 'params'), tensor([140], 'velocity'), tensor([140], 'm')];
     expectShapeError(() => sgdElementUpdate(w, v, { lr: 2, momentum: 0.5, l2: 1e-4, decayEnd: 141 }), 'sgdMomentum', 'decayEnd', '141');
     expectShapeError(() => sgdElementUpdate(w, tensor([10], 'velocity'), { lr: 2, momentum: 0.5, l2: 0 }), 'sgdMomentum', 'velocity:f32[10]');
     expectShapeError(() => adamElementUpdate(w, m, v, tensor([4], 'step'), { lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 }), 'adam', 'u32');

@@ -48,12 +48,13 @@ export const lossStepChecks: Check[] = stepCases.map(([n, scored, loss, update])
     const pred = loss === 'mse' ? randomF32(n, 3 * n, 0, 1) : randomF32(n, 3 * n, -20, 20);
     const next = hostRandom(n + 7);
     const labels = Float32Array.from({ length: n }, () => (next() < 0.5 ? 1 : 0));
-    const targets = loss === 'bce' || loss === 'mse' ? labels.map((y) => (y ? 0.9 : 0)) : labels;
+    const realTarget = loss === 'bce' || loss === 'mse' ? 0.9 : 1;
+    const targets = labels.map((y) => y * Math.fround(realTarget));
     const start = Float32Array.from({ length: 8 }, (_, i) => i * 0.25);
     const scale = 1 / scored;
     const [p, y, t, g1, g2, m1, m2] = [tensorFrom(ctx, pred, [n, 1]), tensorFrom(ctx, labels, [n, 1]), tensorFrom(ctx, targets, [n, 1]), tensorFrom(ctx, new Float32Array(n), [n, 1]), tensorFrom(ctx, new Float32Array(n), [n, 1]), tensorFrom(ctx, start, [8]), tensorFrom(ctx, start, [8])];
     ctx.run([
-      lossStep(ctx, p, y, t, g1, m1, { loss, update, scale, scoredRows: scored }),
+      lossStep(ctx, p, y, g1, m1, { loss, update, scale, scoredRows: scored, realTarget }),
       lossGradient(ctx, loss, p, t, g2, { scale }),
       accumulateMetrics(ctx, scored === n ? p : p.rowsView(0, scored), scored === n ? y : y.rowsView(0, scored), m2, { loss, update, scale }),
     ]);

@@ -45,12 +45,10 @@ export const SCHEDULES: Record<GanConfig['schedule']['kind'], (p: IterationParts
   epoch: recordEpoch,
 };
 
-/** D's target for real rows (config.realLabel, default 1), and the rows' 1/0 labels. */
-function labelTensors(p: IterationParts, rows: number, isReal: (i: number) => boolean, shape: number[], name: string): { labels: Tensor; targets: Tensor } {
-  const real = p.config.realLabel ?? 1;
+/** The rows' 1/0 labels, and D's target for real rows (config.realLabel, default 1): the losses train toward labels * realTarget. */
+function labelTensors(p: IterationParts, rows: number, isReal: (i: number) => boolean, shape: number[], name: string): { labels: Tensor; realTarget: number } {
   const labels = p.pool.from(Float32Array.from({ length: rows }, (_, i) => (isReal(i) ? 1 : 0)), shape, `${name} labels`);
-  const targets = real === 1 ? labels : p.pool.from(Float32Array.from({ length: rows }, (_, i) => (isReal(i) ? real : 0)), shape, `${name} targets`);
-  return { labels, targets };
+  return { labels, realTarget: p.config.realLabel ?? 1 };
 }
 
 function constant(p: IterationParts, rows: number, value: number, label: string): Tensor {
@@ -80,7 +78,7 @@ function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, w
 }
 
 /** One D update on `x`: forward, the loss's gradient and metrics, backward, the update. */
-function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { labels: Tensor; targets: Tensor; scoredRows: number; blockRows: number | null; blocks: number }): Step[] {
+function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { labels: Tensor; realTarget: number; scoredRows: number; blockRows: number | null; blocks: number }): Step[] {
   const { D, loss } = p;
   return [
     ...D.forward(ws, x, { logits: loss.logits, blocks: batch.blocks }),
@@ -199,7 +197,6 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   const dBatches = (2 * rows) / b;
   const xb = new TensorBlocks(pool, dBatches, [b, dim], 'f32', 'D minibatches');
   const yb = new TensorBlocks(pool, dBatches, [b], 'f32', 'D minibatch labels');
-  const batchTargets = all.targets !== all.labels ? new TensorBlocks(pool, dBatches, [b], 'f32', 'D minibatch targets') : null;
   const zb = new TensorBlocks(pool, rows / b, [b, nz], 'f32', 'G minibatch noise');
   const constants = { ones: constant(p, b, 1, 'ones'), zeros: constant(p, b, 0, 'zeros') };
   const gws = G.workspace(b, 'G');
@@ -222,11 +219,10 @@ function recordEpoch(p: IterationParts): RecordedIteration {
     d.push(
       gatherRows(ctx, both, shuffle, xb),
       gatherValues(ctx, all.labels, shuffle, yb),
-      ...(batchTargets ? [gatherValues(ctx, all.targets, shuffle, batchTargets)] : []),
     );
     for (let j = 0; j < dBatches; j++) {
       const labels = yb.block(j);
-      d.push(...dUpdate(p, dws, xb.block(j), { labels, targets: batchTargets?.block(j) ?? labels, scoredRows: b, blockRows: null, blocks: 1 }));
+      d.push(...dUpdate(p, dws, xb.block(j), { labels, realTarget: all.realTarget, scoredRows: b, blockRows: null, blocks: 1 }));
     }
   }
   const g: Step[] = [randomPermutation(ctx, gShuffle, { domain: rows, seed, stream: draws.streams(1), clock }), gatherRows(ctx, zRows, gShuffle, zb)];

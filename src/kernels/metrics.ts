@@ -11,7 +11,7 @@ import { LOSS_CODES, lossShader, type LossKernel } from './losses.ts';
 
 const shader = defineShader('metrics.wgsl', source, [activationShader, lossShader]);
 const ACCUMULATE: KernelSpec = { shader, entry: 'accumulate', bindings: ['read', 'read', 'write', 'uniform'] };
-const LOSS_STEP: KernelSpec = { shader, entry: 'loss_step', bindings: ['read', 'read', 'write', 'uniform', 'read', 'write'] };
+const LOSS_STEP: KernelSpec = { shader, entry: 'loss_step', bindings: ['read', 'read', 'write', 'uniform', 'write'] };
 
 export const METRIC_SLOTS = 8;
 export const METRIC = { dLoss: 0, dRealSum: 1, dRealRows: 2, dFakeSum: 3, dFakeRows: 4, dUpdates: 5, gLoss: 6, gUpdates: 7 } as const;
@@ -47,35 +47,36 @@ export function accumulateMetrics(
 }
 
 /**
- * One update's loss step in one dispatch: grad = scale * d loss / d pred against `targets` for
- * every row of `pred`, and the metrics of the first `scoredRows` rows told apart by `labels`
- * (the sums accumulateMetrics adds, bit for bit). The gradient is what the loss kernels'
- * lossGradient writes.
+ * One update's loss step in one dispatch: grad = scale * d loss / d pred against the targets
+ * labels * realTarget (default 1: the labels; below 1 for smoothed real targets) for every row
+ * of `pred`, and the metrics of the first `scoredRows` rows told apart by `labels` (the sums
+ * accumulateMetrics adds, bit for bit). The gradient is what the loss kernels' lossGradient
+ * writes against those targets.
  */
 export function lossStep(
   ctx: GpuContext,
   pred: Tensor,
   labels: Tensor,
-  targets: Tensor,
   grad: Tensor,
   metrics: Tensor,
-  opts: { loss: LossKernel; update: 'D' | 'G'; scale: number; scoredRows?: number },
+  opts: { loss: LossKernel; update: 'D' | 'G'; scale: number; scoredRows?: number; realTarget?: number },
 ): Dispatch {
   const op = `lossStep(${opts.loss}, ${opts.update}, ${pred})`;
   const scoredRows = opts.scoredRows ?? pred.size;
-  for (const t of [pred, labels, targets, grad, metrics]) expectDType(op, t, 'f32');
-  if (targets.size !== pred.size || grad.size !== pred.size) throw new ShapeError(`${op}: targets ${targets} and grad ${grad} need ${pred.size} elements, one per prediction`);
+  const realTarget = opts.realTarget ?? 1;
+  for (const t of [pred, labels, grad, metrics]) expectDType(op, t, 'f32');
+  if (labels.size !== pred.size || grad.size !== pred.size) throw new ShapeError(`${op}: labels ${labels} and grad ${grad} need ${pred.size} elements, one per prediction`);
+  expectFinite(op, 'realTarget', realTarget);
   if (!Number.isInteger(scoredRows) || scoredRows < 1 || scoredRows > pred.size) throw new ShapeError(`${op}: scoredRows must be in [1, ${pred.size}], got ${scoredRows}`);
   if (labels.size < scoredRows) throw new ShapeError(`${op}: labels ${labels} must hold the ${scoredRows} scored rows`);
   if (metrics.size < METRIC_SLOTS) throw new ShapeError(`${op}: ${metrics} needs ${METRIC_SLOTS} slots`);
   expectFinite(op, 'scale', opts.scale);
   expectDistinct(op, pred, grad, metrics);
   expectDistinct(op, labels, grad, metrics);
-  expectDistinct(op, targets, grad, metrics);
   return ctx.dispatch(LOSS_STEP, {
     label: op,
     constants: { LOSS: LOSS_CODES[opts.loss], MODE: opts.update === 'D' ? 0 : 1 },
-    resources: [pred.binding(), labels.binding(), metrics.binding(), uniforms([['u32', scoredRows], ['f32', opts.scale], ['u32', pred.size]]), targets.binding(), grad.binding()],
+    resources: [pred.binding(), labels.binding(), metrics.binding(), uniforms([['u32', scoredRows], ['f32', opts.scale], ['u32', pred.size], ['f32', realTarget]]), grad.binding()],
     workgroups: [1, 1, 1],
   });
 }

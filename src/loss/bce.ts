@@ -14,11 +14,11 @@ export function bce(gLoss: 'non-saturating' | 'minimax'): GanLoss {
     dActivation: 'sigmoid',
     logits: true,
     smoothing: true,
-    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.targets, b.delta, metrics, { loss: 'bce', update: 'D', scale: 1 / (b.blockRows ?? b.out.rows), scoredRows: b.scoredRows })],
+    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.delta, metrics, { loss: 'bce', update: 'D', scale: 1 / (b.blockRows ?? b.out.rows), scoredRows: b.scoredRows, realTarget: b.realTarget })],
     recordG(ctx, b, metrics) {
       // Minimax: minimise log(1 - D(G(z))) = -BCE(x, 0), whose gradient is -(sigmoid(x) - 0) / m.
       const [labels, scale] = minimax ? [b.zeros, -1 / b.out.rows] : [b.ones, 1 / b.out.rows];
-      return [lossStep(ctx, b.out, labels, labels, b.delta, metrics, { loss: 'bce', update: 'G', scale })];
+      return [lossStep(ctx, b.out, labels, b.delta, metrics, { loss: 'bce', update: 'G', scale })];
     },
     reference: refBce(minimax),
   };

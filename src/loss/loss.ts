@@ -15,8 +15,8 @@ export interface DBatch {
   delta: Tensor;
   /** 1 for real rows, 0 for fake ones, [rows] or [rows, 1]: the metrics read these. */
   labels: Tensor;
-  /** The targets D is trained toward (the labels, or smoothed real targets). */
-  targets: Tensor;
+  /** D's target for real rows (config.realLabel: 1, or below for smoothed targets); fake rows' is 0. */
+  realTarget: number;
   /** Rows the metrics score (real and fake; a matching-aware D's mismatched rows follow, unscored). */
   scoredRows: number;
   /**

@@ -12,8 +12,8 @@ export function mse(): GanLoss {
     dActivation: 'sigmoid',
     logits: false,
     smoothing: true,
-    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.targets, b.delta, metrics, { loss: 'mse', update: 'D', scale: 1 / b.out.rows, scoredRows: b.scoredRows })],
-    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.ones, b.delta, metrics, { loss: 'mse', update: 'G', scale: 1 / b.out.rows })],
+    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.delta, metrics, { loss: 'mse', update: 'D', scale: 1 / b.out.rows, scoredRows: b.scoredRows, realTarget: b.realTarget })],
+    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.delta, metrics, { loss: 'mse', update: 'G', scale: 1 / b.out.rows })],
     reference: refMse(),
   };
 }

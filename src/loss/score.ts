@@ -19,9 +19,9 @@ function scoreLoss(name: string, dKernel: LossKernel): GanLoss {
     logits: false,
     smoothing: false,
     // Means over each block of one kind (real, fake): the objectives are differences of means.
-    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.labels, b.delta, metrics, { loss: dKernel, update: 'D', scale: 1 / (b.blockRows ?? b.out.rows), scoredRows: b.scoredRows })],
+    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.delta, metrics, { loss: dKernel, update: 'D', scale: 1 / (b.blockRows ?? b.out.rows), scoredRows: b.scoredRows })],
     // -mean D(G(z)) is the Wasserstein term of rows told real.
-    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.ones, b.delta, metrics, { loss: 'wasserstein', update: 'G', scale: 1 / b.out.rows })],
+    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.delta, metrics, { loss: 'wasserstein', update: 'G', scale: 1 / b.out.rows })],
     reference: refScoreLoss(dKernel),
   };
 }
