@@ -8,6 +8,7 @@ import { optimChecks } from './optim.ts';
 import { reduceChecks } from './reduce.ts';
 import { matmulChecks } from './matmul.ts';
 import { matmulUpdateChecks } from './matmul-update.ts';
+import { headChecks } from './head.ts';
 import { convChecks } from './conv.ts';
 import { columnsChecks } from './columns.ts';
 import { lossStepChecks, metricsChecks } from './metrics.ts';
@@ -19,6 +20,6 @@ import { batchNormChecks } from './batchnorm.ts';
 import { halfChecks } from './half.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...halfChecks, ...matmulChecks, ...matmulUpdateChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...headChecks, ...halfChecks, ...matmulChecks, ...matmulUpdateChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
 
 export type { Check, CheckResult } from './check.ts';

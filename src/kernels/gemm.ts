@@ -238,7 +238,7 @@ export function gemmParams(op: string, m: number, n: number, k: number, c: Tenso
  * the update epilogue's second state. Two, since writable bindings may not alias each other.
  */
 const spareOutputs = new WeakMap<GpuContext, [Tensor, Tensor]>();
-function spareOutput(ctx: GpuContext, which: 0 | 1 = 0): Tensor {
+export function spareOutput(ctx: GpuContext, which: 0 | 1 = 0): Tensor {
   let t = spareOutputs.get(ctx);
   if (!t) {
     t = [createTensor(ctx, [4], 'f32', 'matmul:unused bias gradient'), createTensor(ctx, [4], 'f32', 'matmul:unused optimizer state')];
