@@ -9,9 +9,11 @@ import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { gatherRows, gatherValues } from '../kernels/gather.ts';
 import { randomPermutation } from '../kernels/random.ts';
-import type { GanLoss } from '../loss/index.ts';
+import { HEAD_MAX_ROWS, oneUnitHead } from '../kernels/head.ts';
+import type { ElementUpdate } from '../kernels/optim.ts';
+import { recordLoss, type GanLoss, type LossTerms } from '../loss/index.ts';
 import type { InputGrad } from '../nn/layer.ts';
-import type { Network, NetworkWorkspace } from '../nn/network.ts';
+import type { Network, NetworkWorkspace, OneUnitHead } from '../nn/network.ts';
 import type { Optimizer } from '../nn/optimizer.ts';
 import { TensorBlocks } from '../tensor/blocks.ts';
 import type { TensorPool } from '../tensor/pool.ts';
@@ -77,13 +79,52 @@ function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, w
   return [...p.G.forward(ws, z), p.ctx.copy(fake.buffer, batch.buffer, bytes, fake.byteOffset, offset, `fake rows into ${batch.label}`)];
 }
 
+/**
+ * D's output layer where one kernel runs it with the loss step and its backward pass
+ * (kernels/head.ts): a one-unit dense layer of a D whose layers all update in their backward
+ * passes (so the head's update joins them), on at most HEAD_MAX_ROWS rows. Null elsewhere: the
+ * layer, the loss step and the optimizer each record their own dispatches.
+ */
+function fusedHead(p: IterationParts, ws: NetworkWorkspace): OneUnitHead | null {
+  if (!p.D.updatesInBackward || ws.rows > HEAD_MAX_ROWS) return null;
+  return p.D.oneUnitHead(ws);
+}
+
+/** The fused head's dispatch: a D update (applying `rule`) or a G update (D frozen). */
+function headStep(p: IterationParts, head: OneUnitHead, terms: LossTerms, rule?: ElementUpdate): Step {
+  return oneUnitHead(p.ctx, head.h, p.D.params.flat, head.weight, head.bias, terms.labels, p.metrics, head.dh, {
+    update: terms.update,
+    loss: terms.kernel,
+    scale: terms.scale,
+    realTarget: terms.realTarget,
+    scoredRows: terms.scoredRows,
+    activation: p.loss.logits ? 'identity' : head.activation,
+    below: head.below,
+    leak: p.D.leak,
+    rule,
+    label: `${p.D.name} head + ${terms.kernel} loss (${terms.update} update)`,
+  });
+}
+
 /** One D update on `x`: forward, the loss's gradient and metrics, backward, the update. */
 function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { labels: Tensor; realTarget: number; scoredRows: number; blockRows: number | null; blocks: number }): Step[] {
   const { D, loss } = p;
+  const terms = loss.dTerms({ ...batch, rows: ws.rows });
+  const blocks = batch.blocks;
+  const head = fusedHead(p, ws);
+  if (!head) {
+    return [
+      ...D.forward(ws, x, { logits: loss.logits, blocks }),
+      ...recordLoss(p.ctx, D.output(ws), D.outputGrad(ws), p.metrics, terms),
+      ...D.backwardAndUpdate(ws, x, p.optD, { blocks }),
+    ];
+  }
+  const rule = p.optD.elementUpdate();
   return [
-    ...D.forward(ws, x, { logits: loss.logits, blocks: batch.blocks }),
-    ...loss.recordD(p.ctx, { out: D.output(ws), delta: D.outputGrad(ws), ...batch }, p.metrics),
-    ...D.backwardAndUpdate(ws, x, p.optD, { blocks: batch.blocks }),
+    ...D.forward(ws, x, { blocks, exceptLast: true }),
+    headStep(p, head, terms, rule),
+    ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }, rule),
+    ...D.recordAfterUpdate(),
   ];
 }
 
@@ -98,14 +139,16 @@ function gUpdate(p: IterationParts, z: Tensor, gws: NetworkWorkspace, dws: Netwo
   const dInput = condition?.dInput ?? packed(p, fake);
   const chain = G.chainInto(gws, condition ? fake.cols : undefined);
   const inputGrad: InputGrad = { ...chain, tensor: packed(p, chain.tensor), gradOf: chain.gradOf && { ...chain.gradOf, output: packed(p, chain.gradOf.output) } };
-  return [
-    ...G.forward(gws, z),
-    ...(condition ? p.draws.conditioned(fake, condition.labels, condition.dInput) : []),
-    ...D.forward(dws, dInput, { logits: loss.logits }),
-    ...loss.recordG(p.ctx, { out: D.output(dws), delta: D.outputGrad(dws), ...constants }, p.metrics),
-    ...D.backward(dws, dInput, { paramGrads: false, inputGrad }),
-    ...G.backwardAndUpdate(gws, z, p.optG),
-  ];
+  const terms = loss.gTerms({ rows: dws.rows, ...constants });
+  const head = fusedHead(p, dws);
+  const dPass = head
+    ? [...D.forward(dws, dInput, { exceptLast: true }), headStep(p, head, terms), ...D.backward(dws, dInput, { paramGrads: false, inputGrad, belowLast: true })]
+    : [
+        ...D.forward(dws, dInput, { logits: loss.logits }),
+        ...recordLoss(p.ctx, D.output(dws), D.outputGrad(dws), p.metrics, terms),
+        ...D.backward(dws, dInput, { paramGrads: false, inputGrad }),
+      ];
+  return [...G.forward(gws, z), ...(condition ? p.draws.conditioned(fake, condition.labels, condition.dInput) : []), ...dPass, ...G.backwardAndUpdate(gws, z, p.optG)];
 }
 
 /** Goodfellow et al.'s Algorithm 1: k D updates on fresh real and fake batches, one G update. */

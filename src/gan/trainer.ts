@@ -11,7 +11,7 @@ import { fill } from '../kernels/fill.ts';
 import { gatherRows } from '../kernels/gather.ts';
 import { METRIC_SLOTS, metricsFromSums, type Metrics } from '../kernels/metrics.ts';
 import { advanceCounters } from '../kernels/optim.ts';
-import { createLoss, type GanLoss } from '../loss/index.ts';
+import { createLoss, recordLoss, type GanLoss } from '../loss/index.ts';
 import { Network, type NetworkWorkspace } from '../nn/network.ts';
 import { Optimizer } from '../nn/optimizer.ts';
 import { TensorBlocks } from '../tensor/blocks.ts';
@@ -315,7 +315,7 @@ export class GanTrainer {
     upload(this.ctx, e.input, x);
     this.ctx.run([
       ...D.forward(e.ws, e.input, { logits: loss.logits }),
-      ...loss.recordG(this.ctx, { out: D.output(e.ws), delta: D.outputGrad(e.ws), ones: grad.ones, zeros: grad.zeros }, grad.scratch),
+      ...recordLoss(this.ctx, D.output(e.ws), D.outputGrad(e.ws), grad.scratch, loss.gTerms({ rows: e.ws.rows, ones: grad.ones, zeros: grad.zeros })),
       ...D.backward(e.ws, e.input, { paramGrads: false, inputGrad: { tensor: grad.dx } }),
     ]);
     return { score: await download(this.ctx, D.output(e.ws)), gradient: await download(this.ctx, grad.dx) };

@@ -28,4 +28,4 @@ export function createLoss(c: LossChoice): GanLoss {
   return make(c);
 }
 
-export type { DBatch, GBatch, GanLoss } from './loss.ts';
+export { recordLoss, type DBatch, type GBatch, type GanLoss, type LossTerms } from './loss.ts';

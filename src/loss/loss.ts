@@ -1,18 +1,21 @@
-// The loss seam: what the trainer needs from a GAN objective. The trainer hands a loss D's
-// output on a batch and where its gradient goes; the loss records the gradient and adds its
-// figures to the metric sums. Its float64 twin (src/reference/gan-losses.ts) lets the
-// whole-iteration reference train with the same objective. The kinds are registered in index.ts.
+// The loss seam: what the trainer needs from a GAN objective. A loss says, for D's and G's
+// updates, which per-row loss D's output meets, against which labels and targets, at what scale
+// and which rows the metrics score (LossTerms); the loss step (kernels/metrics.ts lossStep, or
+// the fused head, kernels/head.ts) computes the gradient at D's output and adds the figures to
+// the metric sums. Its float64 twin (src/reference/gan-losses.ts) lets the whole-iteration
+// reference train with the same objective. The kinds are registered in index.ts.
 
 import type { GpuContext, Step } from '../gpu/context.ts';
 import type { Activation } from '../kernels/common.ts';
+import type { LossKernel } from '../kernels/losses.ts';
+import { lossStep } from '../kernels/metrics.ts';
 import type { RefGanLoss } from '../reference/gan-losses.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 /** One D update's batch as the loss sees it. */
 export interface DBatch {
-  /** D's output [rows, 1] (logits when the loss asks for them), and where its gradient goes. */
-  out: Tensor;
-  delta: Tensor;
+  /** D's rows (outputs) in the update. */
+  rows: number;
   /** 1 for real rows, 0 for fake ones, [rows] or [rows, 1]: the metrics read these. */
   labels: Tensor;
   /** D's target for real rows (config.realLabel: 1, or below for smoothed targets); fake rows' is 0. */
@@ -26,12 +29,22 @@ export interface DBatch {
   blockRows: number | null;
 }
 
-/** The G update's batch: D's output on fakes, its gradient, and constant 1 and 0 targets of its rows. */
+/** The G update's batch: its rows, and constant 1 and 0 labels of that many rows. */
 export interface GBatch {
-  out: Tensor;
-  delta: Tensor;
+  rows: number;
   ones: Tensor;
   zeros: Tensor;
+}
+
+/** One update's loss step: the gradient scale * dloss/dy against labels * realTarget, and the metrics. */
+export interface LossTerms {
+  kernel: LossKernel;
+  update: 'D' | 'G';
+  labels: Tensor;
+  realTarget: number;
+  scale: number;
+  /** Rows the metrics score, the first ones (default all). */
+  scoredRows?: number;
 }
 
 export interface GanLoss {
@@ -44,9 +57,13 @@ export interface GanLoss {
   readonly logits: boolean;
   /** Whether D's real targets may be below 1 (one-sided label smoothing). */
   readonly smoothing: boolean;
-  recordD(ctx: GpuContext, batch: DBatch, metrics: Tensor): Step[];
-  recordG(ctx: GpuContext, batch: GBatch, metrics: Tensor): Step[];
+  dTerms(batch: DBatch): LossTerms;
+  gTerms(batch: GBatch): LossTerms;
   /** The float64 twin of both gradients. */
   readonly reference: RefGanLoss;
 }
 
+/** The loss step as its own dispatch: D's output `out` [rows, 1], its gradient into `delta`. */
+export function recordLoss(ctx: GpuContext, out: Tensor, delta: Tensor, metrics: Tensor, t: LossTerms): Step[] {
+  return [lossStep(ctx, out, t.labels, delta, metrics, { loss: t.kernel, update: t.update, scale: t.scale, scoredRows: t.scoredRows, realTarget: t.realTarget })];
+}

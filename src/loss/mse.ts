@@ -1,7 +1,6 @@
 // Squared error through D's sigmoid (DeepLearnToolbox's nnff/nnbp, the seed experiment): the
 // mean over all of a batch's rows of 1/2 (y - D(x))^2; G's targets are 1.
 
-import { lossStep } from '../kernels/metrics.ts';
 import { refMse } from '../reference/gan-losses.ts';
 import type { GanLoss } from './loss.ts';
 
@@ -12,8 +11,8 @@ export function mse(): GanLoss {
     dActivation: 'sigmoid',
     logits: false,
     smoothing: true,
-    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.delta, metrics, { loss: 'mse', update: 'D', scale: 1 / b.out.rows, scoredRows: b.scoredRows, realTarget: b.realTarget })],
-    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.delta, metrics, { loss: 'mse', update: 'G', scale: 1 / b.out.rows })],
+    dTerms: (b) => ({ kernel: 'mse', update: 'D', labels: b.labels, realTarget: b.realTarget, scale: 1 / b.rows, scoredRows: b.scoredRows }),
+    gTerms: (b) => ({ kernel: 'mse', update: 'G', labels: b.ones, realTarget: 1, scale: 1 / b.rows }),
     reference: refMse(),
   };
 }

@@ -7,7 +7,6 @@
 //   or spectral normalisation.
 
 import type { LossKernel } from '../kernels/losses.ts';
-import { lossStep } from '../kernels/metrics.ts';
 import { refScoreLoss } from '../reference/gan-losses.ts';
 import type { GanLoss } from './loss.ts';
 
@@ -19,9 +18,9 @@ function scoreLoss(name: string, dKernel: LossKernel): GanLoss {
     logits: false,
     smoothing: false,
     // Means over each block of one kind (real, fake): the objectives are differences of means.
-    recordD: (ctx, b, metrics) => [lossStep(ctx, b.out, b.labels, b.delta, metrics, { loss: dKernel, update: 'D', scale: 1 / (b.blockRows ?? b.out.rows), scoredRows: b.scoredRows })],
+    dTerms: (b) => ({ kernel: dKernel, update: 'D', labels: b.labels, realTarget: 1, scale: 1 / (b.blockRows ?? b.rows), scoredRows: b.scoredRows }),
     // -mean D(G(z)) is the Wasserstein term of rows told real.
-    recordG: (ctx, b, metrics) => [lossStep(ctx, b.out, b.ones, b.delta, metrics, { loss: 'wasserstein', update: 'G', scale: 1 / b.out.rows })],
+    gTerms: (b) => ({ kernel: 'wasserstein', update: 'G', labels: b.ones, realTarget: 1, scale: 1 / b.rows }),
     reference: refScoreLoss(dKernel),
   };
 }

@@ -107,6 +107,21 @@ export interface NetworkForwardOptions {
   training?: boolean;
   /** The rows are this many equal blocks of different kinds (real | fake), normalised apart. */
   blocks?: number;
+  /** Every layer but the last (which a fused kernel runs: see oneUnitHead). */
+  exceptLast?: boolean;
+}
+
+/** A network's last layer as a dense layer of one unit over another layer (see Network.oneUnitHead). */
+export interface OneUnitHead {
+  /** Its input, the output of the layer below [rows, features], and where that layer's delta goes. */
+  h: Tensor;
+  dh: Tensor;
+  /** Views of the flat parameters: weights [features, 1] and bias [1] (if it has one). */
+  weight: Tensor;
+  bias?: Tensor;
+  activation: Activation;
+  /** The layer below's activation, whose derivative the delta below takes. */
+  below: Activation;
 }
 
 export interface NetworkBackwardOptions {
@@ -118,6 +133,8 @@ export interface NetworkBackwardOptions {
   inputGrad?: InputGrad;
   /** As in the forward pass that filled the workspace. */
   blocks?: number;
+  /** Start below the last layer, whose backward a fused kernel ran (the delta below is filled). */
+  belowLast?: boolean;
 }
 
 export class Network {
@@ -282,9 +299,24 @@ export class Network {
     this.expectInput('forward', ws, input);
     const last = this.layers.length - 1;
     const layerOpts = { training: opts.training ?? true, blocks: opts.blocks ?? 1 };
-    return this.layers.flatMap((layer, i) =>
+    const layers = opts.exceptLast ? this.layers.slice(0, last) : this.layers;
+    return layers.flatMap((layer, i) =>
       layer.forward(ws.layers[i], i === 0 ? input : ws.layers[i - 1].output, { ...layerOpts, activation: i === last && opts.logits ? 'identity' : undefined }),
     );
+  }
+
+  /**
+   * The last layer where it is a dense layer of one unit above another layer whose weights the
+   * passes read as stored (no spectral normalisation): a discriminator's output layer, which
+   * kernels/head.ts runs with the loss in one dispatch. Null otherwise.
+   */
+  oneUnitHead(ws: NetworkWorkspace): OneUnitHead | null {
+    const n = this.layers.length;
+    const last = this.plan.running[n - 1];
+    if (n < 2 || this.spec.spectralNorm || last.kind !== 'dense' || this.outputSize !== 1) return null;
+    const below = ws.layers[n - 2];
+    const weight = this.params.byKey.get(`${last.index}.weight`)!;
+    return { h: below.output, dh: below.delta, weight, bias: this.params.byKey.get(`${last.index}.bias`), activation: last.plan.activation, below: this.plan.running[n - 2].plan.activation };
   }
 
   /**
@@ -314,7 +346,7 @@ export class Network {
       throw new ShapeError(`${this.name}.backward: an update in the backward pass needs fresh parameter gradients of a network whose layers all apply it`);
     }
     const steps: Step[] = [];
-    for (let i = this.layers.length - 1; i >= 0; i--) {
+    for (let i = this.layers.length - (opts.belowLast ? 2 : 1); i >= 0; i--) {
       const below = i === 0 ? input : ws.layers[i - 1].output;
       const inputGrad = i === 0 ? opts.inputGrad : { tensor: ws.layers[i - 1].delta, gradOf: this.gradOf(ws, i - 1) };
       steps.push(...this.layers[i].backward(ws.layers[i], below, { paramGrads: opts.paramGrads, accumulate: opts.accumulate, inputGrad, blocks: opts.blocks ?? 1, update }));
