@@ -68,7 +68,7 @@ fn settle(j: u32, g: f32) {
       w[j] = r.x;
     }
     case 1u: {
-      let r = adam_element(optim, adam_corrections(optim, step[optim.step_index]), w[j], g, state1[j], state2[j]);
+      let r = adam_element(optim, adam_corrections_once(optim, step[optim.step_index]), w[j], g, state1[j], state2[j]);
       state1[j] = r.y;
       state2[j] = r.z;
       w[j] = r.x;

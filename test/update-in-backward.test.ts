@@ -88,6 +88,15 @@ describe('updates in the weight gradients', () => {
     expect(bn.backward.filter((s) => s.label.startsWith('adam(')).length).toBe(1);
   });
 
+  test('on a CPU adapter, only networks of small weight matrices update in the backward pass (measured: larger ones are slower there)', () => {
+    const big = build({ input: 784, layers: [{ units: 512, activation: 'leaky_relu' }, { units: 1 }], init: 'xavier' }, OPTIMIZERS[1], true);
+    expect(big.net.canUpdateInBackward).toBe(true);
+    expect(big.net.updatesInBackward).toBe(!ctx.adapter.isCpu);
+    expect(big.backward.filter((s) => s.label.startsWith('adam(')).length).toBe(ctx.adapter.isCpu ? 1 : 0);
+    const seedSized = build({ input: 784, layers: [{ units: 100, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' }, OPTIMIZERS[0], true);
+    expect(seedSized.net.updatesInBackward).toBe(true);
+  });
+
   test("an optimizer updates only its own network", () => {
     const a = build(DENSE, OPTIMIZERS[0], true);
     const b = build(DENSE, OPTIMIZERS[0], true);

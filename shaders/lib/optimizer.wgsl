@@ -70,6 +70,20 @@ fn adam_corrections(o: Optim, count: u32) -> vec2f {
   return vec2f(-expm1_nonpositive(t * o.ln_beta1), -expm1_nonpositive(t * o.ln_beta2));
 }
 
+// Adam's corrections for the kernels that apply the rule element by element where they compute
+// gradients: computed at an invocation's first element and kept (two exponentials per element
+// would cost more than the rest of the update).
+var<private> adam_corrections_ready: bool = false;
+var<private> adam_corrections_kept: vec2f;
+
+fn adam_corrections_once(o: Optim, count: u32) -> vec2f {
+  if (!adam_corrections_ready) {
+    adam_corrections_kept = adam_corrections(o, count);
+    adam_corrections_ready = true;
+  }
+  return adam_corrections_kept;
+}
+
 // Adam with bias correction for one element; returns (w, m, v).
 fn adam_element(o: Optim, corrections: vec2f, w: f32, g: f32, m0: f32, v0: f32) -> vec3f {
   let gi = g + o.l2 * w;

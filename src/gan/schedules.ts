@@ -81,16 +81,19 @@ function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, w
 
 /**
  * D's output layer where one kernel runs it with the loss step and its backward pass
- * (kernels/head.ts): a one-unit dense layer of a D whose layers all update in their backward
- * passes (so the head's update joins them), on at most HEAD_MAX_ROWS rows. Null elsewhere: the
- * layer, the loss step and the optimizer each record their own dispatches.
+ * (kernels/head.ts): a one-unit dense layer of a D of dense layers (whose updates can join the
+ * backward pass), on at most HEAD_MAX_ROWS rows. Null elsewhere: the layer and the loss step
+ * record their own dispatches.
  */
 function fusedHead(p: IterationParts, ws: NetworkWorkspace): OneUnitHead | null {
-  if (!p.D.updatesInBackward || ws.rows > HEAD_MAX_ROWS) return null;
+  if (!p.D.canUpdateInBackward || ws.rows > HEAD_MAX_ROWS) return null;
   return p.D.oneUnitHead(ws);
 }
 
-/** The fused head's dispatch: a D update (applying `rule`) or a G update (D frozen). */
+/**
+ * The fused head's dispatch: a G update (D frozen), or a D update that applies `rule` or, where
+ * D's update is the optimizer's own dispatch, stores the head's gradients.
+ */
 function headStep(p: IterationParts, head: OneUnitHead, terms: LossTerms, rule?: ElementUpdate): Step {
   return oneUnitHead(p.ctx, head.h, p.D.params.flat, head.weight, head.bias, terms.labels, p.metrics, head.dh, {
     update: terms.update,
@@ -102,6 +105,7 @@ function headStep(p: IterationParts, head: OneUnitHead, terms: LossTerms, rule?:
     below: head.below,
     leak: p.D.leak,
     rule,
+    grads: terms.update === 'D' && !rule ? p.D.grads.flat : undefined,
     label: `${p.D.name} head + ${terms.kernel} loss (${terms.update} update)`,
   });
 }
@@ -119,13 +123,10 @@ function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { la
       ...D.backwardAndUpdate(ws, x, p.optD, { blocks }),
     ];
   }
+  const forward = D.forward(ws, x, { blocks, exceptLast: true });
+  if (!D.updatesInBackward) return [...forward, headStep(p, head, terms), ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }), ...p.optD.recordUpdate()];
   const rule = p.optD.elementUpdate();
-  return [
-    ...D.forward(ws, x, { blocks, exceptLast: true }),
-    headStep(p, head, terms, rule),
-    ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }, rule),
-    ...D.recordAfterUpdate(),
-  ];
+  return [...forward, headStep(p, head, terms, rule), ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }, rule), ...D.recordAfterUpdate()];
 }
 
 /**
