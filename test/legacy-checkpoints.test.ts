@@ -28,15 +28,19 @@ describe('checkpoints written before the layer seam', () => {
     const before = await fixture(`legacy-${name}.safetensors`);
     const expected = await fixture(`legacy-${name}.after.safetensors`);
     const trainer = await trainerFromCheckpoint(ctx, before, { mnist });
+    // D's one-unit output layer now runs in one kernel with the loss step (kernels/head.ts),
+    // which sums in another order than the kernels that wrote the fixtures.
+    const sameKernels = !trainer.program.some((s) => s.kind === 'dispatch' && s.pipeline.label.startsWith('head.wgsl'));
     await trainer.run(after);
     const got = readCheckpoint(await saveCheckpoint(trainer));
     trainer.destroy();
     expect(got.iteration).toBe(expected.iteration);
     expect([...got.tensors.keys()].sort()).toEqual([...expected.tensors.keys()].sort());
     // On the adapter that wrote the fixtures (lavapipe) the same kernels give the same bits. On
-    // another adapter summation orders differ: a few iterations of Adam and SGD keep weights
-    // within 1e-4 of each other there, while a tensor read into the wrong place is off by O(1).
-    const sameAdapter = expected.metadata.adapter === ctx.adapterLine;
+    // another adapter, or with kernels that sum in another order, a few iterations of Adam and
+    // SGD keep weights within 1e-4 of each other, while a tensor read into the wrong place is
+    // off by O(1).
+    const sameAdapter = sameKernels && expected.metadata.adapter === ctx.adapterLine;
     for (const [key, want] of expected.tensors) {
       const have = got.tensors.get(key)!;
       expect(have.shape, key).toEqual(want.shape);

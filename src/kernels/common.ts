@@ -2,7 +2,7 @@
 
 import type { GpuContext, Workgroups } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { formatShape, type DType, type Tensor } from '../tensor/tensor.ts';
+import { createTensor, formatShape, type DType, type Tensor } from '../tensor/tensor.ts';
 
 export type Activation = 'identity' | 'sigmoid' | 'relu' | 'leaky_relu' | 'tanh';
 
@@ -77,4 +77,18 @@ export function expectSeparateBuffers(op: string, written: readonly Tensor[], re
       }
     }
   }
+}
+
+/**
+ * 16-byte buffers bound where a kernel's writable bindings are unused (a matmul's bias gradient,
+ * an update's second state). Two, since writable bindings may not alias each other.
+ */
+const spareOutputs = new WeakMap<GpuContext, [Tensor, Tensor]>();
+export function spareOutput(ctx: GpuContext, which: 0 | 1 = 0): Tensor {
+  let t = spareOutputs.get(ctx);
+  if (!t) {
+    t = [createTensor(ctx, [4], 'f32', 'unused output'), createTensor(ctx, [4], 'f32', 'unused output 2')];
+    spareOutputs.set(ctx, t);
+  }
+  return t[which];
 }

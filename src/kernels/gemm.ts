@@ -18,9 +18,9 @@ import subgroupSource from '../../shaders/matmul_subgroups.wgsl?raw';
 import { uniforms, type BindingKind, type GpuContext, type KernelSpec, type Resource } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader, type ShaderSource } from '../gpu/shader.ts';
-import { createTensor, formatShape, type Tensor } from '../tensor/tensor.ts';
+import { formatShape, type Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
-import { activationCode, DEFAULT_LEAK, type Activation } from './common.ts';
+import { activationCode, DEFAULT_LEAK, spareOutput, type Activation } from './common.ts';
 import { ELEMENT_UPDATE_CODES, optimizerRules, type ElementUpdate } from './optim.ts';
 
 export type MatmulStrategy = 'register' | 'tiled';
@@ -233,19 +233,6 @@ export function gemmParams(op: string, m: number, n: number, k: number, c: Tenso
   return uniforms([['u32', m], ['u32', n], ['u32', k], ['u32', act], ['f32', leak], ['u32', gradAct], ['f32', gradLeak], ['u32', flags]]);
 }
 
-/**
- * 16-byte buffers bound where a kernel's writable bindings are unused: the bias gradient, and
- * the update epilogue's second state. Two, since writable bindings may not alias each other.
- */
-const spareOutputs = new WeakMap<GpuContext, [Tensor, Tensor]>();
-export function spareOutput(ctx: GpuContext, which: 0 | 1 = 0): Tensor {
-  let t = spareOutputs.get(ctx);
-  if (!t) {
-    t = [createTensor(ctx, [4], 'f32', 'matmul:unused bias gradient'), createTensor(ctx, [4], 'f32', 'matmul:unused optimizer state')];
-    spareOutputs.set(ctx, t);
-  }
-  return t[which];
-}
 
 /**
  * GEMM_BINDINGS' resources in order. Unused optional inputs bind A in their place (read-only
