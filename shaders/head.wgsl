@@ -17,10 +17,8 @@ const MAX_ROWS: u32 = 1024u;
 
 // 0: a D update; 1: a G update (D frozen: no parameter gradients; metrics of the G loss).
 override MODE: u32 = 0u;
-// D update: apply the optimizer's rule (OPTIMIZER) rather than store the gradients.
+// D update: apply the optimizer's rule (lib/update_element.wgsl) rather than store the gradients.
 override APPLY: bool = false;
-// 0 SGD with momentum, 1 Adam, 2 RMSProp.
-override OPTIMIZER: u32 = 0u;
 override HAS_BIAS: bool = true;
 
 struct Head {
@@ -40,16 +38,12 @@ struct Head {
 }
 
 @group(0) @binding(0) var<storage, read> h: array<f32>;
-@group(0) @binding(1) var<storage, read_write> w: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<f32>;
-@group(0) @binding(3) var<storage, read_write> metrics: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dh: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<f32>;
+@group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
 @group(0) @binding(5) var<uniform> head: Head;
-// APPLY: the optimizer's first state, laid out like w; else the gradients' flat buffer.
-@group(0) @binding(6) var<storage, read_write> state1: array<f32>;
-@group(0) @binding(7) var<storage, read_write> state2: array<f32>;
-@group(0) @binding(8) var<storage, read> step: array<u32>;
-@group(0) @binding(9) var<uniform> optim: Optim;
+@group(0) @binding(6) var<storage, read_write> dh: array<f32>;
+// Bindings 3, 4, 7, 8 and 9 (lib/update_element.wgsl): w is the flat parameters; state1 is the
+// optimizer's first state under APPLY, else the gradients' flat buffer (laid out like w).
 
 var<workgroup> rows: array<f32, MAX_ROWS>;
 var<workgroup> lane_sums: array<vec4f, WG>;
@@ -57,27 +51,10 @@ var<workgroup> lane_loss: array<f32, WG>;
 
 // Element j of the layout gets gradient g: stored, or the rule applied.
 fn settle(j: u32, g: f32) {
-  if (!APPLY) {
+  if (APPLY) {
+    update_element(j, g);
+  } else {
     state1[j] = g;
-    return;
-  }
-  switch (OPTIMIZER) {
-    case 0u: {
-      let r = sgd_element(optim, j, w[j], g, state1[j]);
-      state1[j] = r.y;
-      w[j] = r.x;
-    }
-    case 1u: {
-      let r = adam_element(optim, adam_corrections_once(optim, step[optim.step_index]), w[j], g, state1[j], state2[j]);
-      state1[j] = r.y;
-      state2[j] = r.z;
-      w[j] = r.x;
-    }
-    default: {
-      let r = rmsprop_element(optim, w[j], g, state1[j]);
-      state1[j] = r.y;
-      w[j] = r.x;
-    }
   }
 }
 
@@ -103,8 +80,7 @@ fn one_unit_head(@builtin(local_invocation_index) lid: u32) {
     let p = rows[r];
     let y = labels[r];
     loss += loss_value(p, y);
-    let d = d_value(p);
-    acc += vec4f(y * d, y, (1.0 - y) * d, 1.0 - y);
+    acc += metric_terms(p, y);
   }
   lane_sums[lid] = acc;
   lane_loss[lid] = loss;
@@ -120,17 +96,7 @@ fn one_unit_head(@builtin(local_invocation_index) lid: u32) {
     workgroupBarrier();
   }
   if (lid == 0u) {
-    if (MODE == 0u) {
-      metrics[0] += head.scale * lane_loss[0];
-      metrics[1] += lane_sums[0].x;
-      metrics[2] += lane_sums[0].y;
-      metrics[3] += lane_sums[0].z;
-      metrics[4] += lane_sums[0].w;
-      metrics[5] += 1.0;
-    } else {
-      metrics[6] += head.scale * lane_loss[0];
-      metrics[7] += 1.0;
-    }
+    add_update_metrics(MODE, head.scale * lane_loss[0], lane_sums[0]);
   }
   // 3. The layer below's delta, from the weights as they were.
   for (var i = lid; i < R * H; i += WG) {

@@ -56,8 +56,7 @@ fn add_metrics(lid: u32) {
     let p = pred[i];
     let y = labels[i];
     loss += loss_value(p, y);
-    let d = d_value(p);
-    acc += vec4f(y * d, y, (1.0 - y) * d, 1.0 - y);
+    acc += metric_terms(p, y);
   }
   sums[lid] = acc;
   losses[lid] = loss;
@@ -70,16 +69,6 @@ fn add_metrics(lid: u32) {
     workgroupBarrier();
   }
   if (lid == 0u) {
-    if (MODE == 0u) {
-      metrics[0] += params.scale * losses[0];
-      metrics[1] += sums[0].x;
-      metrics[2] += sums[0].y;
-      metrics[3] += sums[0].z;
-      metrics[4] += sums[0].w;
-      metrics[5] += 1.0;
-    } else {
-      metrics[6] += params.scale * losses[0];
-      metrics[7] += 1.0;
-    }
+    add_update_metrics(MODE, params.scale * losses[0], sums[0]);
   }
 }

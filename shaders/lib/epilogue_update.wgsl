@@ -7,41 +7,10 @@
 // no other invocation reads the weight it updates; the layer's input gradient, which reads
 // the weights, is recorded before this dispatch.
 
-// 0 SGD with momentum, 1 Adam, 2 RMSProp.
-override OPTIMIZER: u32 = 0u;
-
 @group(0) @binding(2) var<storage, read_write> c: array<vec4f>;
-// The network's flat parameters and the optimizer's first state buffer, laid out alike.
-@group(0) @binding(3) var<storage, read_write> w: array<f32>;
-@group(0) @binding(4) var<storage, read_write> state1: array<f32>;
 // The bias gradient db [N] for FLAG_BIAS_GRAD (a spare buffer stands in when unused).
 @group(0) @binding(6) var<storage, read_write> bias_grad: array<vec4f>;
-// Adam's second moments (a spare buffer for the other kinds) and its step counter.
-@group(0) @binding(7) var<storage, read_write> state2: array<f32>;
-@group(0) @binding(8) var<storage, read> step: array<u32>;
-@group(0) @binding(9) var<uniform> optim: Optim;
-
-// The rule on element j of the layout, whose gradient is g.
-fn update_element(j: u32, g: f32) {
-  switch (OPTIMIZER) {
-    case 0u: {
-      let r = sgd_element(optim, j, w[j], g, state1[j]);
-      state1[j] = r.y;
-      w[j] = r.x;
-    }
-    case 1u: {
-      let r = adam_element(optim, adam_corrections_once(optim, step[optim.step_index]), w[j], g, state1[j], state2[j]);
-      state1[j] = r.y;
-      state2[j] = r.z;
-      w[j] = r.x;
-    }
-    default: {
-      let r = rmsprop_element(optim, w[j], g, state1[j]);
-      state1[j] = r.y;
-      w[j] = r.x;
-    }
-  }
-}
+// Bindings 3, 4, 7, 8 and 9: the parameters, the state and the rule (lib/update_element.wgsl).
 
 // Stores four gradient elements C[row, n..n+3] (those inside C) and updates their weights.
 fn finish(row: u32, n: u32, v: vec4f) {

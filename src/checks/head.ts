@@ -19,12 +19,12 @@ import type { GpuContext } from '../gpu/context.ts';
 import type { Activation } from '../kernels/common.ts';
 import { oneUnitHead } from '../kernels/head.ts';
 import type { LossKernel } from '../kernels/losses.ts';
-import { adam, adamElementUpdate, rmsprop, rmspropElementUpdate, sgdElementUpdate, sgdMomentum, type ElementUpdate } from '../kernels/optim.ts';
 import { activateGradFromOutput } from '../reference/activations.ts';
 import { refOneUnitHead } from '../reference/head.ts';
 import { download, Tensor, tensorFrom } from '../tensor/tensor.ts';
 import type { Step } from '../gpu/context.ts';
 import { combine, compare, EPS32, hostRandom, randomF32, type Check, type Tolerance } from './check.ts';
+import { rules, type Kind } from './matmul-update.ts';
 
 const C0 = 2;
 const LEAK = 0.2;
@@ -160,26 +160,6 @@ function headCheck(c: HeadCase): Check {
       return combine(results);
     },
   };
-}
-
-type Kind = ElementUpdate['kind'];
-
-/** The rule of `kind` over the flat buffers, and the same update as the optimizer's own dispatch. */
-function rules(ctx: GpuContext, kind: Kind, w: Tensor, g: Tensor, state: Tensor[], step: Tensor, decayEnd: number): { rule: ElementUpdate; dispatch: Step } {
-  switch (kind) {
-    case 'sgd': {
-      const o = { lr: 2, momentum: 0.5, l2: 1e-2, clip: 0.25, decayEnd };
-      return { rule: sgdElementUpdate(w, state[0], o), dispatch: sgdMomentum(ctx, w, g, state[0], o) };
-    }
-    case 'adam': {
-      const o = { lr: 2e-2, beta1: 0.5, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, stepAdd: 3 };
-      return { rule: adamElementUpdate(w, state[0], state[1], step, o), dispatch: adam(ctx, w, g, state[0], state[1], step, o) };
-    }
-    case 'rmsprop': {
-      const o = { lr: 1e-2, alpha: 0.9, eps: 1e-8, clip: 0.28 };
-      return { rule: rmspropElementUpdate(w, state[0], o), dispatch: rmsprop(ctx, w, g, state[0], o) };
-    }
-  }
 }
 
 const APPLY_CASES: { c: HeadCase; kind: Kind }[] = [

@@ -18,7 +18,7 @@ import { combine, compare, randomF32, type Check, type Tolerance } from './check
 
 const EXACT: Tolerance = { abs: 0, rel: 0, why: "the same rule on the same gradient bits as the product then the optimizer's own kernel" };
 
-type Kind = ElementUpdate['kind'];
+export type Kind = ElementUpdate['kind'];
 
 interface Kernel {
   name: string;
@@ -49,8 +49,11 @@ const CASES: readonly { size: Size; kernel: Kernel; kind: Kind; bias: boolean }[
 const ALIGN = 64;
 const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
-/** The rule of `kind` over the flat buffers, and the same update as the optimizer's own dispatch. */
-function rules(ctx: GpuContext, kind: Kind, w: Tensor, g: Tensor, state: Tensor[], step: Tensor, decayEnd: number): { rule: ElementUpdate; dispatch: Step } {
+/**
+ * The rule of `kind` over the flat buffers, and the same update as the optimizer's own dispatch
+ * (with weight decay and clipping that bind, and Adam past its first steps).
+ */
+export function rules(ctx: GpuContext, kind: Kind, w: Tensor, g: Tensor, state: Tensor[], step: Tensor, decayEnd: number): { rule: ElementUpdate; dispatch: Step } {
   switch (kind) {
     case 'sgd': {
       const o = { lr: 2, momentum: 0.5, l2: 1e-2, clip: 0.3, decayEnd };

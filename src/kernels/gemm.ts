@@ -21,7 +21,7 @@ import { defineShader, type ShaderSource } from '../gpu/shader.ts';
 import { formatShape, type Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { activationCode, DEFAULT_LEAK, spareOutput, type Activation } from './common.ts';
-import { ELEMENT_UPDATE_CODES, optimizerRules, type ElementUpdate } from './optim.ts';
+import { ELEMENT_UPDATE_CODES, updateElement, type ElementUpdate } from './optim.ts';
 
 export type MatmulStrategy = 'register' | 'tiled';
 
@@ -29,7 +29,7 @@ export const MATMUL_STRATEGIES: readonly MatmulStrategy[] = ['register', 'tiled'
 
 const core = defineShader('lib/matmul.wgsl', coreSource);
 const plainEpilogue = defineShader('lib/epilogue.wgsl', epilogueSource);
-const updateEpilogue = defineShader('lib/epilogue_update.wgsl', updateEpilogueSource, [optimizerRules]);
+const updateEpilogue = defineShader('lib/epilogue_update.wgsl', updateEpilogueSource, [updateElement]);
 
 /** How an operand library's stored elements read as f32 (lib/matmul.wgsl's element contract). */
 export const F32_ELEMENTS = defineShader('lib/elements_f32.wgsl', f32ElementsSource);

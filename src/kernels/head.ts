@@ -10,12 +10,12 @@ import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { activationCode, DEFAULT_LEAK, expectDType, expectFinite, spareOutput, type Activation } from './common.ts';
-import { LOSS_CODES, lossShader, type LossKernel } from './losses.ts';
+import { LOSS_CODES, lossShader, metricSlotsShader, type LossKernel } from './losses.ts';
 import { METRIC_SLOTS } from './metrics.ts';
-import { ELEMENT_UPDATE_CODES, optimizerRules, type ElementUpdate } from './optim.ts';
+import { ELEMENT_UPDATE_CODES, updateElement, type ElementUpdate } from './optim.ts';
 
-const shader = defineShader('head.wgsl', source, [activationShader, lossShader, optimizerRules]);
-const HEAD: KernelSpec = { shader, entry: 'one_unit_head', bindings: ['read', 'write', 'read', 'write', 'write', 'uniform', 'write', 'write', 'read', 'uniform'] };
+const shader = defineShader('head.wgsl', source, [activationShader, lossShader, metricSlotsShader, updateElement]);
+const HEAD: KernelSpec = { shader, entry: 'one_unit_head', bindings: ['read', 'read', 'write', 'write', 'write', 'uniform', 'write', 'write', 'read', 'uniform'] };
 
 /** The rule's parameter block where no rule runs (its size is the struct's, lib/optimizer.wgsl). */
 const NO_RULE = new Uint8Array(80);
@@ -113,7 +113,7 @@ export function oneUnitHead(ctx: GpuContext, h: Tensor, params: Tensor, weight: 
       HAS_BIAS: Number(bias !== undefined),
       LOSS: LOSS_CODES[opts.loss],
     },
-    resources: [h.binding(), params.binding(), labels.binding(), metrics.binding(), dh.binding(), headParams, state1.binding(), state2.binding(), (rule?.step ?? labels).binding(), rule ? rule.uniform(0, 0) : NO_RULE],
+    resources: [h.binding(), labels.binding(), metrics.binding(), params.binding(), state1.binding(), headParams, dh.binding(), state2.binding(), (rule?.step ?? labels).binding(), rule ? rule.uniform(0, 0) : NO_RULE],
     workgroups: [1, 1, 1],
   });
 }

@@ -3,6 +3,7 @@
 // element count. The per-row terms live in shaders/lib/loss.wgsl, shared with the metrics.
 
 import lossLib from '../../shaders/lib/loss.wgsl?raw';
+import metricSlotsLib from '../../shaders/lib/metric_slots.wgsl?raw';
 import source from '../../shaders/losses.wgsl?raw';
 import { ShapeError } from '../gpu/errors.ts';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
@@ -14,6 +15,8 @@ import { PER_INVOCATION } from './fill.ts';
 import { expectSlot } from './reduce.ts';
 
 export const lossShader = defineShader('lib/loss.wgsl', lossLib);
+/** The metric slots an update adds to (kernels with a `metrics` binding). */
+export const metricSlotsShader = defineShader('lib/metric_slots.wgsl', metricSlotsLib, [lossShader]);
 const shader = defineShader('losses.wgsl', source, [activationShader, lossShader]);
 
 const GRAD: KernelSpec = { shader, entry: 'loss_grad', bindings: ['read', 'read', 'write', 'uniform'] };

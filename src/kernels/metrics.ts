@@ -7,9 +7,9 @@ import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
 import { expectDistinct, expectDType, expectFinite } from './common.ts';
-import { LOSS_CODES, lossShader, type LossKernel } from './losses.ts';
+import { LOSS_CODES, lossShader, metricSlotsShader, type LossKernel } from './losses.ts';
 
-const shader = defineShader('metrics.wgsl', source, [activationShader, lossShader]);
+const shader = defineShader('metrics.wgsl', source, [activationShader, lossShader, metricSlotsShader]);
 const ACCUMULATE: KernelSpec = { shader, entry: 'accumulate', bindings: ['read', 'read', 'write', 'uniform'] };
 const LOSS_STEP: KernelSpec = { shader, entry: 'loss_step', bindings: ['read', 'read', 'write', 'uniform', 'write'] };
 

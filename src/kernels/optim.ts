@@ -3,6 +3,7 @@
 // recorded; the step count changes every iteration, so it lives in a u32 tensor on the GPU.
 
 import rulesSource from '../../shaders/lib/optimizer.wgsl?raw';
+import updateElementSource from '../../shaders/lib/update_element.wgsl?raw';
 import source from '../../shaders/optim.wgsl?raw';
 import { ShapeError } from '../gpu/errors.ts';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
@@ -13,6 +14,8 @@ import { fillShader, PER_INVOCATION } from './fill.ts';
 
 /** The per-element rules, shared with the weight-gradient epilogue that applies them (gemm.ts). */
 export const optimizerRules = defineShader('lib/optimizer.wgsl', rulesSource);
+/** A rule applied where a kernel computes gradients, and the bindings it reads (3, 4, 7, 8, 9). */
+export const updateElement = defineShader('lib/update_element.wgsl', updateElementSource, [optimizerRules]);
 const shader = defineShader('optim.wgsl', source, [optimizerRules]);
 
 const SGD: KernelSpec = { shader, entry: 'sgd_momentum', bindings: ['write', 'read', 'write', 'uniform'] };
