@@ -92,3 +92,15 @@ export function spareOutput(ctx: GpuContext, which: 0 | 1 = 0): Tensor {
   }
   return t[which];
 }
+
+/**
+ * Where `t`, a view, starts in the flat buffer `flat` (in elements), for kernels that address a
+ * network's flat parameters by offset; a ShapeError naming `op` unless `t` lies whole inside it.
+ */
+export function elementOffset(op: string, t: Tensor, flat: Tensor, what: string, flatName = 'the parameters'): number {
+  const at = (t.byteOffset - flat.byteOffset) / 4;
+  if (t.buffer !== flat.buffer || !Number.isInteger(at) || at < 0 || at + t.size > flat.size) {
+    throw new ShapeError(`${op}: the ${what} ${t} must be a view of ${flatName} ${flat}`);
+  }
+  return at;
+}

@@ -20,7 +20,7 @@ import { ShapeError } from '../gpu/errors.ts';
 import { defineShader, type ShaderSource } from '../gpu/shader.ts';
 import { formatShape, type Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
-import { activationCode, DEFAULT_LEAK, spareOutput, type Activation } from './common.ts';
+import { activationCode, DEFAULT_LEAK, elementOffset, spareOutput, type Activation } from './common.ts';
 import { ELEMENT_UPDATE_CODES, updateElement, type ElementUpdate } from './optim.ts';
 
 export type MatmulStrategy = 'register' | 'tiled';
@@ -266,15 +266,6 @@ export interface GemmUpdate {
 /** The update epilogue's OPTIMIZER constant. */
 export const updateConstants = (u: GemmUpdate): Record<string, number> => ({ OPTIMIZER: ELEMENT_UPDATE_CODES[u.rule.kind] });
 
-/** `t`'s first element in `flat`'s buffer, where it must lie with `size` elements (ShapeError naming `op`). */
-function elementOffset(op: string, t: Tensor, flat: Tensor, what: string): number {
-  const at = (t.byteOffset - flat.byteOffset) / 4;
-  if (t.buffer !== flat.buffer || !Number.isInteger(at) || at < 0 || at + t.size > flat.size) {
-    throw new ShapeError(`${op}: the ${what} ${t} must be a view of the optimizer's parameters ${flat}`);
-  }
-  return at;
-}
-
 /**
  * Checks an update epilogue against the product C (`c`) and the epilogue's other options, and
  * returns GEMM_UPDATE_BINDINGS' resources in order.
@@ -287,8 +278,8 @@ export function gemmUpdateResources(ctx: GpuContext, op: string, a: Tensor, b: T
   if (!u.bias !== !e.biasGrad) throw new ShapeError(`${op}: an update's bias and the bias gradient go together`);
   if (u.bias && e.biasGrad && u.bias.size !== e.biasGrad.size) throw new ShapeError(`${op}: the bias ${u.bias} must have the bias gradient's ${e.biasGrad.size} elements`);
   const { rule } = u;
-  const weightAt = elementOffset(op, u.weight, rule.params, 'weights');
-  const biasAt = u.bias ? elementOffset(op, u.bias, rule.params, 'bias') : 0;
+  const weightAt = elementOffset(op, u.weight, rule.params, 'weights', "the optimizer's parameters");
+  const biasAt = u.bias ? elementOffset(op, u.bias, rule.params, 'bias', "the optimizer's parameters") : 0;
   for (const t of [a, b, c, e.biasGrad]) {
     for (const s of [rule.params, ...rule.state]) {
       if (t && t.overlaps(s)) throw new ShapeError(`${op}: ${t} overlaps the optimizer's ${s}`);

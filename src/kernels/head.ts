@@ -9,7 +9,7 @@ import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
-import { activationCode, DEFAULT_LEAK, expectDType, expectFinite, spareOutput, type Activation } from './common.ts';
+import { activationCode, DEFAULT_LEAK, elementOffset, expectDType, expectFinite, spareOutput, type Activation } from './common.ts';
 import { LOSS_CODES, lossShader, metricSlotsShader, type LossKernel } from './losses.ts';
 import { METRIC_SLOTS } from './metrics.ts';
 import { ELEMENT_UPDATE_CODES, updateElement, type ElementUpdate } from './optim.ts';
@@ -46,13 +46,6 @@ export interface HeadOptions {
   label?: string;
 }
 
-/** `t`'s first element in `flat`, where it must lie whole. */
-function offsetIn(op: string, t: Tensor, flat: Tensor, what: string): number {
-  const at = (t.byteOffset - flat.byteOffset) / 4;
-  if (t.buffer !== flat.buffer || !Number.isInteger(at) || at < 0 || at + t.size > flat.size) throw new ShapeError(`${op}: the ${what} ${t} must be a view of the parameters ${flat}`);
-  return at;
-}
-
 /**
  * The head on rows h [R, H]: weights `weight` [H, 1] and `bias` [1] (or none), views of the
  * flat parameters `params`; labels [R] (1 real, 0 fake); metrics (METRIC_SLOTS); dh [R, H]
@@ -76,16 +69,18 @@ export function oneUnitHead(ctx: GpuContext, h: Tensor, params: Tensor, weight: 
   expectFinite(op, 'scale', opts.scale);
   expectFinite(op, 'realTarget', realTarget);
   expectFinite(op, 'leak', leak);
-  const weightAt = offsetIn(op, weight, params, 'weights');
-  const biasAt = bias ? offsetIn(op, bias, params, 'bias') : 0;
+  const weightAt = elementOffset(op, weight, params, 'weights');
+  const biasAt = bias ? elementOffset(op, bias, params, 'bias') : 0;
   const { grads, rule } = opts;
   if (opts.update === 'G' && (grads || rule)) throw new ShapeError(`${op}: a G update computes no parameter gradients; leave grads and rule unset`);
   if (opts.update === 'D' && !grads === !rule) throw new ShapeError(`${op}: a D update either stores its gradients (grads) or applies an optimizer's rule (rule), one of them`);
   if (grads && grads.size !== params.size) throw new ShapeError(`${op}: the gradients ${grads} must be laid out like the parameters ${params}`);
   if (rule && rule.params !== params) throw new ShapeError(`${op}: the rule updates ${rule.params}, not ${params}`);
-  const written = [metrics, dh, ...(grads ? [grads] : []), ...(rule ? rule.state : [])];
+  // The parameters are written where the rule applies, else only read.
+  const written = [metrics, dh, ...(grads ? [grads] : []), ...(rule ? [params, ...rule.state] : [])];
+  const read = rule ? [h, labels] : [h, params, labels];
   for (const t of written) {
-    for (const other of [h, params, labels, ...written.filter((x) => x !== t)]) {
+    for (const other of [...read, ...written.filter((x) => x !== t)]) {
       if (t.overlaps(other)) throw new ShapeError(`${op}: ${t} overlaps ${other}`);
     }
   }
