@@ -63,6 +63,12 @@ const FIXED_NOISE_STREAM = 0xfffffff0;
 
 /** Windows of metrics in flight at once: the GPU always has the next window queued. */
 const WINDOWS_IN_FLIGHT = 2;
+/** The share of a window's expected time the trainer sleeps through before reading its metrics. */
+const SLEEP_SHARE = 0.9;
+/** A metrics read resolving this soon after the sleep before it found the window already done. */
+const OVERSLEPT_MS = 2;
+/** How far an overslept window shrinks the estimate of an iteration's time. */
+const OVERSLEEP_SHRINK = 0.75;
 
 export class GanTrainer {
   readonly ctx: GpuContext;
@@ -196,14 +202,21 @@ export class GanTrainer {
       // The GPU runs windows back to back, so this one ends about `iterations` iterations after
       // the later of its submission and the previous window's end. Sleeping through most of that
       // before mapping keeps Dawn's Node binding from busy-polling a core away from a CPU
-      // adapter. The 0.9 lets the estimate shrink when it overshoots, so it cannot drift up.
+      // adapter. A read that resolves at once after the sleep found the window long done: the
+      // time measured is then the sleep, an overestimate, so the estimate shrinks by a quarter
+      // (one slow window, such as the first, would otherwise keep every later sleep too long).
       const started = Math.max(w.submittedAt, lastDone);
       const idle = started + w.iterations * this.msPerIteration - performance.now();
-      if (idle > 2) await new Promise((resolve) => setTimeout(resolve, 0.9 * idle));
+      const sleep = idle > 2 ? SLEEP_SHARE * idle : 0;
+      if (sleep) await new Promise((resolve) => setTimeout(resolve, sleep));
+      const woke = performance.now();
       const sums = new Float32Array(await w.slot.read());
       release(w.iteration);
       const now = performance.now();
-      this.msPerIteration = (now - started) / w.iterations;
+      const measured = (now - started) / w.iterations;
+      // Judged only where the sleep left enough of the window that a read finding it done says something.
+      const overslept = idle - sleep > 2 * OVERSLEPT_MS && now - woke < OVERSLEPT_MS;
+      this.msPerIteration = overslept ? OVERSLEEP_SHRINK * measured : measured;
       const report = { ...metricsFromSums(sums), iteration: w.iteration, iterations: w.iterations, itPerSec: (w.iterations * 1000) / Math.max(now - lastDone, 1e-3) };
       lastDone = now;
       last = report;
