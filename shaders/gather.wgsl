@@ -5,6 +5,9 @@
 // or u8 packed four to a word and read byte by byte, so rows need not start on a word.
 // An index at or past the source's row count yields a row of zeros: the kernel never reads
 // out of bounds, and a zero row is easy to spot.
+// DRAWN: the indices are not read but drawn here, indices[p] = pi(p) for the random permutation
+// pi that randomPermutation would draw (lib/permutation.wgsl), and written to `drawn` when
+// WRITE_DRAWN: the permutation and the gather in one dispatch.
 
 override WG: u32 = 64u;
 override SRC_U8: bool = false;
@@ -14,6 +17,8 @@ override SRC_KIND: u32 = 0u;
 override DST_F32: bool = true;
 // rows_by_thread: every row starts on a word (d % 4 == 0), so u8 rows are read a word at a time.
 override WORD_ROWS: bool = false;
+override DRAWN: bool = false;
+override WRITE_DRAWN: bool = false;
 
 struct Params {
   // Destination rows (gather_values: elements), row length, source rows, first index used.
@@ -28,12 +33,24 @@ struct Params {
   // of n rows, n * d apart, is the plain layout.
   block_rows: u32,
   block_stride: u32,
+  // DRAWN: the permutation's key (seed, stream, step = clock[0] + step_offset), its domain and
+  // Feistel width.
+  seed_lo: u32,
+  seed_hi: u32,
+  stream: u32,
+  step_offset: u32,
+  domain: u32,
+  bits: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read> indices: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+
+// DRAWN: the clock keying the permutation, and where the drawn indices go (WRITE_DRAWN).
+@group(0) @binding(4) var<storage, read> clock: array<u32>;
+@group(0) @binding(5) var<storage, read_write> drawn: array<u32>;
 
 // gather_values writes f32 or u32 bits into one u32 array.
 @group(0) @binding(2) var<storage, read_write> dst_bits: array<u32>;
@@ -64,9 +81,19 @@ fn rescale(v: f32, lo: f32, hi: f32) -> f32 {
   return select(v, (v - lo) / (hi - lo), hi > lo);
 }
 
+// indices[index_offset + i]: read, or drawn (and, by the invocation that `notes` it, written).
+fn index_of(i: u32, notes: bool) -> u32 {
+  let p = params.index_offset + i;
+  if (!DRAWN) { return indices[p]; }
+  let keys = permutation_keys(vec2u(params.seed_lo, params.seed_hi), params.stream, clock[0] + params.step_offset);
+  let at = permuted(p, params.domain, params.bits, keys);
+  if (WRITE_DRAWN && notes) { drawn[p] = at; }
+  return at;
+}
+
 // The source row for destination row i, or rows (past the end) for an out-of-range index.
-fn source_row(i: u32) -> u32 {
-  return min(indices[params.index_offset + i], params.rows);
+fn source_row(i: u32, notes: bool) -> u32 {
+  return min(index_of(i, notes), params.rows);
 }
 
 // Where destination row i (gather_values: element i, d = 1) starts.
@@ -82,7 +109,7 @@ fn rows_by_element(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   if (e >= params.n * params.d) { return; }
   let i = e / params.d;
   let j = e - i * params.d;
-  let row = source_row(i);
+  let row = source_row(i, j == 0u);
   dst[dst_start(i) + j] = select(0.0f, load_src(row * params.d + j) * params.scale + params.offset, row < params.rows);
 }
 
@@ -92,7 +119,7 @@ fn rows_by_element(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 fn rows_by_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg) * WG + lid;
   if (i >= params.n) { return; }
-  let row = source_row(i);
+  let row = source_row(i, true);
   let out = dst_start(i);
   if (row >= params.rows) {
     for (var j = 0u; j < params.d; j++) { dst[out + j] = 0.0f; }
@@ -166,7 +193,7 @@ fn workgroup_range(lid: u32, lo: f32, hi: f32) -> vec2f {
 fn rows_by_workgroup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg);
   if (i >= params.n) { return; }
-  let row = source_row(i);
+  let row = source_row(i, lid == 0u);
   let out = dst_start(i);
   if (row >= params.rows) {
     for (var j = lid; j < params.d; j += WG) { dst[out + j] = 0.0f; }
@@ -230,7 +257,7 @@ fn minmax_by_workgroup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
 fn gather_values(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg) * WG + lid;
   if (i >= params.n) { return; }
-  let at = indices[params.index_offset + i];
+  let at = index_of(i, true);
   var bits = 0u;
   if (at < params.rows) {
     let word = src[select(at, at >> 2u, SRC_KIND == 2u)];

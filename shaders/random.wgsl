@@ -108,52 +108,13 @@ fn draw_integers(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   store4(first, value);
 }
 
-// MurmurHash3's 32-bit finaliser: a bijective mixer of u32, the Feistel round function.
-fn fmix32(x: u32) -> u32 {
-  var h = x;
-  h ^= h >> 16u;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13u;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16u;
-  return h;
-}
-
-// A bijection of [0, 2^bits), bits <= 31: the value splits into a high part of hi_bits and a
-// low part of the rest; each round moves the low part up and replaces the high part by
-// high ^ F(low), so the two widths swap every round. Every round is invertible whatever F is,
-// so the network is a permutation for any keys, including odd widths.
-fn feistel(x: u32, round_keys: array<u32, 8>) -> u32 {
-  var keys = round_keys;
-  var y = x;
-  var hi_bits = (params.bits + 1u) / 2u;
-  for (var r = 0u; r < 8u; r++) {
-    let lo_bits = params.bits - hi_bits;
-    let high = y >> lo_bits;
-    let low = y & ((1u << lo_bits) - 1u);
-    let mixed = high ^ (fmix32(low ^ keys[r]) & ((1u << hi_bits) - 1u));
-    y = (low << hi_bits) | mixed;
-    hi_bits = lo_bits;
-  }
-  return y;
-}
-
-// out[i] = pi(start + i). Cycle-walking: applying the bijection of [0, 2^bits) until the
-// value falls below the domain restricts it to a bijection of [0, domain) (the walk stays on
-// x's cycle, which returns to x < domain, so it ends). 2^bits < 2 domain, so the expected
-// walk is under two passes.
+// out[i] = pi(start + i) (lib/permutation.wgsl).
 @compute @workgroup_size(WG)
 fn draw_permutation(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid);
   if (i >= params.n) { return; }
-  let k0 = draw(0u, 0u);
-  let k1 = draw(1u, 0u);
-  let keys = array<u32, 8>(k0.x, k0.y, k0.z, k0.w, k1.x, k1.y, k1.z, k1.w);
-  var y = feistel(params.start + i, keys);
-  while (y >= params.bound) {
-    y = feistel(y, keys);
-  }
-  dst[i] = y;
+  let keys = permutation_keys(vec2u(params.seed_lo, params.seed_hi), params.stream, clock[0] + params.offset);
+  dst[i] = permuted(params.start + i, params.bound, params.bits, keys);
 }
 
 // The bare generator on given (counter, key) rows, for the known-answer checks.

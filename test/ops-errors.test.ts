@@ -322,4 +322,17 @@ describe('blocks and gathers into them', () => {
     expectShapeError(() => gatherValues(gpu.ctx, tensor([10], 'labels'), indices, blocks(3, [4, 2])), 'gatherValues', 'must be 1-D');
     expect(gatherRows(gpu.ctx, src, indices, blocks(3, [4, 2])).label).toContain('in 3 blocks');
   });
+  test('gathers that draw their indices: a domain past the source, too few positions, a short or overlapping keep', () => {
+    const src = tensor([10, 2], 'src');
+    const dst = tensor([4, 2], 'dst');
+    const clock = tensor([4], 'clock', 'u32');
+    const permutation = (domain: number) => ({ domain, seed: 1, stream: 3, clock });
+    expectShapeError(() => gatherRows(gpu.ctx, src, { permutation: permutation(11) }, dst), 'gatherRows', 'permutation of 11 rows', "source's 10");
+    expectShapeError(() => gatherRows(gpu.ctx, src, { permutation: permutation(5) }, dst, { indexOffset: 2 }), 'gatherRows', 'positions 2..6', 'domain 5');
+    expectShapeError(() => gatherRows(gpu.ctx, src, { permutation: permutation(10), into: tensor([3], 'kept', 'u32') }, dst), 'gatherRows', 'kept', '0..4');
+    expectShapeError(() => gatherRows(gpu.ctx, src, { permutation: permutation(10), into: tensor([4], 'kept', 'f32') }, dst), 'gatherRows', 'kept', 'u32');
+    expectShapeError(() => gatherRows(gpu.ctx, src, { permutation: permutation(10), into: clock }, dst), 'gatherRows', 'clock', 'overlaps');
+    expectShapeError(() => gatherValues(gpu.ctx, tensor([10], 'labels'), { permutation: { ...permutation(10), seed: -1 } }, tensor([4], 'out')), 'gatherValues', 'seed');
+    expect(gatherRows(gpu.ctx, src, { permutation: permutation(10), into: tensor([4], 'kept', 'u32') }, dst).label).toContain('permutation stream 3');
+  });
 });

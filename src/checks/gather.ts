@@ -1,6 +1,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { gatherRowsWith, gatherValues, rowMinMaxWith, type RowStrategy } from '../kernels/gather.ts';
 import * as ref from '../reference/gather.ts';
+import { randomPermutation as refPermutation } from '../reference/random.ts';
 import { TensorBlocks } from '../tensor/blocks.ts';
 import type { DType } from '../tensor/tensor.ts';
 import { createTensor, download, downloadU32, tensorFrom, upload, type Tensor } from '../tensor/tensor.ts';
@@ -206,4 +207,86 @@ const gatherValueBlockChecks: Check[] = (['f32', 'u32'] as const).map((dstType):
   },
 }));
 
-export const gatherChecks: Check[] = [...gatherRowsChecks, ...gatherBlockChecks, ...rowMinMaxChecks, ...gatherValuesChecks, ...gatherValueBlockChecks];
+// Gathers that draw their indices: the rows must be the plain gather's on randomPermutation's
+// indices (from the float64 twin, which the random checks hold to the GPU's bit for bit), at
+// positions index_offset.. of the permutation, and the indices kept in `into` must be those
+// positions' values, with `into`'s other elements untouched. The key uses a seed above 2^32
+// (both key words), a stream, a step offset and a clock value, so a field that is dropped or
+// misplaced changes the draw. The source has rows past the domain, which a draw must never pick.
+const DRAW = { seed: 2 ** 40 + 12345, stream: 9, offset: 5 };
+const DRAW_CLOCK = 77;
+const UNTOUCHED = 0xdeadbeef;
+
+function drawnCase(ctx: GpuContext, n: number, indexOffset: number) {
+  const domain = indexOffset + n + 4;
+  const clock = tensorFrom(ctx, new Uint32Array([DRAW_CLOCK, 0, 0, 0]), [4], 'clock');
+  const into = tensorFrom(ctx, new Uint32Array(indexOffset + n + 2).fill(UNTOUCHED), [indexOffset + n + 2], 'into');
+  const drawn = refPermutation({ seed: DRAW.seed, stream: DRAW.stream, step: DRAW_CLOCK + DRAW.offset }, n, domain, indexOffset);
+  const indices = new Uint32Array(indexOffset + n);
+  indices.set(drawn, indexOffset);
+  const keptWant = Float64Array.from(new Uint32Array(indexOffset + n + 2).fill(UNTOUCHED));
+  keptWant.set(drawn, indexOffset);
+  const permutation = { ...DRAW, domain, clock };
+  return { domain, clock, into, indices, keptWant, permutation };
+}
+
+const drawnGatherChecks: Check[] = [1, 7, 100, 1000].flatMap((n) =>
+  (['u8', 'f32'] as const).flatMap((dtype) =>
+    [false, true].map((minmax): Check => ({
+      kernel: 'gatherRows',
+      case: `drawn indices, ${dtype}[*, 13] n=${n}${minmax ? ' minmax' : ''} (${STRATEGIES.filter((s) => !minmax || s !== 'element').join(', ')})`,
+      async run(ctx: GpuContext) {
+        const [d, indexOffset] = [13, n % 3];
+        const c = drawnCase(ctx, n, indexOffset);
+        const rows = c.domain + 3;
+        const next = hostRandom(n + 77);
+        const values = dtype === 'u8' ? Uint8Array.from({ length: rows * d }, () => Math.floor(next() * 256)) : randomF32(rows * d, n, -3, 3);
+        const scale = dtype === 'u8' ? 1 / 255 : 1.5;
+        const src = tensorFrom(ctx, values, [rows, d], 'src');
+        const dst = createTensor(ctx, [n, d], 'f32', 'dst');
+        const want = ref.gatherRows(values, d, c.indices, n, { indexOffset, scale, offset: 0, minmax });
+        const results = [];
+        for (const strategy of STRATEGIES) {
+          if (minmax && strategy === 'element') continue;
+          upload(ctx, c.into, new Uint32Array(c.into.size).fill(UNTOUCHED));
+          ctx.run([gatherRowsWith(ctx, src, { permutation: c.permutation, into: c.into }, dst, { indexOffset, scale, minmax }, strategy)]);
+          for (const r of [compare(await download(ctx, dst), want, minmax ? MINMAX : SCALED), compare(await downloadU32(ctx, c.into), c.keptWant, EXACT)]) {
+            results.push(r.pass ? r : { ...r, detail: `${strategy}: ${r.detail}` });
+          }
+        }
+        for (const t of [src, dst, c.clock, c.into]) t.buffer.destroy();
+        return combine(results);
+      },
+    })),
+  ),
+);
+
+const drawnValueChecks: Check[] = [1, 1000].flatMap((n) =>
+  [false, true].map((keep): Check => ({
+    kernel: 'gatherValues',
+    case: `drawn indices, f32 -> f32 n=${n}${keep ? ', kept' : ''}`,
+    async run(ctx) {
+      const indexOffset = 2;
+      const c = drawnCase(ctx, n, indexOffset);
+      const size = c.domain + 3;
+      const data = makeValues('f32', size, hostRandom(n + 5));
+      const src = tensorFrom(ctx, data, [size], 'src');
+      const dst = createTensor(ctx, [n], 'f32', 'dst');
+      ctx.run([gatherValues(ctx, src, { permutation: c.permutation, into: keep ? c.into : undefined }, dst, { indexOffset })]);
+      const kept = keep ? c.keptWant : Float64Array.from(new Uint32Array(c.into.size).fill(UNTOUCHED));
+      const results = [compare(await download(ctx, dst), ref.gatherValues(data, c.indices, n, indexOffset, false), EXACT), compare(await downloadU32(ctx, c.into), kept, EXACT)];
+      for (const t of [src, dst, c.clock, c.into]) t.buffer.destroy();
+      return combine(results);
+    },
+  })),
+);
+
+export const gatherChecks: Check[] = [
+  ...gatherRowsChecks,
+  ...gatherBlockChecks,
+  ...rowMinMaxChecks,
+  ...gatherValuesChecks,
+  ...gatherValueBlockChecks,
+  ...drawnGatherChecks,
+  ...drawnValueChecks,
+];

@@ -6,7 +6,7 @@
 
 import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { gatherRows, gatherValues } from '../kernels/gather.ts';
+import { gatherRows, gatherValues, type RowIndices } from '../kernels/gather.ts';
 import { sampleMixture } from '../kernels/mixture.ts';
 import { randomNormal } from '../kernels/random.ts';
 import type { TensorPool } from '../tensor/pool.ts';
@@ -60,8 +60,8 @@ export interface RealSource {
   readonly dim: number;
   /** Rows of a finite dataset (indices must lie below), or null for a generated distribution. */
   readonly rows: number | null;
-  /** Fills `dst` [n, dim]: dataset rows `indices[indexOffset ..]`, or fresh draws. */
-  record(dst: Tensor, draw: DrawContext & { indices?: Tensor; indexOffset?: number }): Step[];
+  /** Fills `dst` [n, dim]: dataset rows `indices[indexOffset ..]` (given, or drawn by the gather), or fresh draws. */
+  record(dst: Tensor, draw: DrawContext & { indices?: RowIndices; indexOffset?: number }): Step[];
   /** Fills `dst` [n] with the dataset's class labels of the same rows (f32), when it has labels. */
   recordLabels?(dst: Tensor, indices: Tensor, indexOffset?: number): Step[];
 }

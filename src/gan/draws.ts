@@ -7,10 +7,11 @@
 import type { RealSource } from '../data/source.ts';
 import type { GpuContext, Step } from '../gpu/context.ts';
 import { copyColumns, oneHot, otherLabels } from '../kernels/columns.ts';
-import { gatherRows } from '../kernels/gather.ts';
-import { randomIntegers, randomPermutation } from '../kernels/random.ts';
+import { gatherRows, type RowIndices } from '../kernels/gather.ts';
+import { randomIntegers, type PermutationDraw } from '../kernels/random.ts';
+import { ShapeError } from '../gpu/errors.ts';
 import type { TensorPool } from '../tensor/pool.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/tensor.ts';
 import type { GanConfig } from './config.ts';
 import { recordNoiseDraw } from './noise.ts';
 
@@ -54,36 +55,37 @@ export class Draws {
     return recordNoiseDraw(this.ctx, z, this.config.noise, this.config.seed, stream, perIteration ? this.clock : undefined);
   }
 
-  /** Noise rows for a batch: rows of the bank (by `indices`, or freshly drawn indices), or fresh draws. */
-  noise(z: Tensor, indices?: Tensor): Step[] {
+  /**
+   * Noise rows for a batch: rows of the bank (by `indices`, or a fresh slice of a permutation of
+   * its rows, drawn by the gather itself), or fresh draws.
+   */
+  noise(z: Tensor, indices?: RowIndices): Step[] {
     if (!this.noiseBank) return this.drawNoise(z, this.streams(1));
-    const steps: Step[] = [];
-    let rows = indices;
-    if (!rows) {
-      rows = this.pool.acquire([z.rows], 'u32', 'noise rows');
-      steps.push(randomPermutation(this.ctx, rows, { domain: this.noiseBank.rows, seed: this.config.seed, stream: this.streams(1), clock: this.clock }));
-    }
-    steps.push(gatherRows(this.ctx, this.noiseBank, rows, z));
-    return steps;
+    const rows = indices ?? { permutation: this.permutation(this.noiseBank.rows), into: this.pool.acquire([z.rows], 'u32', 'noise rows') };
+    return [gatherRows(this.ctx, this.noiseBank, rows, z)];
   }
 
   /**
-   * Real rows into `dst`: dataset rows by `indices` (drawn here if not given), or fresh draws.
-   * Returns the row indices used (null for a generated distribution), for the rows' labels.
+   * Real rows into `dst`: dataset rows by `indices` (a fresh slice of a permutation of the data
+   * set's rows if not given, drawn by the gather itself), or fresh draws. Returns the row
+   * indices used (null for a generated distribution), for the rows' labels.
    */
-  real(dst: Tensor, steps: Step[], indices?: Tensor): Tensor | null {
+  real(dst: Tensor, steps: Step[], indices?: RowIndices): Tensor | null {
     const draw = { seed: this.config.seed, stream: this.streams(1), clock: this.clock };
     if (this.source.rows === null) {
       steps.push(...this.source.record(dst, draw));
       return null;
     }
-    let rows = indices;
-    if (!rows) {
-      rows = this.pool.acquire([dst.rows], 'u32', 'real rows');
-      steps.push(randomPermutation(this.ctx, rows, { domain: this.source.rows, ...draw }));
-    }
+    const rows = indices ?? { permutation: { domain: this.source.rows, ...draw }, into: this.pool.acquire([dst.rows], 'u32', 'real rows') };
     steps.push(...this.source.record(dst, { ...draw, indices: rows }));
-    return rows;
+    const used = rows instanceof Tensor ? rows : rows.into;
+    if (!used) throw new ShapeError('Draws.real: drawn indices must be kept (into) for the rows\' labels');
+    return used;
+  }
+
+  /** A random permutation of [0, domain) on the next stream, fresh every iteration. */
+  permutation(domain: number): PermutationDraw {
+    return { domain, seed: this.config.seed, stream: this.streams(1), clock: this.clock };
   }
 
   /** Rows of the fixed noise bank, or null when noise is drawn fresh. */

@@ -7,7 +7,7 @@
 import type { RealSource } from '../data/source.ts';
 import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { gatherRows, gatherValues } from '../kernels/gather.ts';
+import { gatherRows, gatherValues, type DrawnIndices } from '../kernels/gather.ts';
 import { randomPermutation } from '../kernels/random.ts';
 import { HEAD_MAX_ROWS, oneUnitHead } from '../kernels/head.ts';
 import type { ElementUpdate } from '../kernels/optim.ts';
@@ -227,10 +227,9 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   const { config, pool, draws, G, D, ctx } = p;
   if (config.schedule.kind !== 'epoch') throw new ShapeError('recordEpoch: not an epoch schedule');
   const rows = config.schedule.epochRows;
-  const { batch: b, k, seed } = config;
+  const { batch: b, k } = config;
   const dim = p.source.dim;
   const nz = config.noise.dim;
-  const clock = draws.clock;
   const perm = draws.buffer('rows', [rows], 'u32');
   const both = pool.acquire([2 * rows, dim], 'f32', 'D rows (real, fake)');
   draws.named.set('real', both.rowsView(0, rows, 'real'));
@@ -247,29 +246,33 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   const dws = D.workspace(b, 'D');
 
   const d: Step[] = [];
-  // index = randperm(rows of the data); the same rows of the data and of the noise bank.
+  // index = randperm(rows of the data); the same rows of the data and of the noise bank. Each
+  // permutation is drawn by the gathers that use it, the first of them keeping it by name.
   const noiseBankRows = draws.noiseBankRows;
   const domain = p.source.rows ?? noiseBankRows;
+  let order: DrawnIndices | undefined;
   if (domain !== null) {
     if (domain < rows) throw new ShapeError(`epoch schedule: ${rows} rows per iteration exceed the ${domain} available`);
-    d.push(randomPermutation(ctx, perm, { domain, seed, stream: draws.streams(1), clock }));
+    order = { permutation: draws.permutation(domain), into: perm };
+    // A noise bank drawn in a permutation of its own keeps this one only for inspection.
+    if (p.source.rows === null) d.push(randomPermutation(ctx, perm, order.permutation));
   }
-  const sharedRows = noiseBankRows !== null && p.source.rows === noiseBankRows ? perm : undefined;
-  draws.real(both.rowsView(0, rows), d, p.source.rows === null ? undefined : perm);
+  const sharedRows = order && noiseBankRows !== null && p.source.rows === noiseBankRows ? { permutation: order.permutation } : undefined;
+  draws.real(both.rowsView(0, rows), d, p.source.rows === null ? undefined : order);
   d.push(...draws.noise(zRows, sharedRows), ...fakesInto(p, zRows, both, rows, G.workspace(rows, 'G[all rows]')));
   for (let epoch = 1; epoch <= k; epoch++) {
     const shuffle = draws.buffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
-    d.push(randomPermutation(ctx, shuffle, { domain: 2 * rows, seed, stream: draws.streams(1), clock }));
+    const permutation = draws.permutation(2 * rows);
     d.push(
-      gatherRows(ctx, both, shuffle, xb),
-      gatherValues(ctx, all.labels, shuffle, yb),
+      gatherRows(ctx, both, { permutation, into: shuffle }, xb),
+      gatherValues(ctx, all.labels, { permutation }, yb),
     );
     for (let j = 0; j < dBatches; j++) {
       const labels = yb.block(j);
       d.push(...dUpdate(p, dws, xb.block(j), { labels, realTarget: all.realTarget, scoredRows: b, blockRows: null, blocks: 1 }));
     }
   }
-  const g: Step[] = [randomPermutation(ctx, gShuffle, { domain: rows, seed, stream: draws.streams(1), clock }), gatherRows(ctx, zRows, gShuffle, zb)];
+  const g: Step[] = [gatherRows(ctx, zRows, { permutation: draws.permutation(rows), into: gShuffle }, zb)];
   for (let j = 0; j < rows / b; j++) g.push(...gUpdate(p, zb.block(j), gws, dws, constants));
   return { d, g };
 }

@@ -1,6 +1,8 @@
 // Minibatch assembly on the GPU: rows of a dataset (bytes or f32) picked by an index tensor,
 // scaled and optionally min-max normalised per row; per-row min-max in place; and 1-D value
-// gathers for labels. Index tensors come from randomPermutation, so nothing leaves the GPU.
+// gathers for labels. The indices are a tensor, or a slice of a random permutation that the
+// gather draws itself (randomPermutation's numbers, without a dispatch of their own), so
+// nothing leaves the GPU.
 
 import source from '../../shaders/gather.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
@@ -8,17 +10,32 @@ import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import type { TensorBlocks } from '../tensor/blocks.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { expect2d, expectDistinct, expectDType, expectFinite, grid1d } from './common.ts';
+import { expect2d, expectDistinct, expectDType, expectFinite, grid1d, spareOutput } from './common.ts';
+import { permutationShader, permutationSlice, resolveRandomOptions, type PermutationDraw } from './random.ts';
 
-const shader = defineShader('gather.wgsl', source);
+const shader = defineShader('gather.wgsl', source, [permutationShader]);
 
-const GATHER = ['read', 'read', 'write', 'uniform'] as const;
+// src, indices, dst, params, clock, drawn indices.
+const GATHER = ['read', 'read', 'write', 'uniform', 'read', 'write'] as const;
 const ROWS_BY_ELEMENT: KernelSpec = { shader, entry: 'rows_by_element', bindings: GATHER };
 const ROWS_BY_THREAD: KernelSpec = { shader, entry: 'rows_by_thread', bindings: GATHER };
 const ROWS_BY_WORKGROUP: KernelSpec = { shader, entry: 'rows_by_workgroup', bindings: GATHER };
 const MINMAX_BY_THREAD: KernelSpec = { shader, entry: 'minmax_by_thread', bindings: ['write', 'uniform'] };
 const MINMAX_BY_WORKGROUP: KernelSpec = { shader, entry: 'minmax_by_workgroup', bindings: ['write', 'uniform'] };
 const VALUES: KernelSpec = { shader, entry: 'gather_values', bindings: GATHER };
+
+/**
+ * Indices a gather draws itself: indices[p] = pi(p) for the random permutation `permutation`
+ * (randomPermutation's, bit for bit), written to `into` when given (for inspection, or for
+ * another op on the same rows).
+ */
+export interface DrawnIndices {
+  permutation: PermutationDraw;
+  into?: Tensor;
+}
+
+/** A gather's indices: a tensor, or drawn in the gather. */
+export type RowIndices = Tensor | DrawnIndices;
 
 /**
  * How a row op spreads over invocations: one per element (no min-max), one per row, or one
@@ -52,7 +69,7 @@ const THREAD_WG = 16;
  * y = (x - min) / (max - min); a constant row is left unchanged).
  * An index >= R gives a row of zeros (the kernel never reads past the source).
  */
-export function gatherRows(ctx: GpuContext, src: Tensor, indices: Tensor, dst: Tensor | TensorBlocks, opts: GatherRowsOptions = {}): Dispatch {
+export function gatherRows(ctx: GpuContext, src: Tensor, indices: RowIndices, dst: Tensor | TensorBlocks, opts: GatherRowsOptions = {}): Dispatch {
   return gatherRowsWith(ctx, src, indices, dst, opts, chooseStrategy(ctx, !!opts.minmax));
 }
 
@@ -60,7 +77,7 @@ export function gatherRows(ctx: GpuContext, src: Tensor, indices: Tensor, dst: T
 export function gatherRowsWith(
   ctx: GpuContext,
   src: Tensor,
-  indices: Tensor,
+  indices: RowIndices,
   dst: Tensor | TensorBlocks,
   opts: GatherRowsOptions,
   strategy: RowStrategy,
@@ -73,15 +90,13 @@ export function gatherRowsWith(
   const out = destination(dst);
   if (src.dtype !== 'u8' && src.dtype !== 'f32') throw new ShapeError(`${op}: ${src} must be u8 or f32`);
   expect2d(op, src);
-  expectDType(op, indices, 'u32');
   expectDType(op, out.tensor, 'f32');
   if (out.shape.length !== 2) throw new ShapeError(`${op}: ${dst} must be 2-D`);
   if (out.shape[1] !== src.cols) throw new ShapeError(`${op}: ${dst} must have as many columns as ${src}`);
-  expectIndexRange(op, indices, indexOffset, out.rows);
+  const idx = indexBindings(ctx, op, indices, indexOffset, out.rows, src.rows, [src, out.tensor]);
   expectFinite(op, 'scale', scale);
   expectFinite(op, 'offset', offset);
   expectDistinct(op, src, out.tensor);
-  expectDistinct(op, indices, out.tensor);
   if (minmax && strategy === 'element') throw new ShapeError(`${op}: min-max needs a per-row strategy, not 'element'`);
   const n = out.rows;
   const d = out.shape[1];
@@ -89,9 +104,9 @@ export function gatherRowsWith(
   const wg = strategy === 'thread' ? THREAD_WG : ROW_WG;
   const invocations = strategy === 'element' ? n * d : strategy === 'thread' ? n : n * ROW_WG;
   return ctx.dispatch(spec, {
-    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${out.into}${minmax ? ', minmax' : ''})`,
-    constants: { WG: wg, SRC_U8: src.dtype === 'u8' ? 1 : 0, MINMAX: minmax ? 1 : 0, WORD_ROWS: d % 4 === 0 ? 1 : 0 },
-    resources: [src.binding(), indices.binding(), out.tensor.binding(), gatherParams(n, d, src.rows, indexOffset, scale, offset, out.blocks)],
+    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${out.into}${minmax ? ', minmax' : ''}${idx.label})`,
+    constants: { WG: wg, SRC_U8: src.dtype === 'u8' ? 1 : 0, MINMAX: minmax ? 1 : 0, WORD_ROWS: d % 4 === 0 ? 1 : 0, ...idx.constants },
+    resources: [src.binding(), idx.indices.binding(), out.tensor.binding(), gatherParams(n, d, src.rows, indexOffset, scale, offset, out.blocks, idx.draw), idx.clock.binding(), idx.into.binding()],
     workgroups: grid1d(ctx, invocations, wg),
   });
 }
@@ -119,7 +134,7 @@ export function rowMinMaxWith(ctx: GpuContext, x: Tensor, strategy: Exclude<RowS
  * for a minibatch). Conversions: integers to f32 by value; f32 to u32 truncates toward zero
  * (negatives give 0). An index >= src.size gives 0.
  */
-export function gatherValues(ctx: GpuContext, src: Tensor, indices: Tensor, dst: Tensor | TensorBlocks, opts: { indexOffset?: number } = {}): Dispatch {
+export function gatherValues(ctx: GpuContext, src: Tensor, indices: RowIndices, dst: Tensor | TensorBlocks, opts: { indexOffset?: number } = {}): Dispatch {
   const op = 'gatherValues';
   const indexOffset = opts.indexOffset ?? 0;
   const out = destination(dst);
@@ -127,14 +142,12 @@ export function gatherValues(ctx: GpuContext, src: Tensor, indices: Tensor, dst:
   if (src.dtype === 'f16') throw new ShapeError(`${op}: ${src} must be f32, u32 or u8`);
   if (out.shape.length !== 1) throw new ShapeError(`${op}: ${dst} must be 1-D`);
   if (out.tensor.dtype !== 'f32' && out.tensor.dtype !== 'u32') throw new ShapeError(`${op}: ${dst} must be f32 or u32`);
-  expectDType(op, indices, 'u32');
-  expectIndexRange(op, indices, indexOffset, out.rows);
+  const idx = indexBindings(ctx, op, indices, indexOffset, out.rows, src.size, [src, out.tensor]);
   expectDistinct(op, src, out.tensor);
-  expectDistinct(op, indices, out.tensor);
   return ctx.dispatch(VALUES, {
-    label: `${op}(${src.dtype}[${src.size}] -> ${out.tensor.dtype}[${out.rows}]${out.into})`,
-    constants: { WG: ROW_WG, SRC_KIND: { f32: 0, u32: 1, u8: 2 }[src.dtype as 'f32' | 'u32' | 'u8'], DST_F32: out.tensor.dtype === 'f32' ? 1 : 0 },
-    resources: [src.binding(), indices.binding(), out.tensor.binding(), gatherParams(out.rows, 1, src.size, indexOffset, 1, 0, out.blocks)],
+    label: `${op}(${src.dtype}[${src.size}] -> ${out.tensor.dtype}[${out.rows}]${out.into}${idx.label})`,
+    constants: { WG: ROW_WG, SRC_KIND: { f32: 0, u32: 1, u8: 2 }[src.dtype as 'f32' | 'u32' | 'u8'], DST_F32: out.tensor.dtype === 'f32' ? 1 : 0, ...idx.constants },
+    resources: [src.binding(), idx.indices.binding(), out.tensor.binding(), gatherParams(out.rows, 1, src.size, indexOffset, 1, 0, out.blocks, idx.draw), idx.clock.binding(), idx.into.binding()],
     workgroups: grid1d(ctx, out.rows, ROW_WG),
   });
 }
@@ -157,8 +170,58 @@ function expectIndexRange(op: string, indices: Tensor, indexOffset: number, n: n
   }
 }
 
+/** The permutation a drawing gather keys its indices by (gather.wgsl's Params). */
+interface DrawWords {
+  seed: number;
+  stream: number;
+  offset: number;
+  domain: number;
+  bits: number;
+}
+
+/**
+ * What a gather binds for its indices (bindings 1, 4 and 5) and the override constants that say
+ * where they come from: a tensor read, or a permutation drawn with the clock and written to
+ * `into` (a spare output when not kept). Unused bindings take buffers already bound read-only.
+ * `others` are the tensors the gather reads or writes, which `into` may not overlap.
+ */
+function indexBindings(
+  ctx: GpuContext,
+  op: string,
+  indices: RowIndices,
+  indexOffset: number,
+  n: number,
+  sourceRows: number,
+  others: Tensor[],
+): { indices: Tensor; clock: Tensor; into: Tensor; constants: Record<string, number>; label: string; draw?: DrawWords } {
+  if (indices instanceof Tensor) {
+    expectDType(op, indices, 'u32');
+    expectIndexRange(op, indices, indexOffset, n);
+    for (const t of others) expectDistinct(op, indices, t);
+    return { indices, clock: indices, into: spareOutput(ctx), constants: { DRAWN: 0, WRITE_DRAWN: 0 }, label: '' };
+  }
+  const { into, permutation } = indices;
+  const { domain, bits } = permutationSlice(op, `the indices`, indexOffset, n, permutation);
+  if (domain > sourceRows) throw new ShapeError(`${op}: a permutation of ${domain} rows draws rows past the source's ${sourceRows}`);
+  if (into) {
+    expectDType(op, into, 'u32');
+    expectIndexRange(op, into, indexOffset, n);
+    for (const t of others) expectDistinct(op, into, t);
+  }
+  const { seed, stream, offset, clock } = resolveRandomOptions(ctx, op, into ?? others[others.length - 1], permutation);
+  if (into) expectDistinct(op, into, clock);
+  return {
+    indices: clock,
+    clock,
+    into: into ?? spareOutput(ctx),
+    constants: { DRAWN: 1, WRITE_DRAWN: into ? 1 : 0 },
+    label: `, permutation stream ${stream}`,
+    draw: { seed, stream, offset, domain, bits },
+  };
+}
+
 /** `blocks`: destination rows come in blocks of `rows`, `stride` elements apart (default: one block). */
-function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number, offset = 0, blocks = { rows: n, stride: n * d }): Uint8Array {
+function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number, offset = 0, blocks = { rows: n, stride: n * d }, draw?: DrawWords): Uint8Array {
   return uniforms([
     ['u32', n],
     ['u32', d],
@@ -168,6 +231,12 @@ function gatherParams(n: number, d: number, rows: number, indexOffset: number, s
     ['f32', offset],
     ['u32', blocks.rows],
     ['u32', blocks.stride],
+    ['u32', draw ? draw.seed % 2 ** 32 : 0],
+    ['u32', draw ? Math.floor(draw.seed / 2 ** 32) : 0],
+    ['u32', draw?.stream ?? 0],
+    ['u32', draw?.offset ?? 0],
+    ['u32', draw?.domain ?? 0],
+    ['u32', draw?.bits ?? 0],
   ]);
 }
 

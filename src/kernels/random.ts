@@ -5,6 +5,7 @@
 
 import source from '../../shaders/random.wgsl?raw';
 import normalLib from '../../shaders/lib/normal.wgsl?raw';
+import permutationLib from '../../shaders/lib/permutation.wgsl?raw';
 import philoxLib from '../../shaders/lib/philox.wgsl?raw';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
@@ -14,7 +15,8 @@ import { ELEMENTWISE_WG, expectDistinct, expectDType, expectFinite, expectShape,
 
 export const philoxShader = defineShader('lib/philox.wgsl', philoxLib);
 export const normalShader = defineShader('lib/normal.wgsl', normalLib);
-const shader = defineShader('random.wgsl', source, [philoxShader, normalShader]);
+export const permutationShader = defineShader('lib/permutation.wgsl', permutationLib, [philoxShader]);
+const shader = defineShader('random.wgsl', source, [philoxShader, normalShader, permutationShader]);
 
 const DRAW = ['write', 'read', 'uniform'] as const;
 const UNIFORM: KernelSpec = { shader, entry: 'draw_uniform', bindings: DRAW };
@@ -81,19 +83,33 @@ export function randomIntegers(ctx: GpuContext, out: Tensor, opts: RandomOptions
  * [0, domain) keyed by (seed, stream, clock, offset): distinct values, a fresh permutation per
  * clock value. Any slice of one permutation comes from one dispatch, no sort.
  */
-export function randomPermutation(ctx: GpuContext, out: Tensor, opts: RandomOptions & { domain: number; start?: number }): Dispatch {
+export function randomPermutation(ctx: GpuContext, out: Tensor, opts: PermutationDraw & { start?: number }): Dispatch {
   const op = 'randomPermutation';
-  const { domain } = opts;
   const start = opts.start ?? 0;
+  const { domain, bits } = permutationSlice(op, `${out}`, start, out.size, opts);
+  return draw(ctx, PERMUTATION, op, out, 'u32', opts, { bound: domain, start, bits }, out.size);
+}
+
+/** A random permutation of [0, domain) (randomPermutation's, and the drawing gathers'). */
+export interface PermutationDraw extends RandomOptions {
+  domain: number;
+}
+
+/**
+ * Checks that positions start..start + n of the permutation `draw` exist, and gives its
+ * domain and Feistel width (lib/permutation.wgsl: 2^(bits - 1) < domain <= 2^bits).
+ */
+export function permutationSlice(op: string, what: string, start: number, n: number, draw: PermutationDraw): { domain: number; bits: number } {
+  const { domain } = draw;
   if (!Number.isInteger(domain) || domain < 1 || domain > MAX_PERMUTATION_DOMAIN) {
     throw new ShapeError(`${op}: domain must be an integer in [1, 2^31], got ${domain}`);
   }
-  if (!Number.isInteger(start) || start < 0 || start + out.size > domain) {
-    throw new ShapeError(`${op}: positions ${start}..${start + out.size} of ${out} exceed the domain ${domain}`);
+  if (!Number.isInteger(start) || start < 0 || start + n > domain) {
+    throw new ShapeError(`${op}: positions ${start}..${start + n} of ${what} exceed the domain ${domain}`);
   }
   let bits = 0;
   while (2 ** bits < domain) bits++;
-  return draw(ctx, PERMUTATION, op, out, 'u32', opts, { bound: domain, start, bits }, out.size);
+  return { domain, bits };
 }
 
 /** out[i, :] = Philox4x32-10(counter = input[i, 0..4], key = input[i, 4..6]): the bare generator. */
