@@ -19,6 +19,11 @@ override DST_F32: bool = true;
 override WORD_ROWS: bool = false;
 override DRAWN: bool = false;
 override WRITE_DRAWN: bool = false;
+// The row gathers' workgroups from noise_from on draw normal noise instead, as randomNormal
+// would (random.wgsl's draw_normal, bit for bit): parts of noise_n values, noise_stride apart
+// in `noise`, part p on stream noise_streams[p]. The iteration's noise rides in the dispatch
+// that gathers its real rows rather than taking dispatches of its own.
+override NOISE: bool = false;
 
 struct Params {
   // Destination rows (gather_values: elements), row length, source rows, first index used.
@@ -41,6 +46,16 @@ struct Params {
   step_offset: u32,
   domain: u32,
   bits: u32,
+  // NOISE (same key words as the permutation, offset apart).
+  noise_from: u32,
+  noise_n: u32,
+  noise_blocks: u32,
+  noise_stride: u32,
+  noise_parts: u32,
+  noise_offset: u32,
+  noise_mean: f32,
+  noise_std: f32,
+  noise_streams: array<vec4u, 2>,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
@@ -51,6 +66,7 @@ struct Params {
 // DRAWN: the clock keying the permutation, and where the drawn indices go (WRITE_DRAWN).
 @group(0) @binding(4) var<storage, read> clock: array<u32>;
 @group(0) @binding(5) var<storage, read_write> drawn: array<u32>;
+@group(0) @binding(6) var<storage, read_write> noise: array<f32>;
 
 // gather_values writes f32 or u32 bits into one u32 array.
 @group(0) @binding(2) var<storage, read_write> dst_bits: array<u32>;
@@ -91,6 +107,38 @@ fn index_of(i: u32, notes: bool) -> u32 {
   return at;
 }
 
+// Noise workgroup g (counted from noise_from), lane lid: one Philox block of four values.
+fn draw_noise(g: u32, lid: u32) {
+  let q = g * WG + lid;
+  let part = q / params.noise_blocks;
+  if (part >= params.noise_parts) { return; }
+  let block = q - part * params.noise_blocks;
+  let first = block * 4u;
+  let stream = params.noise_streams[part / 4u][part % 4u];
+  let words = philox4x32_10(vec4u(block, 0u, stream, clock[0] + params.noise_offset), vec2u(params.seed_lo, params.seed_hi));
+  let z = vec4f(box_muller(words.x, words.y), box_muller(words.z, words.w));
+  let v = params.noise_mean + params.noise_std * z;
+  let at = part * params.noise_stride + first;
+  if (first + 3u < params.noise_n) {
+    noise[at] = v.x;
+    noise[at + 1u] = v.y;
+    noise[at + 2u] = v.z;
+    noise[at + 3u] = v.w;
+    return;
+  }
+  for (var j = 0u; first + j < params.noise_n; j++) {
+    noise[at + j] = v[j];
+  }
+}
+
+// True (and the noise drawn) in a workgroup past the gather's.
+fn noise_workgroup(wid: vec3u, nwg: vec3u, lid: u32) -> bool {
+  let g = linear_index(wid, nwg);
+  if (!NOISE || g < params.noise_from) { return false; }
+  draw_noise(g - params.noise_from, lid);
+  return true;
+}
+
 // The source row for destination row i, or rows (past the end) for an out-of-range index.
 fn source_row(i: u32, notes: bool) -> u32 {
   return min(index_of(i, notes), params.rows);
@@ -105,6 +153,7 @@ fn dst_start(i: u32) -> u32 {
 // One invocation per destination element (no min-max).
 @compute @workgroup_size(WG)
 fn rows_by_element(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  if (noise_workgroup(wid, nwg, lid)) { return; }
   let e = linear_index(wid, nwg) * WG + lid;
   if (e >= params.n * params.d) { return; }
   let i = e / params.d;
@@ -117,6 +166,7 @@ fn rows_by_element(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 // row to write it (no barriers, which are costly on CPU adapters).
 @compute @workgroup_size(WG)
 fn rows_by_thread(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  if (noise_workgroup(wid, nwg, lid)) { return; }
   let i = linear_index(wid, nwg) * WG + lid;
   if (i >= params.n) { return; }
   let row = source_row(i, true);
@@ -191,6 +241,7 @@ fn workgroup_range(lid: u32, lo: f32, hi: f32) -> vec2f {
 // One workgroup per destination row, lanes striding over its columns.
 @compute @workgroup_size(WG)
 fn rows_by_workgroup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  if (noise_workgroup(wid, nwg, lid)) { return; }
   let i = linear_index(wid, nwg);
   if (i >= params.n) { return; }
   let row = source_row(i, lid == 0u);

@@ -1,6 +1,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { gatherRowsWith, gatherValues, rowMinMaxWith, type RowStrategy } from '../kernels/gather.ts';
 import * as ref from '../reference/gather.ts';
+import { randomNormal } from '../kernels/random.ts';
 import { randomPermutation as refPermutation } from '../reference/random.ts';
 import { TensorBlocks } from '../tensor/blocks.ts';
 import type { DType } from '../tensor/tensor.ts';
@@ -281,6 +282,53 @@ const drawnValueChecks: Check[] = [1, 1000].flatMap((n) =>
   })),
 );
 
+// Noise drawn by a gather's own workgroups must be randomNormal's on each part, bit for bit (the
+// same WGSL arithmetic on the same words: tolerance 0 against the GPU's randomNormal, whose own
+// checks hold it to the float64 twin), with the blocks' padding untouched, the gathered rows
+// unchanged, and parts of a size that is not a multiple of four (a partial last Philox block).
+const NOISE_SAME: Tolerance = { abs: 0, rel: 0, why: "randomNormal's expression on the same Philox words: bit-exact" };
+
+const noiseRideChecks: Check[] = ([
+  ['element', 1, [7, 5], true],
+  ['thread', 3, [7, 5], true],
+  ['workgroup', 3, [7, 5], false],
+  ['thread', 1, [64, 100], false],
+  ['element', 2, [1, 3], false],
+] as const).map(([strategy, parts, shape, drawnRows]): Check => ({
+  kernel: 'gatherRows',
+  case: `${strategy}, ${drawnRows ? 'drawn' : 'given'} indices, with ${parts} noise part${parts > 1 ? 's' : ''} of [${shape.join(', ')}]`,
+  async run(ctx: GpuContext) {
+    const [n, d] = [9, 13];
+    const c = drawnCase(ctx, n, 1);
+    const values = randomF32((c.domain + 1) * d, 3, -3, 3);
+    const src = tensorFrom(ctx, values, [c.domain + 1, d], 'src');
+    const indices = tensorFrom(ctx, c.indices, [c.indices.length], 'indices');
+    const dst = createTensor(ctx, [n, d], 'f32', 'dst');
+    const made: Tensor[] = [];
+    const blocks = new TensorBlocks(blockAllocator(ctx, made), parts, [...shape], 'f32', 'noise');
+    const single = createTensor(ctx, [...shape], 'f32', 'one part');
+    const streams = [4, 9, 2].slice(0, parts);
+    const [mean, std] = [0.5, 2];
+    const size = shape[0] * shape[1];
+    const want = new Float64Array(blocks.flat.size).fill(SENTINEL);
+    for (let p = 0; p < parts; p++) {
+      ctx.run([randomNormal(ctx, single, { seed: DRAW.seed, stream: streams[p], offset: 3, clock: c.clock, mean, std })]);
+      want.set(await download(ctx, single), p * blocks.stride);
+    }
+    upload(ctx, blocks.flat, new Float32Array(blocks.flat.size).fill(SENTINEL));
+    const noise = { into: parts > 1 ? blocks : blocks.block(0), streams, seed: DRAW.seed, clock: c.clock, offset: 3, mean, std };
+    const rows = drawnRows ? { permutation: c.permutation, into: c.into } : indices;
+    ctx.run([gatherRowsWith(ctx, src, rows, dst, { indexOffset: 1, scale: 1, noise }, strategy)]);
+    const got = await download(ctx, blocks.flat);
+    const results = [
+      compare(parts > 1 ? got : got.subarray(0, size), parts > 1 ? want : want.subarray(0, size), NOISE_SAME),
+      compare(await download(ctx, dst), ref.gatherRows(values, d, c.indices, n, { indexOffset: 1, scale: 1 }), SCALED),
+    ];
+    for (const t of [src, indices, dst, single, c.clock, c.into, ...made]) t.buffer.destroy();
+    return combine(results);
+  },
+}));
+
 export const gatherChecks: Check[] = [
   ...gatherRowsChecks,
   ...gatherBlockChecks,
@@ -289,4 +337,5 @@ export const gatherChecks: Check[] = [
   ...gatherValueBlockChecks,
   ...drawnGatherChecks,
   ...drawnValueChecks,
+  ...noiseRideChecks,
 ];

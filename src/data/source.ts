@@ -6,7 +6,7 @@
 
 import type { GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
-import { gatherRows, gatherValues, type RowIndices } from '../kernels/gather.ts';
+import { gatherRows, gatherValues, type NoiseRide, type RowIndices } from '../kernels/gather.ts';
 import { sampleMixture } from '../kernels/mixture.ts';
 import { randomNormal } from '../kernels/random.ts';
 import type { TensorPool } from '../tensor/pool.ts';
@@ -60,8 +60,11 @@ export interface RealSource {
   readonly dim: number;
   /** Rows of a finite dataset (indices must lie below), or null for a generated distribution. */
   readonly rows: number | null;
-  /** Fills `dst` [n, dim]: dataset rows `indices[indexOffset ..]` (given, or drawn by the gather), or fresh draws. */
-  record(dst: Tensor, draw: DrawContext & { indices?: RowIndices; indexOffset?: number }): Step[];
+  /**
+   * Fills `dst` [n, dim]: dataset rows `indices[indexOffset ..]` (given, or drawn by the gather),
+   * or fresh draws. A data set's gather also draws `noise` when given (generated sources take none).
+   */
+  record(dst: Tensor, draw: DrawContext & { indices?: RowIndices; indexOffset?: number; noise?: NoiseRide }): Step[];
   /** Fills `dst` [n] with the dataset's class labels of the same rows (f32), when it has labels. */
   recordLabels?(dst: Tensor, indices: Tensor, indexOffset?: number): Step[];
 }
@@ -121,7 +124,7 @@ function byteSource(ctx: GpuContext, pool: TensorPool, name: string, split: Mnis
     rows: split.count,
     record(dst, draw) {
       if (!draw.indices) throw new ShapeError(`the ${name} source needs row indices`);
-      return [gatherRows(ctx, images, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, scale: range.scale, offset: minmax ? 0 : range.offset, minmax })];
+      return [gatherRows(ctx, images, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, scale: range.scale, offset: minmax ? 0 : range.offset, minmax, noise: draw.noise })];
     },
     recordLabels(dst, indices, indexOffset = 0) {
       return [gatherValues(ctx, labels, indices, dst, { indexOffset })];
@@ -158,7 +161,7 @@ const dataset: DataKind<Extract<DataSpec, { kind: 'dataset' }>> = {
       rows: train.count,
       record(dst, draw) {
         if (!draw.indices) throw new ShapeError(`the source '${spec.path}' needs row indices`);
-        return [gatherRows(ctx, rows, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, ...gather })];
+        return [gatherRows(ctx, rows, draw.indices, dst, { indexOffset: draw.indexOffset ?? 0, ...gather, noise: draw.noise })];
       },
     };
   },

@@ -11,6 +11,7 @@ import { gatherRows, type RowIndices } from '../kernels/gather.ts';
 import { randomIntegers, type PermutationDraw } from '../kernels/random.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import type { TensorPool } from '../tensor/pool.ts';
+import { TensorBlocks } from '../tensor/blocks.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { GanConfig } from './config.ts';
 import { recordNoiseDraw } from './noise.ts';
@@ -70,17 +71,30 @@ export class Draws {
    * set's rows if not given, drawn by the gather itself), or fresh draws. Returns the row
    * indices used (null for a generated distribution), for the rows' labels.
    */
-  real(dst: Tensor, steps: Step[], indices?: RowIndices): Tensor | null {
+  real(dst: Tensor, steps: Step[], indices?: RowIndices, noise?: Tensor | TensorBlocks): Tensor | null {
     const draw = { seed: this.config.seed, stream: this.streams(1), clock: this.clock };
     if (this.source.rows === null) {
+      if (noise) throw new ShapeError('Draws.real: noise rides only with a data set\'s gather (noiseRidesWithRows)');
       steps.push(...this.source.record(dst, draw));
       return null;
     }
     const rows = indices ?? { permutation: { domain: this.source.rows, ...draw }, into: this.pool.acquire([dst.rows], 'u32', 'real rows') };
-    steps.push(...this.source.record(dst, { ...draw, indices: rows }));
+    // The noise parts take the next streams, as drawNoise would one after another.
+    const parts = noise instanceof TensorBlocks ? noise.count : 1;
+    const ride = noise && { into: noise, streams: Array.from({ length: parts }, () => this.streams(1)), seed: draw.seed, clock: draw.clock };
+    steps.push(...this.source.record(dst, { ...draw, indices: rows, noise: ride }));
     const used = rows instanceof Tensor ? rows : rows.into;
     if (!used) throw new ShapeError('Draws.real: drawn indices must be kept (into) for the rows\' labels');
     return used;
+  }
+
+  /**
+   * Whether the gather of real rows can draw noise too (`real`'s `noise`, one dispatch for both):
+   * fresh normal noise, without a bank or min-max, beside a data set.
+   */
+  get noiseRidesWithRows(): boolean {
+    const { noise } = this.config;
+    return this.source.rows !== null && !this.noiseBank && noise.distribution === 'normal' && !noise.minmax;
   }
 
   /** A random permutation of [0, domain) on the next stream, fresh every iteration. */

@@ -176,11 +176,19 @@ function recordAlternating(p: IterationParts): RecordedIteration {
   const gInput = c ? pool.acquire([b, nz + c], 'f32', 'G input') : null;
   const real = c ? pool.acquire([b, dim], 'f32', 'real rows') : null;
   const d: Step[] = [];
+  // Where the real rows' gather can draw the noise too, each D update's noise rides with its
+  // real rows, and G's with the last D update's (the next stream after it, as before).
+  const ride = !c && draws.noiseRidesWithRows;
+  const lastZ = ride ? new TensorBlocks(pool, 2, [b, nz], 'f32', 'noise', [`D${k}.z`, 'G.z']) : null;
+  if (lastZ) for (let j = 0; j < 2; j++) draws.named.set(lastZ.block(j).label, lastZ.block(j));
   for (let j = 1; j <= k; j++) {
     // Each update draws into its own buffers, so all of an iteration's draws can be inspected.
     const xD = draws.buffer(`D${j}.x`, [dRows, dim + c]);
-    const z = draws.buffer(`D${j}.z`, [b, nz]);
-    if (!c) {
+    const z = lastZ && j === k ? lastZ.block(0) : draws.buffer(`D${j}.z`, [b, nz]);
+    if (ride) {
+      draws.real(xD.rowsView(0, b), d, undefined, j === k ? lastZ! : z);
+      d.push(...fakesInto(p, z, xD, b, gws));
+    } else if (!c) {
       draws.real(xD.rowsView(0, b), d);
       d.push(...draws.noise(z), ...fakesInto(p, z, xD, b, gws));
     } else {
@@ -203,8 +211,8 @@ function recordAlternating(p: IterationParts): RecordedIteration {
     }
     d.push(...dUpdate(p, dwsD, packed(p, xD), dBatch));
   }
-  const z = draws.buffer('G.z', [b, nz]);
-  const g = draws.noise(z);
+  const z = lastZ ? lastZ.block(1) : draws.buffer('G.z', [b, nz]);
+  const g = lastZ ? [] : draws.noise(z);
   if (!c) {
     g.push(...gUpdate(p, z, gws, dwsG, constants));
   } else {

@@ -11,15 +11,16 @@ import { defineShader } from '../gpu/shader.ts';
 import type { TensorBlocks } from '../tensor/blocks.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { expect2d, expectDistinct, expectDType, expectFinite, grid1d, spareOutput } from './common.ts';
-import { permutationShader, permutationSlice, resolveRandomOptions, type PermutationDraw } from './random.ts';
+import { normalShader, permutationShader, permutationSlice, resolveRandomOptions, type PermutationDraw } from './random.ts';
 
-const shader = defineShader('gather.wgsl', source, [permutationShader]);
+const shader = defineShader('gather.wgsl', source, [permutationShader, normalShader]);
 
-// src, indices, dst, params, clock, drawn indices.
+// src, indices, dst, params, clock, drawn indices; the row gathers add the noise they draw.
 const GATHER = ['read', 'read', 'write', 'uniform', 'read', 'write'] as const;
-const ROWS_BY_ELEMENT: KernelSpec = { shader, entry: 'rows_by_element', bindings: GATHER };
-const ROWS_BY_THREAD: KernelSpec = { shader, entry: 'rows_by_thread', bindings: GATHER };
-const ROWS_BY_WORKGROUP: KernelSpec = { shader, entry: 'rows_by_workgroup', bindings: GATHER };
+const ROWS = [...GATHER, 'write'] as const;
+const ROWS_BY_ELEMENT: KernelSpec = { shader, entry: 'rows_by_element', bindings: ROWS };
+const ROWS_BY_THREAD: KernelSpec = { shader, entry: 'rows_by_thread', bindings: ROWS };
+const ROWS_BY_WORKGROUP: KernelSpec = { shader, entry: 'rows_by_workgroup', bindings: ROWS };
 const MINMAX_BY_THREAD: KernelSpec = { shader, entry: 'minmax_by_thread', bindings: ['write', 'uniform'] };
 const MINMAX_BY_WORKGROUP: KernelSpec = { shader, entry: 'minmax_by_workgroup', bindings: ['write', 'uniform'] };
 const VALUES: KernelSpec = { shader, entry: 'gather_values', bindings: GATHER };
@@ -52,7 +53,28 @@ export interface GatherRowsOptions {
   offset?: number;
   /** Per-row min-max to [0, 1] after scaling (mapminmax; a constant row is left as it is). */
   minmax?: boolean;
+  /** Normal noise drawn in the same dispatch by workgroups of its own. */
+  noise?: NoiseRide;
 }
+
+/** Parts of noise a gather draws as it gathers, to spare the draws a dispatch each. */
+export interface NoiseRide {
+  /** The parts: one tensor, or blocks of equal tensors (part p is block p). */
+  into: Tensor | TensorBlocks;
+  /**
+   * Part p is what randomNormal(part, { seed, stream: streams[p], offset, clock, mean, std })
+   * draws, bit for bit. The key is the gather's: with drawn indices, the same seed and clock.
+   */
+  streams: readonly number[];
+  seed: number;
+  clock?: Tensor;
+  offset?: number;
+  mean?: number;
+  std?: number;
+}
+
+/** The most noise parts one gather draws (gather.wgsl's noise_streams). */
+export const MAX_NOISE_PARTS = 8;
 
 /** Lanes of the workgroup that shares one row ('workgroup', 'element'). */
 const ROW_WG = 64;
@@ -103,12 +125,45 @@ export function gatherRowsWith(
   const spec = strategy === 'element' ? ROWS_BY_ELEMENT : strategy === 'thread' ? ROWS_BY_THREAD : ROWS_BY_WORKGROUP;
   const wg = strategy === 'thread' ? THREAD_WG : ROW_WG;
   const invocations = strategy === 'element' ? n * d : strategy === 'thread' ? n : n * ROW_WG;
+  const gatherGroups = Math.max(1, Math.ceil(invocations / wg));
+  const noise = opts.noise && noiseRide(ctx, op, opts.noise, idx, gatherGroups, wg, [src, out.tensor, idx.into]);
   return ctx.dispatch(spec, {
-    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${out.into}${minmax ? ', minmax' : ''}${idx.label})`,
-    constants: { WG: wg, SRC_U8: src.dtype === 'u8' ? 1 : 0, MINMAX: minmax ? 1 : 0, WORD_ROWS: d % 4 === 0 ? 1 : 0, ...idx.constants },
-    resources: [src.binding(), idx.indices.binding(), out.tensor.binding(), gatherParams(n, d, src.rows, indexOffset, scale, offset, out.blocks, idx.draw), idx.clock.binding(), idx.into.binding()],
-    workgroups: grid1d(ctx, invocations, wg),
+    label: `${op}(${src.dtype}[${src.rows}, ${d}] -> [${n}, ${d}]${out.into}${minmax ? ', minmax' : ''}${idx.label}${noise?.label ?? ''})`,
+    constants: { WG: wg, SRC_U8: src.dtype === 'u8' ? 1 : 0, MINMAX: minmax ? 1 : 0, WORD_ROWS: d % 4 === 0 ? 1 : 0, NOISE: noise ? 1 : 0, ...idx.constants },
+    resources: [
+      src.binding(),
+      idx.indices.binding(),
+      out.tensor.binding(),
+      gatherParams(n, d, src.rows, indexOffset, scale, offset, out.blocks, idx.draw, noise?.words),
+      (noise?.clock ?? idx.clock).binding(),
+      idx.into.binding(),
+      (noise?.into ?? spareOutput(ctx, 1)).binding(),
+    ],
+    workgroups: grid1d(ctx, (gatherGroups + (noise?.groups ?? 0)) * wg, wg),
   });
+}
+
+/** What gather.wgsl needs of a NoiseRide, checked against the gather's own key and bindings. */
+function noiseRide(ctx: GpuContext, op: string, ride: NoiseRide, idx: IndexBindings, gatherGroups: number, wg: number, others: Tensor[]) {
+  const parts = destination(ride.into);
+  expectDType(op, parts.tensor, 'f32');
+  for (const t of others) expectDistinct(op, parts.tensor, t);
+  const count = parts.rows / parts.blocks.rows;
+  const n = parts.blocks.rows * (parts.shape.slice(1).reduce((a, b) => a * b, 1));
+  if (ride.streams.length !== count || count > MAX_NOISE_PARTS) {
+    throw new ShapeError(`${op}: the noise has ${count} parts and ${ride.streams.length} streams; one stream per part, at most ${MAX_NOISE_PARTS}`);
+  }
+  const mean = ride.mean ?? 0;
+  const std = ride.std ?? 1;
+  expectFinite(op, 'noise mean', mean);
+  expectFinite(op, 'noise std', std);
+  if (std < 0) throw new ShapeError(`${op}: the noise's std must be >= 0, got ${std}`);
+  const streams = ride.streams.map((stream) => resolveRandomOptions(ctx, op, parts.tensor, { ...ride, stream }));
+  const { seed, offset, clock } = streams[0];
+  if (idx.draw && (idx.draw.seed !== seed || idx.clock !== clock)) throw new ShapeError(`${op}: the noise must share the drawn indices' seed and clock`);
+  const blocks = Math.ceil(n / 4);
+  const words: NoiseWords = { from: gatherGroups, n, blocks, stride: parts.blocks.stride, parts: count, seed, offset, mean, std, streams: streams.map((s) => s.stream) };
+  return { words, clock, into: parts.tensor, groups: Math.ceil((count * blocks) / wg), label: `, noise streams ${words.streams.join(', ')}` };
 }
 
 /** In place per-row min-max to [0, 1] with mapminmax semantics (the seed experiment's noise bank). */
@@ -179,6 +234,29 @@ interface DrawWords {
   bits: number;
 }
 
+interface IndexBindings {
+  indices: Tensor;
+  clock: Tensor;
+  into: Tensor;
+  constants: Record<string, number>;
+  label: string;
+  draw?: DrawWords;
+}
+
+/** The noise a gather draws (gather.wgsl's Params, noise_*). */
+interface NoiseWords {
+  from: number;
+  n: number;
+  blocks: number;
+  stride: number;
+  parts: number;
+  seed: number;
+  offset: number;
+  mean: number;
+  std: number;
+  streams: number[];
+}
+
 /**
  * What a gather binds for its indices (bindings 1, 4 and 5) and the override constants that say
  * where they come from: a tensor read, or a permutation drawn with the clock and written to
@@ -193,7 +271,7 @@ function indexBindings(
   n: number,
   sourceRows: number,
   others: Tensor[],
-): { indices: Tensor; clock: Tensor; into: Tensor; constants: Record<string, number>; label: string; draw?: DrawWords } {
+): IndexBindings {
   if (indices instanceof Tensor) {
     expectDType(op, indices, 'u32');
     expectIndexRange(op, indices, indexOffset, n);
@@ -221,7 +299,9 @@ function indexBindings(
 }
 
 /** `blocks`: destination rows come in blocks of `rows`, `stride` elements apart (default: one block). */
-function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number, offset = 0, blocks = { rows: n, stride: n * d }, draw?: DrawWords): Uint8Array {
+function gatherParams(n: number, d: number, rows: number, indexOffset: number, scale: number, offset = 0, blocks = { rows: n, stride: n * d }, draw?: DrawWords, noise?: NoiseWords): Uint8Array {
+  const seed = draw?.seed ?? noise?.seed ?? 0;
+  const streams = Array.from({ length: MAX_NOISE_PARTS }, (_, p) => ['u32', noise?.streams[p] ?? 0] as ['u32', number]);
   return uniforms([
     ['u32', n],
     ['u32', d],
@@ -231,12 +311,24 @@ function gatherParams(n: number, d: number, rows: number, indexOffset: number, s
     ['f32', offset],
     ['u32', blocks.rows],
     ['u32', blocks.stride],
-    ['u32', draw ? draw.seed % 2 ** 32 : 0],
-    ['u32', draw ? Math.floor(draw.seed / 2 ** 32) : 0],
+    ['u32', seed % 2 ** 32],
+    ['u32', Math.floor(seed / 2 ** 32)],
     ['u32', draw?.stream ?? 0],
     ['u32', draw?.offset ?? 0],
     ['u32', draw?.domain ?? 0],
     ['u32', draw?.bits ?? 0],
+    ['u32', noise?.from ?? 0],
+    ['u32', noise?.n ?? 0],
+    ['u32', noise?.blocks ?? 0],
+    ['u32', noise?.stride ?? 0],
+    ['u32', noise?.parts ?? 0],
+    ['u32', noise?.offset ?? 0],
+    ['f32', noise?.mean ?? 0],
+    ['f32', noise?.std ?? 0],
+    // noise_streams starts on 16 bytes (WGSL's alignment of vec4u).
+    ['u32', 0],
+    ['u32', 0],
+    ...streams,
   ]);
 }
 
