@@ -67,8 +67,8 @@ const WINDOWS_IN_FLIGHT = 2;
 const SLEEP_SHARE = 0.9;
 /** A metrics read resolving this soon after the sleep before it found the window already done. */
 const OVERSLEPT_MS = 2;
-/** How far an overslept window shrinks the estimate of an iteration's time. */
-const OVERSLEEP_SHRINK = 0.75;
+/** How much more each further overslept window in a row shrinks the estimate of an iteration's time. */
+const OVERSLEEP_SHRINK = 0.9;
 
 export class GanTrainer {
   readonly ctx: GpuContext;
@@ -197,14 +197,19 @@ export class GanTrainer {
       while (waiting.length && waiting[0].iteration < before) waiting.shift()!.resolve();
     };
 
+    // Windows in a row whose read found them already done.
+    let oversleeps = 0;
     const settle = async () => {
       const w = inFlight.shift()!;
       // The GPU runs windows back to back, so this one ends about `iterations` iterations after
       // the later of its submission and the previous window's end. Sleeping through most of that
       // before mapping keeps Dawn's Node binding from busy-polling a core away from a CPU
-      // adapter. A read that resolves at once after the sleep found the window long done: the
-      // time measured is then the sleep, an overestimate, so the estimate shrinks by a quarter
-      // (one slow window, such as the first, would otherwise keep every later sleep too long).
+      // adapter. A read that resolves at once after the sleep found the window already done: the
+      // time measured is then the sleep, an overestimate. One such window (timing noise) takes
+      // it as it is, 10% under the last estimate; each further one in a row shrinks it by another
+      // 10% more, so one slow window, such as the first, does not keep later sleeps long for
+      // dozens of windows, while noise does not cut the sleeps short (a read waiting on the GPU
+      // polls a core).
       const started = Math.max(w.submittedAt, lastDone);
       const idle = started + w.iterations * this.msPerIteration - performance.now();
       const sleep = idle > 2 ? SLEEP_SHARE * idle : 0;
@@ -216,7 +221,8 @@ export class GanTrainer {
       const measured = (now - started) / w.iterations;
       // Judged only where the sleep left enough of the window that a read finding it done says something.
       const overslept = idle - sleep > 2 * OVERSLEPT_MS && now - woke < OVERSLEPT_MS;
-      this.msPerIteration = overslept ? OVERSLEEP_SHRINK * measured : measured;
+      oversleeps = overslept ? oversleeps + 1 : 0;
+      this.msPerIteration = measured * OVERSLEEP_SHRINK ** Math.max(0, oversleeps - 1);
       const report = { ...metricsFromSums(sums), iteration: w.iteration, iterations: w.iterations, itPerSec: (w.iterations * 1000) / Math.max(now - lastDone, 1e-3) };
       lastDone = now;
       last = report;
