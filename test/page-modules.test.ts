@@ -18,6 +18,7 @@ import { interpolate, walkInputs, withLabel, WALK_FRAMES } from '../src/browser/
 import { runPhase } from '../src/browser/phases.ts';
 import { computePlaneViews, heatmapPoints, HEATMAP_SIZE, isPlaneConfig, noiseGrid, planeFrame, PLANE_SAMPLES, toModelUnits } from '../src/browser/plane.ts';
 import { arrowScale, heatColor, heatScale, valueOfColor } from '../src/browser/plane-render.ts';
+import { download } from '../src/tensor/tensor.ts';
 import { useGpu } from './gpu.ts';
 
 const gpu = useGpu();
@@ -74,6 +75,29 @@ describe('phases', () => {
       if (key.startsWith('discriminator.')) expect(afterG.get(key), key).toEqual(values);
     }
     expect(afterG.get('generator.0.weight')).not.toEqual(afterD.get('generator.0.weight'));
+    halves.destroy();
+  });
+
+  test("on a data set, where G's noise rides with D's real rows: the phases are still one iteration, and G alone draws fresh noise", async () => {
+    const data = points(400, 5, [[1, 1], [-1, -1]]);
+    const config = { ...presetForData('grid25', data, 'drawing'), batch: 64 };
+    const whole = await GanTrainer.create(gpu.ctx, config, { dataset: data });
+    expect(whole.phases.gAlone.length).toBe(whole.phases.g.length + 1);
+    await whole.run(2);
+    const want = await state(whole);
+    whole.destroy();
+    const halves = await GanTrainer.create(gpu.ctx, config, { dataset: data });
+    await halves.run(1);
+    await runPhase(halves, 'd');
+    await runPhase(halves, 'g', { keepSums: true });
+    const got = await state(halves);
+    for (const [key, values] of want) expect(got.get(key), key).toEqual(values);
+    // Step G only, twice: each iteration's G trains on its own noise.
+    const z = halves.draws.get('G.z')!;
+    await runPhase(halves, 'g');
+    const first = await download(gpu.ctx, z);
+    await runPhase(halves, 'g');
+    expect(await download(gpu.ctx, z)).not.toEqual(first);
     halves.destroy();
   });
 });

@@ -45,7 +45,8 @@ function resetOf(trainer: GanTrainer): Step {
  */
 export async function runPhase(trainer: GanTrainer, phase: Phase, opts: { keepSums?: boolean } = {}): Promise<PhaseReport> {
   const steps: Step[] = opts.keepSums ? [] : [resetOf(trainer)];
-  steps.push(...(phase === 'g' ? trainer.phases.g : trainer.phases.d));
+  // gAlone: G's noise may be drawn in the D phase; after 'd' the redraw gives the same numbers.
+  steps.push(...(phase === 'g' ? trainer.phases.gAlone : trainer.phases.d));
   const ticks = phase !== 'd';
   steps.push(...trainer.tickOf({ clock: ticks, d: phase !== 'g', g: phase === 'g' }));
   trainer.ctx.run(steps);

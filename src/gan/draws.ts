@@ -19,6 +19,8 @@ import { recordNoiseDraw } from './noise.ts';
 export class Draws {
   /** The buffers the iteration draws into, by name. */
   readonly named = new Map<string, Tensor>();
+  /** Noise drawn by a gather's workgroups, and its stream. */
+  private readonly ridden = new Map<Tensor, number>();
   private nextStream = 0;
   private readonly ctx: GpuContext;
   private readonly pool: TensorPool;
@@ -82,6 +84,7 @@ export class Draws {
     // The noise parts take the next streams, as drawNoise would one after another.
     const parts = noise instanceof TensorBlocks ? noise.count : 1;
     const ride = noise && { into: noise, streams: Array.from({ length: parts }, () => this.streams(1)), seed: draw.seed, clock: draw.clock };
+    if (ride) ride.streams.forEach((stream, p) => this.ridden.set(noise instanceof TensorBlocks ? noise.block(p) : noise, stream));
     steps.push(...this.source.record(dst, { ...draw, indices: rows, noise: ride }));
     const used = rows instanceof Tensor ? rows : rows.into;
     if (!used) throw new ShapeError('Draws.real: drawn indices must be kept (into) for the rows\' labels');
@@ -95,6 +98,16 @@ export class Draws {
   get noiseRidesWithRows(): boolean {
     const { noise } = this.config;
     return this.source.rows !== null && !this.noiseBank && noise.distribution === 'normal' && !noise.minmax;
+  }
+
+  /**
+   * Draws noise that rode with a gather (`real`'s `noise`) again, on its own: the same numbers
+   * for the same clock, for a phase that runs without the dispatch that carried it.
+   */
+  redraw(z: Tensor): Step[] {
+    const stream = this.ridden.get(z);
+    if (stream === undefined) throw new ShapeError(`Draws.redraw: ${z} was not drawn with a gather`);
+    return this.drawNoise(z, stream);
   }
 
   /** A random permutation of [0, domain) on the next stream, fresh every iteration. */

@@ -40,6 +40,12 @@ export interface IterationParts {
 export interface RecordedIteration {
   d: Step[];
   g: Step[];
+  /**
+   * What the G phase draws when it runs without the D phase before it (a page stepping G
+   * alone): the draws of its inputs that the program makes in the D phase. Run after the D
+   * phase of the same clock they draw the same numbers again.
+   */
+  gDraws?: Step[];
 }
 
 export const SCHEDULES: Record<GanConfig['schedule']['kind'], (p: IterationParts) => RecordedIteration> = {
@@ -223,7 +229,7 @@ function recordAlternating(p: IterationParts): RecordedIteration {
       ...gUpdate(p, gInput!, gws, dwsG, constants, { labels, dInput: pool.acquire([b, dim + c], 'f32', 'D input (G step)') }),
     );
   }
-  return { d, g };
+  return { d, g, gDraws: lastZ ? draws.redraw(z) : [] };
 }
 
 /**

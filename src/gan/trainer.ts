@@ -85,10 +85,12 @@ export class GanTrainer {
   /** One training iteration, recorded once: the D phase, the G phase, the tick. */
   readonly program: readonly Step[];
   /**
-   * The iteration's phases (their concatenation is `program`), for tests and profiling. The
-   * tick advances the clock and both optimizers' step counts (tickOf runs a phase alone).
+   * The iteration's phases (the concatenation of d, g and tick is `program`), for tests and
+   * profiling. The tick advances the clock and both optimizers' step counts (tickOf runs a
+   * phase alone); gAlone is the G phase with the draws of its inputs that the D phase makes in
+   * the program (G's noise may ride with D's real rows), for running it without the D phase.
    */
-  readonly phases: { readonly d: readonly Step[]; readonly g: readonly Step[]; readonly tick: readonly Step[] };
+  readonly phases: { readonly d: readonly Step[]; readonly g: readonly Step[]; readonly tick: readonly Step[]; readonly gAlone: readonly Step[] };
   /** The noise bank, when the config draws noise from a fixed bank. */
   readonly noiseBank: Tensor | null;
   private readonly pool: TensorPool;
@@ -139,8 +141,8 @@ export class GanTrainer {
     if (this.noiseBank) init.push(...draws.drawNoise(this.noiseBank, draws.streams(1), false));
     ctx.run(init);
     const parts = { ctx, pool, config, G: this.G, D: this.D, optG: this.optG, optD: this.optD, loss: this.loss, source: this.source, draws, metrics: this.metrics };
-    const { d, g } = SCHEDULES[config.schedule.kind](parts);
-    this.phases = { d, g, tick: this.tickOf({ clock: true, d: true, g: true }) };
+    const { d, g, gDraws = [] } = SCHEDULES[config.schedule.kind](parts);
+    this.phases = { d, g, tick: this.tickOf({ clock: true, d: true, g: true }), gAlone: [...gDraws, ...g] };
     this.program = [...d, ...g, ...this.phases.tick];
   }
 
