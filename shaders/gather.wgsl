@@ -116,8 +116,7 @@ fn draw_noise(g: u32, lid: u32) {
   let first = block * 4u;
   let stream = params.noise_streams[part / 4u][part % 4u];
   let words = philox4x32_10(vec4u(block, 0u, stream, clock[0] + params.noise_offset), vec2u(params.seed_lo, params.seed_hi));
-  let z = vec4f(box_muller(words.x, words.y), box_muller(words.z, words.w));
-  let v = params.noise_mean + params.noise_std * z;
+  let v = normal4(words, params.noise_mean, params.noise_std);
   let at = part * params.noise_stride + first;
   if (first + 3u < params.noise_n) {
     noise[at] = v.x;

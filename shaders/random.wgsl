@@ -76,9 +76,7 @@ fn draw_normal(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let block = linear_index(wid, nwg, lid);
   let first = block * 4u;
   if (first >= params.n) { return; }
-  let words = draw(block, 0u);
-  let z = vec4f(box_muller(words.x, words.y), box_muller(words.z, words.w));
-  store4(first, bitcast<vec4u>(params.lo + params.scale * z));
+  store4(first, bitcast<vec4u>(normal4(draw(block, 0u), params.lo, params.scale)));
 }
 
 // Lemire's method: hi(w * bound) is uniform on [0, bound) once draws whose low word is below

@@ -47,3 +47,10 @@ fn box_muller(w0: u32, w1: u32) -> vec2f {
   let cs = cos_sin_octant(w1 >> 29u, f32((w1 >> 5u) & 0xffffffu) * 0x1p-24f);
   return r * cs;
 }
+
+// Four N(mean, std^2) values from one Philox block: both Box-Muller pairs (randomNormal's, and
+// the noise a gather draws, one expression so the two agree bit for bit).
+fn normal4(words: vec4u, mu: f32, sigma: f32) -> vec4f {
+  let z = vec4f(box_muller(words.x, words.y), box_muller(words.z, words.w));
+  return mu + sigma * z;
+}
