@@ -67,8 +67,8 @@ const WINDOWS_IN_FLIGHT = 2;
 const SLEEP_SHARE = 0.9;
 /** A metrics read resolving this soon after the sleep before it found the window already done. */
 const OVERSLEPT_MS = 2;
-/** How much more each further overslept window in a row shrinks the estimate of an iteration's time. */
-const OVERSLEEP_SHRINK = 0.9;
+/** How much more each overslept window in a row, from the third, shrinks the estimate of an iteration's time. */
+const OVERSLEEP_SHRINK = 0.8;
 
 export class GanTrainer {
   readonly ctx: GpuContext;
@@ -207,11 +207,11 @@ export class GanTrainer {
       // the later of its submission and the previous window's end. Sleeping through most of that
       // before mapping keeps Dawn's Node binding from busy-polling a core away from a CPU
       // adapter. A read that resolves at once after the sleep found the window already done: the
-      // time measured is then the sleep, an overestimate. One such window (timing noise) takes
-      // it as it is, 10% under the last estimate; each further one in a row shrinks it by another
-      // 10% more, so one slow window, such as the first, does not keep later sleeps long for
-      // dozens of windows, while noise does not cut the sleeps short (a read waiting on the GPU
-      // polls a core).
+      // time measured is then the sleep, an overestimate, taken as it is (10% under the last
+      // estimate). From the third such window in a row the estimate is plainly too long (one slow
+      // window, such as the first, would keep later sleeps long for dozens of windows) and each
+      // shrinks it by a further fifth; noise, whose oversleeps come alone or in pairs, does not
+      // cut the sleeps short (a read waiting on the GPU polls a core).
       const started = Math.max(w.submittedAt, lastDone);
       const idle = started + w.iterations * this.msPerIteration - performance.now();
       const sleep = idle > 2 ? SLEEP_SHARE * idle : 0;
@@ -224,7 +224,7 @@ export class GanTrainer {
       // Judged only where the sleep left enough of the window that a read finding it done says something.
       const overslept = idle - sleep > 2 * OVERSLEPT_MS && now - woke < OVERSLEPT_MS;
       oversleeps = overslept ? oversleeps + 1 : 0;
-      this.msPerIteration = measured * OVERSLEEP_SHRINK ** Math.max(0, oversleeps - 1);
+      this.msPerIteration = measured * OVERSLEEP_SHRINK ** Math.max(0, oversleeps - 2);
       const report = { ...metricsFromSums(sums), iteration: w.iteration, iterations: w.iterations, itPerSec: (w.iterations * 1000) / Math.max(now - lastDone, 1e-3) };
       lastDone = now;
       last = report;
