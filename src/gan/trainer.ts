@@ -19,6 +19,7 @@ import { TensorPool } from '../tensor/pool.ts';
 import { download, upload, type Tensor } from '../tensor/tensor.ts';
 import { validateConfig, type GanConfig } from './config.ts';
 import { Draws } from './draws.ts';
+import { ReadPacer } from './pacing.ts';
 import { SCHEDULES } from './schedules.ts';
 
 export interface MetricsReport extends Metrics {
@@ -63,12 +64,6 @@ const FIXED_NOISE_STREAM = 0xfffffff0;
 
 /** Windows of metrics in flight at once: the GPU always has the next window queued. */
 const WINDOWS_IN_FLIGHT = 2;
-/** The share of a window's expected time the trainer sleeps through before reading its metrics. */
-const SLEEP_SHARE = 0.9;
-/** A metrics read resolving this soon after the sleep before it found the window already done. */
-const OVERSLEPT_MS = 2;
-/** How much more each overslept window in a row, from the third, shrinks the estimate of an iteration's time. */
-const OVERSLEEP_SHRINK = 0.8;
 
 export class GanTrainer {
   readonly ctx: GpuContext;
@@ -107,8 +102,8 @@ export class GanTrainer {
   private readonly resetMetrics: Step;
   /** One readback slot per window in flight (and one being filled). */
   private readonly metricSlots: ReadbackSlot[];
-  /** Wall milliseconds per iteration of the last window (0 until one completes). */
-  private msPerIteration = 0;
+  /** When to read each window's metrics back (from the windows before). */
+  private readonly pacer = new ReadPacer();
   private destroyed = false;
 
   private constructor(ctx: GpuContext, config: GanConfig, options: TrainerOptions) {
@@ -199,32 +194,18 @@ export class GanTrainer {
       while (waiting.length && waiting[0].iteration < before) waiting.shift()!.resolve();
     };
 
-    // Windows in a row whose read found them already done.
-    let oversleeps = 0;
     const settle = async () => {
       const w = inFlight.shift()!;
-      // The GPU runs windows back to back, so this one ends about `iterations` iterations after
-      // the later of its submission and the previous window's end. Sleeping through most of that
-      // before mapping keeps Dawn's Node binding from busy-polling a core away from a CPU
-      // adapter. A read that resolves at once after the sleep found the window already done: the
-      // time measured is then the sleep, an overestimate, taken as it is (10% under the last
-      // estimate). From the third such window in a row the estimate is plainly too long (one slow
-      // window, such as the first, would keep later sleeps long for dozens of windows) and each
-      // shrinks it by a further fifth; noise, whose oversleeps come alone or in pairs, does not
-      // cut the sleeps short (a read waiting on the GPU polls a core).
+      // The window ends about `iterations` iterations after the later of its submission and the
+      // previous window's end (src/gan/pacing.ts).
       const started = Math.max(w.submittedAt, lastDone);
-      const idle = started + w.iterations * this.msPerIteration - performance.now();
-      const sleep = idle > 2 ? SLEEP_SHARE * idle : 0;
-      if (sleep) await new Promise((resolve) => setTimeout(resolve, sleep));
+      const plan = this.pacer.plan(w.iterations, started, performance.now());
+      if (plan.sleep) await new Promise((resolve) => setTimeout(resolve, plan.sleep));
       const woke = performance.now();
       const sums = new Float32Array(await w.slot.read());
       release(w.iteration);
       const now = performance.now();
-      const measured = (now - started) / w.iterations;
-      // Judged only where the sleep left enough of the window that a read finding it done says something.
-      const overslept = idle - sleep > 2 * OVERSLEPT_MS && now - woke < OVERSLEPT_MS;
-      oversleeps = overslept ? oversleeps + 1 : 0;
-      this.msPerIteration = measured * OVERSLEEP_SHRINK ** Math.max(0, oversleeps - 2);
+      this.pacer.settle(w.iterations, started, plan, woke, now);
       const report = { ...metricsFromSums(sums), iteration: w.iteration, iterations: w.iterations, itPerSec: (w.iterations * 1000) / Math.max(now - lastDone, 1e-3) };
       lastDone = now;
       last = report;
