@@ -8,6 +8,7 @@ import { modeCoverage, RING8 } from '../src/data/toy.ts';
 import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
+import { randomNormal } from '../src/kernels/random.ts';
 import { download, downloadU32 } from '../src/tensor/tensor.ts';
 import { useGpu } from './gpu.ts';
 
@@ -83,6 +84,27 @@ describe("G's fakes reach D's batch", () => {
     const fakes = (await download(gpu.ctx, trainer.draws.get('D1.x')!)).slice(batch);
     const again = await trainer.generate(await download(gpu.ctx, trainer.draws.get('D1.z')!));
     expect(fakes).toEqual(again);
+    trainer.destroy();
+  });
+});
+
+describe("the noise rides with the real rows' gather", () => {
+  // One dispatch draws the real rows, D's noise and G's; the streams must stay those the
+  // separate draws had (real rows, then D's noise, then G's), or every run moves.
+  test("mnist: one draw dispatch, D's and G's noise on the next two streams, randomNormal's numbers", async () => {
+    const config = { ...preset('mnist'), batch: 16 };
+    const trainer = await GanTrainer.create(gpu.ctx, config, { mnist });
+    const draws = trainer.program.filter((s) => /random|gather/.test(s.label));
+    expect(draws.map((s) => s.label)).toHaveLength(1);
+    const [real, dz, gz] = /permutation stream (\d+), noise streams (\d+), (\d+)/.exec(draws[0].label)!.slice(1).map(Number);
+    expect([dz, gz]).toEqual([real + 1, real + 2]);
+    await trainer.run(1); // the draws of clock 0
+    for (const [name, stream] of [['D1.z', dz], ['G.z', gz]] as const) {
+      const z = trainer.draws.get(name)!;
+      const want = gpu.tensor([...z.shape], `${name} again`);
+      gpu.ctx.run([randomNormal(gpu.ctx, want, { seed: config.seed, stream })]);
+      expect(await download(gpu.ctx, z), name).toEqual(await download(gpu.ctx, want));
+    }
     trainer.destroy();
   });
 });
