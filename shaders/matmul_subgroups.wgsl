@@ -20,11 +20,11 @@
 // lavapipe than accumulating product by product). The summation order stays fixed: within a
 // block in order of k, then block by block.
 //
-// Every lane of a subgroup stays active through the K loop (rows past M load clamped rows and
+// Every lane of a subgroup stays active through the K loop (lanes past M load no rows of A and
 // are never stored), and KB is at most the adapter's smallest subgroup size, so each shuffle
 // reads a lane that exists and holds data.
 
-override TN4: u32 = 4u;    // vec4 columns per lane, 1..5
+override TN4: u32 = 4u;    // vec4 columns per lane, 1..4
 override KB: u32 = 8u;     // k values per shuffled block: 4 or 8, at most the subgroup size
 override WG: u32 = 8u;     // invocations per workgroup, a multiple of the subgroup size
 
@@ -71,13 +71,17 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
   // Parts differ in M; the grid covers the largest. Whole workgroups leave, so every shuffle's
   // lanes stay.
   if (wid.x * WG * 4u >= M) { return; }
-  var acc: array<vec4f, 20>;   // [row r][column group j] at r * TN4 + j
-  var column_sums: array<vec4f, 5>;
+  var acc: array<vec4f, 16>;   // [row r][column group j] at r * TN4 + j
+  var column_sums: array<vec4f, 4>;
   for (var k0 = 0u; k0 < K; k0 += KB) {
     // Own rows of op(A), as own[r * KB / 4 + q] = op(A)[m0 + r, k0 + 4q ..] (A stored [M, K]) or
     // own[kk] = op(A)[m0 .. m0 + 3, k0 + kk] (A stored [K, M]): whichever is contiguous.
+    // A lane wholly past M (the last M tile's) loads nothing: its products are never stored,
+    // and lavapipe skips a masked-off lane's loads (1.2x at M = 100, where a quarter of the
+    // last tile's lanes hold rows).
     var own: array<vec4f, 8>;
-    if (TRANS_A) {
+    if (m0 >= M) {
+    } else if (TRANS_A) {
       for (var kk = 0u; kk < KB; kk++) { own[kk] = a_col4(m0, k0 + kk); }
     } else {
       for (var r = 0u; r < 4u; r++) {
@@ -96,18 +100,15 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
     }
     // The block's columns of op(A) and rows of op(B), as values of this iteration.
     var ak: array<vec4f, 8>;
-    var bk: array<vec4f, 40>;   // [kk][j] at TN4 kk + j
+    var bk: array<vec4f, 32>;   // [kk][j] at TN4 kk + j
     for (var kk = 0u; kk < KB; kk++) {
       ak[kk] = own_column(&own, kk);
       for (var j = 0u; j < TN4; j++) { bk[TN4 * kk + j] = shared_row(&share, j, kk); }
     }
     // Written out rather than in helper functions taking the arrays by pointer: those compile
-    // to copies of the arrays on lavapipe (half the speed). A fifth column group (TN4 = 5, for
-    // N = 100 and the like, which 20 columns divide and 16 do not) comes after the loop over
-    // the first four: the compiler leaves a loop of five such bodies rolled, which would put the
-    // arrays it indexes in memory.
+    // to copies of the arrays on lavapipe (half the speed).
     for (var r = 0u; r < 4u; r++) {
-      for (var j = 0u; j < min(TN4, 4u); j++) {
+      for (var j = 0u; j < TN4; j++) {
         var s = ak[0][r] * bk[j];
         s += ak[1][r] * bk[TN4 + j];
         s += ak[2][r] * bk[2u * TN4 + j];
@@ -119,19 +120,6 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
           s += ak[7][r] * bk[7u * TN4 + j];
         }
         acc[r * TN4 + j] += s;
-      }
-      if (TN4 > 4u) {
-        var s = ak[0][r] * bk[4];
-        s += ak[1][r] * bk[TN4 + 4u];
-        s += ak[2][r] * bk[2u * TN4 + 4u];
-        s += ak[3][r] * bk[3u * TN4 + 4u];
-        if (KB > 4u) {
-          s += ak[4][r] * bk[4u * TN4 + 4u];
-          s += ak[5][r] * bk[5u * TN4 + 4u];
-          s += ak[6][r] * bk[6u * TN4 + 4u];
-          s += ak[7][r] * bk[7u * TN4 + 4u];
-        }
-        acc[r * TN4 + 4u] += s;
       }
     }
     if (bias_grad) {

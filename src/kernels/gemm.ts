@@ -150,9 +150,9 @@ export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m:
     const useSubgroups = subgroups ?? m >= SUBGROUP_MIN_ROWS;
     const kb = useSubgroups ? Math.min(subgroupBlock(ctx), k <= 4 ? 4 : 8) : 0;
     if (kb) {
-      // Tiles of 20 columns where they waste fewer than 16 do (N = 100: 100 against 112 columns;
-      // 1.07-1.2x on lavapipe), else of 16.
-      const tn4 = n > 16 && Math.ceil(n / 20) * 20 < Math.ceil(n / 16) * 16 ? 5 : Math.min(4, Math.ceil(n / 4));
+      // Tiles of 16 columns, even where 20 would waste fewer (N = 100: 112 columns against 100):
+      // a fifth column group spills the lane's accumulators, 1.4-2.5x slower on lavapipe.
+      const tn4 = Math.min(4, Math.ceil(n / 4));
       // A workgroup covers whole subgroups, so every shuffle's lanes exist.
       const wg = Math.max(8, ctx.adapter.subgroupMaxSize ?? 0);
       launch = { spec: kernels.registerSubgroups, constants: { TN4: tn4, KB: kb, WG: wg }, workgroups: [Math.ceil(m / (4 * wg)), Math.ceil(n / (4 * tn4)), parts] };
