@@ -54,6 +54,17 @@ function sampleRows(count: number, k: number): tf.Tensor1D {
   return tf.tensor1d(Int32Array.from(tf.util.createShuffledIndices(count).subarray(0, k)), 'int32');
 }
 
+/**
+ * Why the tfjs peer cannot train `config` as the engine does (spectral normalisation, weight
+ * clipping), or null: the bench times the engine alone on such configs rather than a different GAN.
+ */
+export function tfjsPeerGap(config: GanConfig): string | null {
+  const spectral = ([['G', config.generator], ['D', config.discriminator]] as const).filter(([, spec]) => spec.spectralNorm).map(([name]) => name);
+  if (spectral.length) return `the tfjs peer has no spectral normalisation (${spectral.join(', ')})`;
+  if (config.optimizerG.clip || config.optimizerD.clip) return 'the tfjs peer has no weight clipping';
+  return null;
+}
+
 /** One GAN from a config, on the tfjs backend active at construction. */
 export class TfjsGan {
   readonly config: GanConfig;
@@ -69,6 +80,8 @@ export class TfjsGan {
   private sums: tf.Tensor1D;
 
   constructor(config: GanConfig, mnist?: MnistSplit) {
+    const gap = tfjsPeerGap(config);
+    if (gap) throw new Error(`preset '${config.preset}': ${gap}`);
     this.config = config;
     this.G = new TfjsNetwork(config.generator, 'G');
     this.D = new TfjsNetwork(config.discriminator, 'D');

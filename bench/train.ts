@@ -16,7 +16,7 @@ import { fmt, loadAverage, matchesFilter, measure, median, progress, ratio, say,
 import { convolves } from './configs.ts';
 import { hasCpuClock, platform } from './platform.ts';
 import { awaitAfterIdle, submitTfjs, type TfjsBackendName, type TfjsSide } from './tfjs.ts';
-import { TfjsGan } from './tfjs-gan.ts';
+import { TfjsGan, tfjsPeerGap } from './tfjs-gan.ts';
 import { GpuTimer } from './timing.ts';
 
 /** Iterations per metrics readback in the pipelined mode. */
@@ -73,6 +73,8 @@ export interface TrainResult {
   ours: { pipelined: Throughput; sync: Throughput };
   tfjs?: { pipelined: Throughput; sync: Throughput; warmupMs: number };
   tfjsCpu?: { pipelined: Throughput; warmupMs: number };
+  /** Why tfjs did not run this config (its peer lacks a feature the config uses). */
+  tfjsSkipped?: string;
   costs: Costs;
   loadAverage: string;
 }
@@ -195,6 +197,7 @@ export async function benchTraining(rows: { label: string; config: GanConfig }[]
   } finally {
     await ctx?.destroy();
   }
+  for (const r of results) if (r.tfjsSkipped) say(`${r.label}: the engine alone, ${r.tfjsSkipped}`);
   printCosts(results);
   return results;
 }
@@ -221,7 +224,8 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
     const oursMs = (await ours(Math.max(2, Math.min(10, Math.round(500 / Math.max(firstIterationMs, 1)))), 1)).ms;
     let theirs: (Block & { msPerIteration: number }) | null = null;
     let tfjsWarmupMs = 0;
-    if (tfjs) {
+    const gap = tfjs ? tfjsPeerGap(config) : null;
+    if (tfjs && !gap) {
       progress(`training ${label}: building the tfjs GAN`);
       await tfjs.use('webgpu');
       const t0 = performance.now();
@@ -274,6 +278,7 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
       },
       loadAverage: loadAverage(),
     };
+    if (gap) result.tfjsSkipped = gap;
     if (theirs) {
       result.tfjs = {
         pipelined: throughput(sides.tfjs.pipelined, n.tfjs.pipelined, samples),
@@ -282,7 +287,7 @@ async function benchOne(ctx: GpuContext, label: string, config: GanConfig, fresh
       };
     }
     // tfjs's CPU backend convolves in plain JS loops: over a minute per dcgan iteration at batch 16.
-    if (tfjs && options.tfjsCpu && !convolves(config)) result.tfjsCpu = await timeTfjsCpu(tfjs, config, mnist, quick, samples);
+    if (tfjs && !gap && options.tfjsCpu && !convolves(config)) result.tfjsCpu = await timeTfjsCpu(tfjs, config, mnist, quick, samples);
     return result;
   } finally {
     gan?.dispose();
