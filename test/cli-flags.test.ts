@@ -62,6 +62,8 @@ const TABLE: [Script, string[], string][] = [
   ['sample', ['--checkpoint', toy, '--out', aDirectory], '--out'],
   ['sample', ['--checkpoint', toy, '--grid=1'], '--grid'],
   ['sample', ['--checkpoint', toy, '--backend', 'x'], '--backend'],
+  ['sample', ['--checkpoint', toy, '--bn-stats', 'train'], '--bn-stats'],
+  ['sample', ['--checkpoint', toy, '--bn-stats'], '--bn-stats'],
   ['eval', [], '--checkpoint'],
   ['eval', ['--checkpoint', toy, '--seed', 'x'], '--seed'],
   ['eval', ['--checkpoint', toy, '--samples', '1'], '--samples'],
@@ -72,6 +74,7 @@ const TABLE: [Script, string[], string][] = [
   ['eval', ['--checkpoint', toy, '--train-classifier=1'], '--train-classifier'],
   ['eval', ['--checkpoint', toy, '--cache-dir', aFile], '--cache-dir'],
   ['eval', ['--checkpoint', toy, '--backend', 'x'], '--backend'],
+  ['eval', ['--checkpoint', toy, '--bn-stats', 'eval'], '--bn-stats'],
 ];
 
 /** Values refused only once the adapter's limits are known (the GPU opens first). */

@@ -13,15 +13,14 @@ import { loadMnist } from '../src/data/mnist-node.ts';
 import type { Mnist } from '../src/data/mnist.ts';
 import { encodeTorchExport, ExportError, exportForTorch, TORCH_EXPORT_FORMAT, type ExportedNet } from '../src/export/torch-export.ts';
 import { readCheckpoint, saveCheckpoint, type CheckpointContents } from '../src/gan/checkpoint.ts';
+import { randomCheckpoint, twinForward } from './checkpoint-fixture.ts';
 import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
 import { Sampler } from '../src/gan/sampler.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
-import type { SafeTensor } from '../src/io/safetensors.ts';
 import { elements } from '../src/nn/layer.ts';
-import { planNetwork, type NetworkSpec } from '../src/nn/network.ts';
-import { refForward, type RefNet } from '../src/reference/network.ts';
+import { planNetwork } from '../src/nn/network.ts';
 import { runCli, tempDir } from './cli-process.ts';
 import { openTestContext } from './gpu.ts';
 import { expectedStateDict, nhwcToNchw, parseSequential, readSafetensorsFile, torchForward, type Nd } from './torch-reference.ts';
@@ -77,45 +76,6 @@ function normalRows(n: number, seed: number): Float32Array {
 }
 
 // --- On the host: checkpoints of random weights against our float64 twin ----------------------
-
-/**
- * A checkpoint of `config` without training: every parameter uniform in [-0.5, 0.5), running
- * means in [-0.5, 0.5) and variances in [0.2, 2.2) (far from the initial 0 and 1), sigma in
- * [1, 3) where spectrally normalised.
- */
-function randomCheckpoint(config: GanConfig, seed: number): CheckpointContents {
-  const next = hostRandom(seed);
-  const tensors = new Map<string, SafeTensor>();
-  const put = (name: string, shape: readonly number[], lo: number, hi: number) =>
-    tensors.set(name, { dtype: 'F32', shape: [...shape], data: Float32Array.from({ length: elements(shape) }, () => lo + (hi - lo) * next()) });
-  for (const [net, spec] of [['generator', config.generator], ['discriminator', config.discriminator]] as const) {
-    for (const l of planNetwork(net, spec).running) {
-      for (const p of l.plan.params) {
-        put(`${net}.${l.index}.${p.name}`, p.shape, -0.5, 0.5);
-        if (spec.spectralNorm && p.name === 'weight') put(`${net}.${l.index}.weight_sigma`, [1], 1, 3);
-      }
-      for (const b of l.plan.buffers) put(`${net}.${l.index}.${b.name}`, b.shape, b.name === 'running_var' ? 0.2 : -0.5, b.name === 'running_var' ? 2.2 : 0.5);
-    }
-  }
-  return { config, iteration: 7, tensors, metadata: {}, source: 'random checkpoint' };
-}
-
-/** Our float64 twin of `net` over the checkpoint's tensors, in inference mode. */
-function twinForward(ckpt: CheckpointContents, net: ExportedNet, x: Float64Array, rows: number): Float64Array {
-  const spec: NetworkSpec = ckpt.config[net];
-  const params = new Map<string, Float64Array>();
-  const buffers = new Map<string, Float64Array>();
-  const plan = planNetwork(net, spec);
-  for (const [name, t] of ckpt.tensors) {
-    if (!name.startsWith(`${net}.`)) continue;
-    const key = name.slice(net.length + 1);
-    const [index, what] = [Number(key.split('.')[0]), key.slice(key.indexOf('.') + 1)];
-    const isParam = plan.layers[index].plan.params.some((p) => p.name === what);
-    (isParam ? params : buffers).set(key, Float64Array.from(t.data));
-  }
-  const outputs = refForward({ plan, leak: spec.leak ?? 0.2, params, buffers } satisfies RefNet, x, rows, { training: false });
-  return outputs[outputs.length - 1];
-}
 
 function hostCase(config: GanConfig, net: ExportedNet, seed: number, tolerance: { abs: number; rel: number }) {
   const ckpt = randomCheckpoint(config, seed);

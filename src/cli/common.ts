@@ -2,6 +2,7 @@
 // strict number parsing, error formatting.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { SampleNormalisation } from '../gan/sampler.ts';
 
 /** A bad flag or value: the tool prints it with the usage and exits with code 2. */
 export class UsageError extends Error {
@@ -66,4 +67,10 @@ export function parseDawnOptions(values: readonly string[] | undefined): string[
     if (!/^[A-Za-z][\w-]*=\S+$/.test(v)) throw new UsageError(`--backend takes a Dawn option written KEY=VALUE (e.g. backend=vulkan), got '${v}'`);
   }
   return [...(values ?? [])];
+}
+
+/** --bn-stats running|batch. */
+export function parseNormalisation(value: string | undefined): SampleNormalisation {
+  if (value === undefined || value === 'running' || value === 'batch') return value ?? 'running';
+  throw new UsageError(`--bn-stats must be running or batch, got '${value}'`);
 }

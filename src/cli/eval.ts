@@ -18,13 +18,13 @@ import { DataError } from '../data/idx.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import type { GanConfig } from '../gan/config.ts';
-import { Sampler } from '../gan/sampler.ts';
+import { Sampler, type SampleNormalisation } from '../gan/sampler.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { loadOrTrainClassifier, type LoadedClassifier } from '../eval/classifier-cache.ts';
 import { checkDatasetMatches } from '../eval/dataset-sets.ts';
 import { evaluateGenerator, type EvalReport } from '../eval/evaluate.ts';
-import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, parseNormalisation, UsageError } from './common.ts';
 import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic } from './files.ts';
 import { prepareOutputDirectory, prepareOutputFile } from './paths.ts';
 
@@ -36,6 +36,9 @@ const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
                         Parzen protocol's)
   --mode-samples N      generated 2-D samples (default 2500, as PacGAN and VEEGAN)
   --no-parzen           skip the Parzen estimate (the slow evaluation)
+  --bn-stats MODE       how G's batch norm normalises the samples: running (default: the
+                        statistics kept in training, torch's eval mode) or batch (each pass's
+                        own over a training batch of rows, as G trains: torch's train mode)
   --out FILE            the JSON report (default: eval.json next to the checkpoint)
   --train-classifier    (re)train the data set's classifier and cache it, even if cached
   --data NAME           the data set of --train-classifier: mnist (default) or fashion; with
@@ -50,6 +53,7 @@ interface Args {
   samples: number;
   modeSamples: number;
   parzen: boolean;
+  normalisation: SampleNormalisation;
   out?: string;
   trainClassifier: boolean;
   data?: ImageDataset;
@@ -66,6 +70,7 @@ function parse(argv: string[]): Args | 'help' {
       samples: { type: 'string', default: '10000' },
       'mode-samples': { type: 'string', default: '2500' },
       'no-parzen': { type: 'boolean', default: false },
+      'bn-stats': { type: 'string' },
       out: { type: 'string' },
       'train-classifier': { type: 'boolean', default: false },
       data: { type: 'string' },
@@ -95,6 +100,7 @@ function parse(argv: string[]): Args | 'help' {
     samples: parseCount('--samples', values.samples, 2),
     modeSamples: parseCount('--mode-samples', values['mode-samples']),
     parzen: !values['no-parzen'],
+    normalisation: parseNormalisation(values['bn-stats']),
     out: values.out,
     trainClassifier: values['train-classifier'],
     data,
@@ -110,7 +116,7 @@ const g = (x: number) => (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) 
 /** One row per evaluation: name, result, wall time. */
 function reportRows(r: EvalReport): string[][] {
   const names = imageClassNames(r.dataset ?? 'mnist');
-  const rows: string[][] = [['sampling', `${r.sampling.samples} samples, seed ${r.seed}`, `${f(r.sampling.seconds, 1)} s`]];
+  const rows: string[][] = [['sampling', `${r.sampling.samples} samples, seed ${r.seed}${r.sampling.normalisation === 'batch' ? ', batch norm on batch statistics' : ''}`, `${f(r.sampling.seconds, 1)} s`]];
   if (r.data) {
     const d = r.data;
     const mixture = d.mixture ? `; its points are the ${d.mixture} mixture` : '';
@@ -188,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (!ckpt || !args.checkpoint) return 0;
     console.log(`checkpoint: ${args.checkpoint} (${ckpt.config.preset}, iteration ${ckpt.iteration})`);
-    sampler = new Sampler(ctx, ckpt);
+    sampler = new Sampler(ctx, ckpt, { normalisation: args.normalisation });
     const began = performance.now();
     const report = await evaluateGenerator(ctx, sampler, {
       seed: args.seed,

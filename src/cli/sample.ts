@@ -12,13 +12,13 @@ import { loadDataset } from '../data/dataset-node.ts';
 import { DataError } from '../data/idx.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import type { GanConfig } from '../gan/config.ts';
-import { Sampler } from '../gan/sampler.ts';
+import { Sampler, type SampleNormalisation } from '../gan/sampler.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { checkDatasetMatches, inDataUnits } from '../eval/dataset-sets.ts';
 import { renderSamples } from '../viz/samples.ts';
-import { exitWithUsage, formatError, parseCount, parseDawnOptions, UsageError } from './common.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, parseNormalisation, UsageError } from './common.ts';
 import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic, writePng } from './files.ts';
 import { prepareOutputFile } from './paths.ts';
 
@@ -31,6 +31,9 @@ const USAGE = `usage: npm run sample -- --checkpoint FILE [--n N] [--out FILE.np
   --grid              also write the picture of the samples as FILE with .png (an image grid, or
                       for 2-D points of --data runs a scatter over the data set's rows)
   --seed S            noise seed (default 0)
+  --bn-stats MODE     how G's batch norm normalises: running (default: the statistics kept in
+                      training, torch's eval mode) or batch (each pass's own over a training
+                      batch of rows, as G trains: torch's train mode)
   --backend OPT       Dawn option passed through (repeatable)`;
 
 interface Args {
@@ -40,6 +43,7 @@ interface Args {
   png: string | null;
   seed: number;
   digit?: number;
+  normalisation: SampleNormalisation;
   backend: string[];
 }
 
@@ -53,6 +57,7 @@ function parse(argv: string[]): Args | 'help' {
       grid: { type: 'boolean', default: false },
       seed: { type: 'string', default: '0' },
       digit: { type: 'string' },
+      'bn-stats': { type: 'string' },
       backend: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -69,6 +74,7 @@ function parse(argv: string[]): Args | 'help' {
     png: values.grid ? values.out.replace(/\.npy$/, '.png') : null,
     seed: parseCount('--seed', values.seed, 0),
     digit: values.digit === undefined ? undefined : parseCount('--digit', values.digit, 0),
+    normalisation: parseNormalisation(values['bn-stats']),
     backend: parseDawnOptions(values.backend),
   };
   prepareOutputFile('--out', args.out);
@@ -98,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx = await openNodeContext({ dawnOptions: args.backend });
   let sampler: Sampler | null = null;
   try {
-    sampler = new Sampler(ctx, ckpt);
+    sampler = new Sampler(ctx, ckpt, { normalisation: args.normalisation });
     let samples: Float32Array;
     try {
       samples = await sampler.sample(n, args.seed, digit);

@@ -5,7 +5,7 @@ import { ShapeError } from '../gpu/errors.ts';
 import { CheckpointError } from '../io/safetensors.ts';
 import { Network, type NetworkWorkspace } from '../nn/network.ts';
 import { TensorPool } from '../tensor/pool.ts';
-import { download, upload, type Tensor } from '../tensor/tensor.ts';
+import { download, upload, VIEW_ALIGNMENT, type Tensor } from '../tensor/tensor.ts';
 import type { CheckpointContents } from './checkpoint.ts';
 import type { GanConfig } from './config.ts';
 import { recordNoiseDraw } from './noise.ts';
@@ -30,6 +30,21 @@ interface NoiseBatch {
  */
 export const SAMPLE_BATCH = 256;
 
+/**
+ * How G's batch norm layers normalise when sampling. 'running': with the running statistics
+ * kept in training (torch's eval mode; a sample does not depend on the others, and an exported
+ * model gives the same values). 'batch': with each forward pass's own statistics over the
+ * training batch's row count, as G's training passes normalise (torch's train mode, the way
+ * the DCGAN paper's code draws its samples); the running statistics lag the weights they
+ * average over, and the two can give different samples.
+ */
+export type SampleNormalisation = 'running' | 'batch';
+
+export interface SamplerOptions {
+  /** Default 'running'. Only matters for generators with batch norm. */
+  normalisation?: SampleNormalisation;
+}
+
 export class Sampler {
   readonly config: GanConfig;
   readonly iteration: number;
@@ -40,9 +55,15 @@ export class Sampler {
   private readonly noise = new Map<number, NoiseBatch>();
   /** G's buffers for each chunk size run (SAMPLE_BATCH and the remainders). */
   private readonly workspaces = new Map<number, NetworkWorkspace>();
+  /** Rows per forward pass: SAMPLE_BATCH, or with batch statistics the training batch's rows. */
+  private readonly chunk: number;
+  readonly normalisation: SampleNormalisation;
 
-  constructor(ctx: GpuContext, ckpt: CheckpointContents) {
+  constructor(ctx: GpuContext, ckpt: CheckpointContents, opts: SamplerOptions = {}) {
     this.ctx = ctx;
+    this.normalisation = opts.normalisation ?? 'running';
+    if (this.normalisation !== 'running' && this.normalisation !== 'batch') throw new ShapeError(`sampler: normalisation must be 'running' or 'batch', got '${String(this.normalisation)}'`);
+    this.chunk = this.normalisation === 'batch' ? ckpt.config.batch : SAMPLE_BATCH;
     this.config = ckpt.config;
     this.iteration = ckpt.iteration;
     this.pool = new TensorPool(ctx);
@@ -83,7 +104,8 @@ export class Sampler {
    * own values) for noise drawn as the config describes, keyed by `seed`. A conditional
    * generator draws `label` for every sample, or by default label floor(i * classes / n) for
    * sample i (one class per row of a 10-column grid). The noise is one draw of n rows; G runs
-   * over it SAMPLE_BATCH rows at a time, so its buffers and dispatch grids stay small whatever n.
+   * over it SAMPLE_BATCH rows at a time, so its buffers and dispatch grids stay small whatever n
+   * (with batch statistics, a training batch of rows at a time).
    */
   async sample(n: number, seed = 0, label?: number): Promise<Float32Array> {
     if (!Number.isInteger(n) || n < 1) throw new ShapeError(`sample: n must be a positive integer, got ${n}`);
@@ -91,10 +113,14 @@ export class Sampler {
     if (label !== undefined && (!c || !Number.isInteger(label) || label < 0 || label >= c)) {
       throw new ShapeError(c ? `sample: label must be an integer in [0, ${c}), got ${label}` : `sample: preset '${this.config.preset}' is not conditional; it takes no label`);
     }
-    const batch = this.batch(n);
+    // With batch statistics every pass holds a full training batch: the draw is rounded up to
+    // whole batches and the rows past n dropped.
+    const drawn = this.normalisation === 'batch' ? Math.ceil(n / this.chunk) * this.chunk : n;
+    const batch = this.batch(drawn);
     const steps = recordNoiseDraw(this.ctx, batch.z, this.config.noise, seed, SAMPLER_STREAM);
-    const labels = c ? Uint32Array.from({ length: n }, (_, i) => label ?? Math.floor((i * c) / n)) : undefined;
-    return toDataUnits(this.config.data, await this.run(batch, n, steps, labels));
+    const labels = c ? Uint32Array.from({ length: drawn }, (_, i) => label ?? Math.floor((Math.min(i, n - 1) * c) / n)) : undefined;
+    const out = await this.run(batch, drawn, steps, labels);
+    return toDataUnits(this.config.data, drawn === n ? out : out.subarray(0, n * this.dim));
   }
 
   /**
@@ -111,6 +137,7 @@ export class Sampler {
       throw new ShapeError(`generate: a conditional generator needs one label in [0, ${c}) per noise row (${n})`);
     }
     if (!c && labels !== undefined) throw new ShapeError(`generate: preset '${this.config.preset}' is not conditional; it takes no labels`);
+    if (n % this.chunk && this.normalisation === 'batch') throw new ShapeError(`generate: with batch statistics G runs on whole training batches; ${n} noise rows are not a multiple of ${this.chunk}`);
     const batch = this.batch(n);
     upload(this.ctx, batch.z, z);
     return this.run(batch, n, [], labels && Uint32Array.from(labels));
@@ -138,11 +165,11 @@ export class Sampler {
     const out = new Float32Array(n * dim);
     const reads: Promise<void>[] = [];
     try {
-      for (let start = 0; start < n; start += SAMPLE_BATCH) {
-        const rows = Math.min(SAMPLE_BATCH, n - start);
+      for (let start = 0; start < n; start += this.chunk) {
+        const rows = Math.min(this.chunk, n - start);
         const ws = this.workspaceFor(rows);
-        // Batch norm normalises with its running statistics: a sample does not depend on its batch.
-        this.ctx.run(this.G.forward(ws, batch.input.rowsView(start, rows), { training: false }));
+        const x = this.inputRows(batch.input, start, rows, ws);
+        this.ctx.run([...x.steps, ...this.G.forward(ws, x.rows, { training: this.normalisation === 'batch' })]);
         // The copy is queued now, before the next chunk's forward pass overwrites the output.
         reads.push(download(this.ctx, this.G.output(ws)).then((y) => out.set(y, start * dim)));
       }
@@ -151,6 +178,26 @@ export class Sampler {
       await Promise.allSettled(reads);
     }
     return out;
+  }
+
+  /** Buffers of G's input rows where a chunk's rows cannot be bound in place, by workspace. */
+  private readonly staged = new Map<NetworkWorkspace, Tensor>();
+
+  /**
+   * Rows [start, start + rows) of `input` as G's input: a view where they start on the 256-byte
+   * boundary storage bindings need (always, for SAMPLE_BATCH chunks), else a copy into a buffer
+   * of the workspace's own (batch statistics over a training batch of, say, 100 rows).
+   */
+  private inputRows(input: Tensor, start: number, rows: number, ws: NetworkWorkspace): { steps: Step[]; rows: Tensor } {
+    const rowBytes = input.shape[1] * 4;
+    const offset = input.byteOffset + start * rowBytes;
+    if (offset % VIEW_ALIGNMENT === 0) return { steps: [], rows: input.rowsView(start, rows) };
+    let staged = this.staged.get(ws);
+    if (!staged) {
+      staged = this.pool.acquire([rows, input.shape[1]], 'f32', 'sampler.staged input');
+      this.staged.set(ws, staged);
+    }
+    return { steps: [this.ctx.copy(input.buffer, staged.buffer, rows * rowBytes, offset, 0, 'sampler.input rows')], rows: staged };
   }
 
   private workspaceFor(rows: number): NetworkWorkspace {
