@@ -61,8 +61,7 @@ export interface EvalReport {
   seed: number;
   /** The image data set the generator was scored against (absent for the toy distributions). */
   dataset?: ImageDataset;
-  /** Drawing the generated samples (shared by the evaluations below). */
-  /** How G's batch norm normalised them ('running' or 'batch': src/gan/sampler.ts). */
+  /** Drawing the generated samples (shared by the evaluations below), and how G's batch norm normalised them (src/gan/sampler.ts). */
   sampling: Timed<{ samples: number; normalisation: SampleNormalisation }>;
   /** A user's data set (config data kind 'dataset'). */
   data?: DataSetSummary;

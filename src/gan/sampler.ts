@@ -55,6 +55,8 @@ export class Sampler {
   private readonly noise = new Map<number, NoiseBatch>();
   /** G's buffers for each chunk size run (SAMPLE_BATCH and the remainders). */
   private readonly workspaces = new Map<number, NetworkWorkspace>();
+  /** Buffers of G's input rows where a chunk's rows cannot be bound in place, by workspace. */
+  private readonly staged = new Map<NetworkWorkspace, Tensor>();
   /** Rows per forward pass: SAMPLE_BATCH, or with batch statistics the training batch's rows. */
   private readonly chunk: number;
   readonly normalisation: SampleNormalisation;
@@ -179,9 +181,6 @@ export class Sampler {
     }
     return out;
   }
-
-  /** Buffers of G's input rows where a chunk's rows cannot be bound in place, by workspace. */
-  private readonly staged = new Map<NetworkWorkspace, Tensor>();
 
   /**
    * Rows [start, start + rows) of `input` as G's input: a view where they start on the 256-byte
