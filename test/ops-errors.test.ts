@@ -291,6 +291,9 @@ describe('convolutions', () => {
     expectShapeError(() => conv2dInputGrad(gpu.ctx, y, w, x, { geometry: D1, gradOf: { output: tensor([2, 783], 'saved'), activation: 'tanh' } }), 'conv2dInputGrad', 'gradOf.output must have shape [2, 784]');
     expectShapeError(() => conv2dWeightGrad(gpu.ctx, x, y, w, { geometry: D1, biasGrad: tensor([1], 'db') }), 'conv2dWeightGrad', 'biasGrad must have shape [64]');
     expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry: D1, strategy: 'magic' as never }), 'conv2d', "unknown strategy 'magic'");
+    // The direct kernel, asked for where it does not apply: 64 columns; the tiled strategy.
+    expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry: D1, strategy: 'register', direct: true }), 'conv2d', 'the direct kernel takes', '392x16x64 from 1 channel,', 'leave direct unset');
+    expectShapeError(() => conv2dInputGrad(gpu.ctx, y, w, x, { geometry: D1, strategy: 'tiled', direct: true }), 'conv2dInputGrad', 'the direct kernel takes', 'strategy tiled');
   });
   test('a product whose launch grid exceeds the adapter', () => {
     // The plain register kernel runs 4 output pixels per workgroup along y.

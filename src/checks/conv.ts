@@ -38,19 +38,33 @@ import { sameBits } from './reduce.ts';
 
 const C0 = 2;
 
+type KernelOptions = Pick<ConvOptions, 'strategy' | 'subgroups' | 'narrow' | 'direct'>;
+
 interface Kernel {
   name: string;
-  options: Pick<ConvOptions, 'strategy' | 'subgroups' | 'narrow'>;
+  options: KernelOptions;
+  /** Also run these options and demand the same bits (a kernel that promises another's sums). */
+  sameBitsAs?: KernelOptions;
 }
 
+// The GEMM kernels, also on the products of one column that the direct kernel takes by default.
 const KERNELS: readonly Kernel[] = [
-  { name: 'register', options: { strategy: 'register', subgroups: true } },
-  { name: 'register plain', options: { strategy: 'register', subgroups: false } },
+  { name: 'register', options: { strategy: 'register', subgroups: true, direct: false } },
+  { name: 'register plain', options: { strategy: 'register', subgroups: false, direct: false } },
   { name: 'tiled', options: { strategy: 'tiled' } },
 ];
 
 /** The register strategy's kernel for 1 or 2 output columns, on the cases that name it. */
 const NARROW: Kernel = { name: 'register narrow', options: { strategy: 'register', narrow: true } };
+
+/**
+ * The direct kernel for products of one column (shaders/conv_direct.wgsl), on the cases that name
+ * it, in both of the register kernels' summation orders, each demanding that kernel's bits.
+ */
+const DIRECT: readonly Kernel[] = [
+  { name: 'direct', options: { strategy: 'register', subgroups: true, direct: true }, sameBitsAs: { strategy: 'register', subgroups: true, direct: false } },
+  { name: 'direct plain', options: { strategy: 'register', subgroups: false, direct: true }, sameBitsAs: { strategy: 'register', subgroups: false, direct: false } },
+];
 
 type Op = 'forward' | 'inputGrad' | 'weightGrad';
 
@@ -65,6 +79,8 @@ interface Case {
    * sub-pixel classes with no pixel or no tap, and the DCGAN layers of one channel.
    */
   narrow?: readonly Op[];
+  /** Ops of one output column that also run on the direct kernel (channels in multiples of 8, or of 4 for weight gradients). */
+  direct?: readonly Op[];
 }
 
 const conv = (batch: number, inH: number, inW: number, inC: number, outC: number, kernel: number, stride: number, padding: number): Conv2dGeometry =>
@@ -92,9 +108,11 @@ const CONV_CASES: readonly Case[] = [
   { geometry: conv(2, 13, 9, 3, 2, 5, 2, 1) },
   { geometry: conv(1, 8, 11, 2, 3, 2, 3, 0), narrow: ['inputGrad'] },
   { geometry: conv(1, 2, 2, 2, 4, 2, 3, 0), narrow: ['inputGrad'] },
-  { geometry: conv(1, 28, 28, 1, 64, 4, 2, 1), replay: true, narrow: ['inputGrad'] },
+  { geometry: conv(2, 6, 5, 8, 1, 3, 1, 1), direct: ['forward', 'weightGrad'] },
+  { geometry: conv(1, 9, 7, 4, 1, 3, 2, 0), direct: ['weightGrad'] },
+  { geometry: conv(1, 28, 28, 1, 64, 4, 2, 1), replay: true, narrow: ['inputGrad'], direct: ['inputGrad'] },
   { geometry: conv(1, 14, 14, 64, 128, 4, 2, 1), replay: true },
-  { geometry: conv(64, 28, 28, 1, 64, 4, 2, 1), slow: true, narrow: ['inputGrad'] },
+  { geometry: conv(64, 28, 28, 1, 64, 4, 2, 1), slow: true, narrow: ['inputGrad'], direct: ['inputGrad'] },
   { geometry: conv(64, 14, 14, 64, 128, 4, 2, 1), slow: true },
 ];
 
@@ -111,9 +129,10 @@ const TRANSPOSED_CASES: readonly Case[] = [
   { geometry: convT(2, 1, 1, 3, 2, 3, 3, 1), narrow: ['forward', 'weightGrad'] },
   { geometry: convT(1, 1, 1, 4, 2, 3, 3, 1), narrow: ['forward', 'weightGrad'] },
   { geometry: convT(1, 7, 7, 128, 64, 4, 2, 1), replay: true },
-  { geometry: convT(1, 14, 14, 64, 1, 4, 2, 1), replay: true, narrow: ['forward', 'weightGrad'] },
+  { geometry: convT(2, 2, 3, 8, 1, 2, 3, 1, 2), direct: ['forward', 'weightGrad'] },
+  { geometry: convT(1, 14, 14, 64, 1, 4, 2, 1), replay: true, narrow: ['forward', 'weightGrad'], direct: ['forward', 'weightGrad'] },
   { geometry: convT(64, 7, 7, 128, 64, 4, 2, 1), slow: true },
-  { geometry: convT(64, 14, 14, 64, 1, 4, 2, 1), slow: true, narrow: ['forward', 'weightGrad'] },
+  { geometry: convT(64, 14, 14, 64, 1, 4, 2, 1), slow: true, narrow: ['forward', 'weightGrad'], direct: ['forward', 'weightGrad'] },
 ];
 
 function caseName(g: ResolvedConvGeometry): string {
@@ -167,18 +186,24 @@ interface Run {
   replay: boolean;
 }
 
-/** Records and runs the op, downloads `outputs`; with replay, restores `resets` and runs it again for bit-equality. */
-async function execute(r: Run, record: () => ReturnType<typeof conv2d>, outputs: Tensor[], resets: [Tensor, Float32Array][]): Promise<{ got: Float32Array[]; again: CheckResult[] }> {
-  const dispatch = record();
+/**
+ * Records the op with the kernel's options and runs it, downloads `outputs`; with replay, or a
+ * kernel that promises another's bits, restores `resets` and runs the dispatch again, or the
+ * other kernel, for bit-equality.
+ */
+async function execute(r: Run, record: (options: KernelOptions) => ReturnType<typeof conv2d>, outputs: Tensor[], resets: [Tensor, Float32Array][]): Promise<{ got: Float32Array[]; again: CheckResult[] }> {
+  const dispatch = record(r.kernel.options);
   r.ctx.run([dispatch]);
   const got: Float32Array[] = [];
   for (const t of outputs) got.push(await download(r.ctx, t));
   const again: CheckResult[] = [];
-  if (r.replay) {
+  const rerun = async (d: ReturnType<typeof conv2d>, what: string) => {
     for (const [t, data] of resets) upload(r.ctx, t, data);
-    r.ctx.run([dispatch]);
-    for (let i = 0; i < outputs.length; i++) again.push(sameBits(got[i], await download(r.ctx, outputs[i]), outputs[i].label));
-  }
+    r.ctx.run([d]);
+    for (let i = 0; i < outputs.length; i++) again.push(sameBits(got[i], await download(r.ctx, outputs[i]), `${outputs[i].label} ${what}`));
+  };
+  if (r.replay) await rerun(dispatch, 'replayed');
+  if (r.kernel.sameBitsAs) await rerun(record(r.kernel.sameBitsAs), 'on the GEMM kernel');
   return { got, again };
 }
 
@@ -216,7 +241,7 @@ async function forwardCheck(r: Run): Promise<CheckResult> {
   const y = tensorFrom(ctx, yInit, [g.batch, g.outH * g.outW * g.outC], 'y');
   try {
     const op = g.transposed ? convTranspose2d : conv2d;
-    const { got, again } = await execute(r, () => op(ctx, x, w, y, { geometry: g, bias, activation: d.activation, ...r.kernel.options }), [y], [[y, yInit]]);
+    const { got, again } = await execute(r, (o) => op(ctx, x, w, y, { geometry: g, bias, activation: d.activation, ...o }), [y], [[y, yInit]]);
     return combine([compare(got[0], d.want, toleranceFor(d.activation), d.scale), ...again]);
   } finally {
     for (const t of [x, w, bias, y]) t.buffer.destroy();
@@ -247,7 +272,7 @@ async function inputGradCheck(r: Run): Promise<CheckResult> {
   try {
     const op = g.transposed ? convTranspose2dInputGrad : conv2dInputGrad;
     const gradOf = saved ? { output: saved, activation: d.activation } : undefined;
-    const { got, again } = await execute(r, () => op(ctx, dy, w, dx, { geometry: g, gradOf, ...r.kernel.options }), [dx], [[dx, dxInit]]);
+    const { got, again } = await execute(r, (o) => op(ctx, dy, w, dx, { geometry: g, gradOf, ...o }), [dx], [[dx, dxInit]]);
     return combine([compare(got[0], d.want, TOLERANCE, d.scale), ...again]);
   } finally {
     for (const t of [dy, w, dx, saved]) t?.buffer.destroy();
@@ -285,7 +310,7 @@ async function weightGradCheck(r: Run): Promise<CheckResult> {
     const op = g.transposed ? convTranspose2dWeightGrad : conv2dWeightGrad;
     const { got, again } = await execute(
       r,
-      () => op(ctx, x, dy, dw, { geometry: g, biasGrad: db ?? undefined, accumulate: d.accumulate, ...r.kernel.options }),
+      (o) => op(ctx, x, dy, dw, { geometry: g, biasGrad: db ?? undefined, accumulate: d.accumulate, ...o }),
       db ? [dw, db] : [dw],
       [[dw, d.dwInit], ...(db ? [[db, d.dbInit] as [Tensor, Float32Array]] : [])],
     );
@@ -301,9 +326,10 @@ const RUNNERS: Record<Op, (r: Run) => Promise<CheckResult>> = { forward: forward
 
 function checksOf(cases: readonly Case[]): Check[] {
   return (['forward', 'inputGrad', 'weightGrad'] as const).flatMap((op) =>
-    [...KERNELS, NARROW].flatMap((kernel) =>
+    [...KERNELS, NARROW, ...DIRECT].flatMap((kernel) =>
       cases.flatMap((c, index) => {
         if (kernel === NARROW && !c.narrow?.includes(op)) return [];
+        if (DIRECT.includes(kernel) && !c.direct?.includes(op)) return [];
         const g = resolveConvGeometry(c.geometry);
         return [{
           kernel: `${OPS[op].name[g.transposed ? 1 : 0]} ${kernel.name}`,

@@ -32,17 +32,39 @@
 // a product over only the taps that reach its pixels: 1 / stride^2 of the multiply-adds the
 // whole im2col would spend, the rest being zeros (shaders/conv.wgsl). The weight gradient's bias
 // gradient then sums dY apart from the classes' products, in one fixed order.
+//
+// Products of one output column (a layer to one channel, the input gradient of a layer on one
+// channel, their weight gradients) run under the register strategy on a kernel of their own,
+// shaders/conv_direct.wgsl: each lane owns its outputs whole and walks the taps or the pixels
+// without the gather's divisions or a tile's padding columns. It adds the same terms in the same
+// blocks and order as the register kernel it stands in for, so its results are that kernel's
+// bits (src/checks/conv.ts demands it); `direct: false` runs the GEMM kernels instead.
 
 import source from '../../shaders/conv.wgsl?raw';
-import { uniforms, type Dispatch, type GpuContext } from '../gpu/context.ts';
+import directSource from '../../shaders/conv_direct.wgsl?raw';
+import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Shape, type Tensor } from '../tensor/tensor.ts';
 import { matmulStrategyFor } from './strategy.ts';
 import type { Activation } from './common.ts';
-import { F32_ELEMENTS, gemmKernels, gemmLaunch, gemmParams, gemmResources, type GemmEpilogue, type MatmulStrategy } from './gemm.ts';
+import {
+  F32_ELEMENTS,
+  GEMM_BINDINGS,
+  gemmBodyShader,
+  gemmKernels,
+  gemmLaunch,
+  gemmParams,
+  gemmResources,
+  registerSumBlock,
+  type GemmEpilogue,
+  type MatmulStrategy,
+} from './gemm.ts';
 
-const KERNELS = gemmKernels(defineShader('conv.wgsl', source, [F32_ELEMENTS]), ['uniform']);
+const OPERANDS = defineShader('conv.wgsl', source, [F32_ELEMENTS]);
+const KERNELS = gemmKernels(OPERANDS, ['uniform']);
+const DIRECT = gemmBodyShader(defineShader('conv_direct.wgsl', directSource), OPERANDS);
+const DIRECT_BINDINGS = [...GEMM_BINDINGS, 'uniform' as const];
 
 /** A convolution layer's sizes. `in*` are the op's input map, `out*` follow from the rest. */
 export interface Conv2dGeometry {
@@ -134,6 +156,12 @@ export interface ConvOptions {
   subgroups?: boolean;
   /** Register strategy: the narrow kernel (at most 2 columns) when true (gemmLaunch says why it is not a default). */
   narrow?: boolean;
+  /**
+   * Register strategy, products of one output column: the direct kernel (shaders/conv_direct.wgsl,
+   * the default where it applies: see directApplies) or, when false, the GEMM kernels. It gives
+   * their bits; true where it does not apply is a ShapeError.
+   */
+  direct?: boolean;
   label?: string;
 }
 
@@ -259,9 +287,15 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
   if (strategy !== 'register' && strategy !== 'tiled') throw new ShapeError(`${plan.op}: unknown strategy '${strategy}'`);
   // Params' M and K are the largest part's (the classes' own come from the geometry).
   const params = gemmParams(plan.op, m, n, k, c, [a, b], e);
-  // Of the DCGAN's 1-channel passes on lavapipe only the weight gradient (G2's) ran reliably
-  // faster on the narrow kernel (1.2-1.5x); its forward (G2's) and input gradient (D1's) ran at
-  // 0.94-1.15x and 0.98-1.14x of the subgroup kernel, within the noise.
+  const geometry = uniforms([
+    ['u32', srcH], ['u32', srcW], ['u32', srcC], ['u32', g.kernel],
+    ['u32', gridH], ['u32', gridW], ['u32', g.stride], ['u32', g.padding],
+    ['u32', pixels], ['u32', columns], ['u32', g.batch],
+  ]);
+  const resources = [...gemmResources(ctx, a, b, c, params, e), geometry];
+  const label = opts.label ?? `${plan.op.split('(')[0]} [${m}x${k}x${n}] ${strategy}`;
+  const direct = directLaunch(ctx, plan, shape, strategy, opts);
+  if (direct) return ctx.dispatch(direct.spec, { label: `${label} direct`, constants: direct.constants, resources, workgroups: direct.workgroups });
   const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, { subgroups: opts.subgroups, narrow: opts.narrow, parts });
   const constants: Record<string, number> = {
     TRANS_A: Number(plan.transA),
@@ -272,17 +306,37 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
     ...(strategy === 'register' ? { VEC_C: Number(srcC % 4 === 0) } : {}),
     ...launch.constants,
   };
-  const geometry = uniforms([
-    ['u32', srcH], ['u32', srcW], ['u32', srcC], ['u32', g.kernel],
-    ['u32', gridH], ['u32', gridW], ['u32', g.stride], ['u32', g.padding],
-    ['u32', pixels], ['u32', columns], ['u32', g.batch],
-  ]);
-  return ctx.dispatch(launch.spec, {
-    label: opts.label ?? `${plan.op.split('(')[0]} [${m}x${k}x${n}] ${strategy}`,
-    constants,
-    resources: [...gemmResources(ctx, a, b, c, params, e), geometry],
-    workgroups: launch.workgroups,
-  });
+  return ctx.dispatch(launch.spec, { label, constants, resources, workgroups: launch.workgroups });
+}
+
+/**
+ * Whether the direct kernel computes a product: the register strategy (not the narrow kernel),
+ * one output column, and channels that fill its loads: whole chains of the register kernel's
+ * sum block (forward ops and input gradients) or whole vec4s (weight gradients).
+ */
+function directApplies(plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: ConvOptions, block: number): boolean {
+  return strategy === 'register' && !opts.narrow && shape.n === 1 && plan.src[2] % (plan.transA ? 4 : block) === 0;
+}
+
+/** The direct kernel's launch for a product it applies to and is not told off (opts.direct), else null. */
+function directLaunch(ctx: GpuContext, plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: ConvOptions): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } | null {
+  const block = registerSumBlock(ctx, shape.m, shape.k, opts.subgroups);
+  const wg = ctx.adapter.isCpu ? 8 : 64;
+  const rowsPerGroup = (plan.transA ? 4 : 1) * wg;
+  const groups = Math.ceil(shape.m / rowsPerGroup);
+  const applies = directApplies(plan, shape, strategy, opts, block) && groups <= ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (opts.direct && !applies) {
+    throw new ShapeError(
+      `${plan.op}: the direct kernel takes the register strategy's products of one output column from channels in multiples of ${plan.transA ? 4 : block} ` +
+        `(here ${shape.m}x${shape.k}x${shape.n} from ${plan.src[2]} channel${plan.src[2] === 1 ? '' : 's'}, strategy ${strategy}${opts.narrow ? ', narrow' : ''}): leave direct unset`,
+    );
+  }
+  if (!applies || opts.direct === false) return null;
+  return {
+    spec: { shader: DIRECT, entry: plan.transA ? 'direct_weights' : 'direct_rows', bindings: DIRECT_BINDINGS },
+    constants: { TRANS_A: Number(plan.transA), GATHER_TR: Number(plan.tr), VEC_N: 0, KB: block, WG: wg },
+    workgroups: [groups, 1, shape.parts],
+  };
 }
 
 /** Which of a layer's three ops: forward, input gradient, weight gradient. */

@@ -100,6 +100,27 @@ export const NARROW_MAX_COLUMNS = 2;
 /** Rows per lane of the narrow kernel. */
 const NARROW_ROWS = 8;
 
+/** The k block the subgroup kernel shuffles for a product of m rows over k (0: the plain register kernel runs). */
+function shuffledBlock(ctx: GpuContext, m: number, k: number, subgroups: boolean | undefined): number {
+  const useSubgroups = subgroups ?? m >= SUBGROUP_MIN_ROWS;
+  return useSubgroups ? Math.min(subgroupBlock(ctx), k <= 4 ? 4 : 8) : 0;
+}
+
+/**
+ * How the register strategy orders a product's sums: each output adds k in blocks of this many
+ * values, each block one chain in order of k (the subgroup kernel's shuffled block, or the plain
+ * kernel's 4 x 4 pieces). A kernel that sums in the same blocks gives the same bits
+ * (shaders/conv_direct.wgsl).
+ */
+export function registerSumBlock(ctx: GpuContext, m: number, k: number, subgroups?: boolean): number {
+  return shuffledBlock(ctx, m, k, subgroups) || 4;
+}
+
+/** A kernel body of its own over an operand library, with the plain epilogue and the core's bindings and helpers (GEMM_BINDINGS, then the library's). */
+export function gemmBodyShader(body: ShaderSource, operands: ShaderSource): ShaderSource {
+  return defineShader(`${body.name} + ${operands.name}`, '', [activationShader, core, plainEpilogue, operands, body]);
+}
+
 /** Which register kernel, and how many parts, where the caller decides (options of matmul() and the convolutions). */
 export interface GemmChoice {
   /** The subgroup kernel (true, where the device has them) or the plain one (false). */
@@ -130,7 +151,8 @@ export interface GemmLaunch {
  * padding (1.3x on lavapipe). `narrow` asks for the narrow kernel, lanes along M with every
  * column of a 1- or 2-column product: against the subgroup kernel's 4-column vectors on
  * lavapipe, 1.1-1.6x for dense products of 1 or 2 columns and 1.2-1.5x for the DCGAN's G2 weight
- * gradient (its 1-channel forward and input gradient were no faster). It is taken only when
+ * gradient (its 1-channel forward and input gradient were no faster; convolutions of one column
+ * now take conv.ts's direct kernel, which keeps the register kernel's sums). It is taken only when
  * asked: its summation order differs from the other kernels', so making it a default moves
  * every preset's trajectory on the adapters that take it (D's one-unit layer), and the presets'
  * documented figures were measured without it. `subgroups` forces the subgroup kernel (where the
@@ -147,8 +169,7 @@ export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m:
   } else if (strategy === 'tiled') {
     launch = { spec: kernels.tiled, constants: {}, workgroups: [Math.ceil(n / TILED_BLOCK), Math.ceil(m / TILED_BLOCK), parts] };
   } else {
-    const useSubgroups = subgroups ?? m >= SUBGROUP_MIN_ROWS;
-    const kb = useSubgroups ? Math.min(subgroupBlock(ctx), k <= 4 ? 4 : 8) : 0;
+    const kb = shuffledBlock(ctx, m, k, subgroups);
     if (kb) {
       // Tiles of 16 columns, even where 20 would waste fewer (N = 100: 112 columns against 100):
       // a fifth column group spills the lane's accumulators, 1.4-2.5x slower on lavapipe.
