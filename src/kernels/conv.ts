@@ -294,7 +294,7 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
   ]);
   const resources = [...gemmResources(ctx, a, b, c, params, e), geometry];
   const label = opts.label ?? `${plan.op.split('(')[0]} [${m}x${k}x${n}] ${strategy}`;
-  const direct = directLaunch(ctx, plan, shape, strategy, opts);
+  const direct = directLaunch(ctx, g, plan, shape, strategy, opts);
   if (direct) return ctx.dispatch(direct.spec, { label: `${label} direct`, constants: direct.constants, resources, workgroups: direct.workgroups });
   const launch = gemmLaunch(ctx, KERNELS, plan.op, m, n, k, strategy, { subgroups: opts.subgroups, narrow: opts.narrow, parts });
   const constants: Record<string, number> = {
@@ -318,12 +318,33 @@ function directApplies(plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStr
   return strategy === 'register' && !opts.narrow && shape.n === 1 && plan.src[2] % (plan.transA ? 4 : block) === 0;
 }
 
+/** direct_tiles (shaders/conv_direct.wgsl): class pixels per lane, and room for taps per axis of a class and KB-channel blocks. */
+const TILE = [2, 2] as const;
+const TILE_TAPS = 2;
+const TILE_BLOCKS = 8;
+
+/** Whether direct_tiles takes a transposed-gather product: its partial sums fit. */
+function tilesApply(g: ResolvedConvGeometry, plan: ConvGemm, block: number): boolean {
+  return plan.tr && !plan.transA && Math.ceil(g.kernel / g.stride) <= TILE_TAPS && plan.src[2] / block <= TILE_BLOCKS;
+}
+
+/** Lanes of direct_tiles: tiles of the largest class along each axis, per sample. */
+function tileLanes(g: ResolvedConvGeometry, plan: ConvGemm, tile: readonly [number, number]): number {
+  const s = g.stride;
+  const cells = (size: number) => Math.max(...Array.from({ length: s }, (_, phase) => {
+    const first = (phase + s - (g.padding % s)) % s;
+    return first < size ? Math.ceil((size - first) / s) : 0;
+  }));
+  return g.batch * Math.ceil(cells(plan.grid[0]) / tile[0]) * Math.ceil(cells(plan.grid[1]) / tile[1]);
+}
+
 /** The direct kernel's launch for a product it applies to and is not told off (opts.direct), else null. */
-function directLaunch(ctx: GpuContext, plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: ConvOptions): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } | null {
+function directLaunch(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: ConvOptions): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } | null {
   const block = registerSumBlock(ctx, shape.m, shape.k, opts.subgroups);
   const wg = ctx.adapter.isCpu ? 8 : 64;
-  const rowsPerGroup = (plan.transA ? 4 : 1) * wg;
-  const groups = Math.ceil(shape.m / rowsPerGroup);
+  const tiled = tilesApply(g, plan, block);
+  const lanes = tiled ? tileLanes(g, plan, TILE) : Math.ceil(shape.m / (plan.transA ? 4 : 1));
+  const groups = Math.ceil(lanes / wg);
   const applies = directApplies(plan, shape, strategy, opts, block) && groups <= ctx.limits.maxComputeWorkgroupsPerDimension;
   if (opts.direct && !applies) {
     throw new ShapeError(
@@ -333,7 +354,7 @@ function directLaunch(ctx: GpuContext, plan: ConvGemm, shape: ConvGemmShape, str
   }
   if (!applies || opts.direct === false) return null;
   return {
-    spec: { shader: DIRECT, entry: plan.transA ? 'direct_weights' : 'direct_rows', bindings: DIRECT_BINDINGS },
+    spec: { shader: DIRECT, entry: plan.transA ? 'direct_weights' : tiled ? 'direct_tiles' : 'direct_rows', bindings: DIRECT_BINDINGS },
     constants: { TRANS_A: Number(plan.transA), GATHER_TR: Number(plan.tr), VEC_N: 0, KB: block, WG: wg },
     workgroups: [groups, 1, shape.parts],
   };
