@@ -29,6 +29,7 @@ import {
   conv2dInputGrad,
   conv2dWeightGrad,
   convGemmShape,
+  convRunsDirect,
   convStrategyFor,
   convTranspose2d,
   convTranspose2dInputGrad,
@@ -118,6 +119,8 @@ export interface ConvResult {
   gflops: Record<string, number>;
   bestGflops: Record<string, number>;
   engineUses: MatmulStrategy;
+  /** The engine's strategy runs this pass on the direct kernel for one output column (shaders/conv_direct.wgsl). */
+  direct: boolean;
   tfjsOp: string;
   /** The engine's choice against tfjs's op, wall clock (side-by-side.ts). */
   wall?: WallComparison;
@@ -173,7 +176,7 @@ export async function benchConv(ctx: GpuContext, options: ConvBenchOptions): Pro
         `${Math.round((100 * result.flops) / result.gemmFlops)}%`,
         fmt(result.flops / 1e9, 3),
         ...strategies.map((s) => rate(result.gflops[s])),
-        result.engineUses,
+        `${result.engineUses}${result.direct ? ' (direct)' : ''}`,
         rate(result.gflops[result.engineUses]),
       ];
       if (options.tfjs) {
@@ -288,6 +291,7 @@ async function benchRow(ctx: GpuContext, timer: GpuTimer, row: ConvRow, strategi
       gflops: gf,
       bestGflops: best,
       engineUses,
+      direct: convRunsDirect(ctx, g, row.role, { strategy: engineUses }),
       tfjsOp: tfjsOpOf(row),
     };
     if (options.tfjs) {

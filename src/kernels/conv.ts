@@ -314,9 +314,12 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
  * one output column, and channels that fill its loads: whole chains of the register kernel's
  * sum block (forward ops and input gradients) or whole vec4s (weight gradients).
  */
-function directApplies(plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: ConvOptions, block: number): boolean {
+function directApplies(plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: DirectChoice, block: number): boolean {
   return strategy === 'register' && !opts.narrow && shape.n === 1 && plan.src[2] % (plan.transA ? 4 : block) === 0;
 }
+
+/** The options that choose between the direct kernel and the GEMM ones. */
+type DirectChoice = Pick<ConvOptions, 'subgroups' | 'narrow' | 'direct'>;
 
 /** direct_tiles (shaders/conv_direct.wgsl): class pixels per lane, and room for taps per axis of a class and KB-channel blocks. */
 const TILE = [2, 2] as const;
@@ -339,7 +342,7 @@ function tileLanes(g: ResolvedConvGeometry, plan: ConvGemm, tile: readonly [numb
 }
 
 /** The direct kernel's launch for a product it applies to and is not told off (opts.direct), else null. */
-function directLaunch(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: ConvOptions): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } | null {
+function directLaunch(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: DirectChoice): { spec: KernelSpec; constants: Record<string, number>; workgroups: [number, number, number] } | null {
   const block = registerSumBlock(ctx, shape.m, shape.k, opts.subgroups);
   const wg = ctx.adapter.isCpu ? 8 : 64;
   const tiled = tilesApply(g, plan, block);
@@ -384,6 +387,14 @@ function planFor(op: string, g: ResolvedConvGeometry, role: ConvRole): ConvGemm 
     return { op, src: output, grid: [g.inH, g.inW], tr: !g.transposed, transA: false, transB: true, n: g.inC };
   }
   return { op, src: input, grid: [g.outH, g.outW], tr: g.transposed, transA: role === 'weightGrad', transB: false, n: g.outC };
+}
+
+/** Whether one op of a layer runs on the direct kernel under these options (benchmarks say which kernel they timed). */
+export function convRunsDirect(ctx: GpuContext, geometry: Conv2dGeometry, role: ConvRole, opts: Omit<ConvOptions, 'geometry'> = {}): boolean {
+  const g = resolveConvGeometry(geometry);
+  const plan = planFor(role, g, role);
+  const shape = gemmShapeOf(g, plan);
+  return directLaunch(ctx, g, plan, shape, opts.strategy ?? convStrategyFor(ctx, shape), opts) !== null;
 }
 
 /** The product one op of a layer runs (to pick or tune its strategy, e.g. with convStrategyFor). */
