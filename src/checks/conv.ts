@@ -9,7 +9,9 @@
 // stride 2, padding 1) at batch 1, and at batch 64 as slow cases. Each op runs with one of its
 // epilogues, in turn by case: forward ops with a bias and each activation, input gradients with
 // gradOf each activation (or none), weight gradients plain, with biasGrad, or accumulating both.
-// The DCGAN cases also replay the dispatch and demand the same bits.
+// The DCGAN cases also replay the dispatch and demand the same bits. Ops of one output column
+// also run on the direct kernel (shaders/conv_direct.wgsl) in both register orders, held to the
+// twins and to the register kernel's exact bits, which it promises.
 //
 // Tolerance: as matmul's (src/checks/matmul.ts). Every output is an f32 sum of the GEMM's K
 // terms (K = kernel^2 channels, or the pixels for weight gradients; the zeros of padding and of
