@@ -301,6 +301,13 @@ describe('convolutions', () => {
     const geometry: Conv2dGeometry = { batch: 1, inH: side, inW: side, inC: 1, outC: 1, kernel: 1, stride: 1, padding: 0, transposed: false };
     const [x, w, y] = [tensor([1, side * side], 'x'), tensor([1, 1, 1, 1], 'w'), tensor([1, side * side], 'y')];
     expectShapeError(() => conv2d(gpu.ctx, x, w, y, { geometry, strategy: 'register', subgroups: false }), 'conv2d', `[${side * side}, 1] needs`, 'workgroups, above this adapter');
+    // The direct kernel (one column from 8 channels) runs a pixel per lane: past its grid the
+    // GEMM kernels take the product, and asking for it by name is refused.
+    const lanes = (gpu.ctx.adapter.isCpu ? 8 : 64) * (gpu.ctx.limits.maxComputeWorkgroupsPerDimension + 1);
+    const wide: Conv2dGeometry = { ...geometry, inH: 1, inW: lanes, inC: 8 };
+    const [x8, w8, y8] = [tensor([1, lanes * 8], 'x8'), tensor([1, 1, 8, 1], 'w8'), tensor([1, lanes], 'y8')];
+    expect(conv2d(gpu.ctx, x8, w8, y8, { geometry: wide, strategy: 'register' }).kind).toBe('dispatch');
+    expectShapeError(() => conv2d(gpu.ctx, x8, w8, y8, { geometry: wide, strategy: 'register', direct: true }), 'conv2d', 'the direct kernel needs', 'above this adapter');
   });
 });
 

@@ -348,14 +348,17 @@ function directLaunch(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, 
   const tiled = tilesApply(g, plan, block);
   const lanes = tiled ? tileLanes(g, plan, TILE) : Math.ceil(shape.m / (plan.transA ? 4 : 1));
   const groups = Math.ceil(lanes / wg);
-  const applies = directApplies(plan, shape, strategy, opts, block) && groups <= ctx.limits.maxComputeWorkgroupsPerDimension;
-  if (opts.direct && !applies) {
+  const fits = directApplies(plan, shape, strategy, opts, block);
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (opts.direct && !fits) {
     throw new ShapeError(
       `${plan.op}: the direct kernel takes the register strategy's products of one output column from channels in multiples of ${plan.transA ? 4 : block} ` +
         `(here ${shape.m}x${shape.k}x${shape.n} from ${plan.src[2]} channel${plan.src[2] === 1 ? '' : 's'}, strategy ${strategy}${opts.narrow ? ', narrow' : ''}): leave direct unset`,
     );
   }
-  if (!applies || opts.direct === false) return null;
+  // Past the grid limit the GEMM kernels, whose grids are smaller, may still fit.
+  if (opts.direct && groups > max) throw new ShapeError(`${plan.op}: the direct kernel needs ${groups} workgroups, above this adapter's ${max} per dimension: leave direct unset`);
+  if (!fits || groups > max || opts.direct === false) return null;
   return {
     spec: { shader: DIRECT, entry: plan.transA ? 'direct_weights' : tiled ? 'direct_tiles' : 'direct_rows', bindings: DIRECT_BINDINGS },
     constants: { TRANS_A: Number(plan.transA), GATHER_TR: Number(plan.tr), VEC_N: 0, KB: block, WG: wg },
