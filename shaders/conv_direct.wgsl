@@ -8,8 +8,9 @@
 // a vec4 of columns per row, three of them zeros), and every four values of k cost the gather's
 // index arithmetic afresh (three to four integer divisions in gather_origin). Here a lane owns
 // its outputs whole: it finds its pixel, or its tap and channels, once, and walks the taps or
-// the pixels with additions only. The weights (`direct_rows`) or dY (`direct_weights`) are the
-// same for every lane of a workgroup, so lavapipe loads them once rather than lane by lane.
+// the pixels with additions only (`direct_tiles`: 2 x 2 pixels of a sub-pixel class, sharing
+// their source window). The weights (`direct_rows`, `direct_tiles`) or dY (`direct_weights`) are
+// the same for every lane of a workgroup, so lavapipe loads them once rather than lane by lane.
 //
 // Summation order: each output is the GEMM register kernels' sum term for term. They add k in
 // blocks of KB values (8 with subgroups, 4 without: matmul_subgroups.wgsl's block, matmul.wgsl's

@@ -62,9 +62,11 @@ import {
 } from './gemm.ts';
 
 const OPERANDS = defineShader('conv.wgsl', source, [F32_ELEMENTS]);
-const KERNELS = gemmKernels(OPERANDS, ['uniform']);
+/** conv.wgsl's own binding after GEMM_BINDINGS: the geometry. */
+const OPERAND_BINDINGS = ['uniform'] as const;
+const KERNELS = gemmKernels(OPERANDS, OPERAND_BINDINGS);
 const DIRECT = gemmBodyShader(defineShader('conv_direct.wgsl', directSource), OPERANDS);
-const DIRECT_BINDINGS = [...GEMM_BINDINGS, 'uniform' as const];
+const DIRECT_BINDINGS = [...GEMM_BINDINGS, ...OPERAND_BINDINGS];
 
 /** A convolution layer's sizes. `in*` are the op's input map, `out*` follow from the rest. */
 export interface Conv2dGeometry {
@@ -309,6 +311,9 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
   return ctx.dispatch(launch.spec, { label, constants, resources, workgroups: launch.workgroups });
 }
 
+/** The options that choose between the direct kernel and the GEMM ones. */
+type DirectChoice = Pick<ConvOptions, 'subgroups' | 'narrow' | 'direct'>;
+
 /**
  * Whether the direct kernel computes a product: the register strategy (not the narrow kernel),
  * one output column, and channels that fill its loads: whole chains of the register kernel's
@@ -317,9 +322,6 @@ function record(ctx: GpuContext, g: ResolvedConvGeometry, plan: ConvGemm, a: Ten
 function directApplies(plan: ConvGemm, shape: ConvGemmShape, strategy: MatmulStrategy, opts: DirectChoice, block: number): boolean {
   return strategy === 'register' && !opts.narrow && shape.n === 1 && plan.src[2] % (plan.transA ? 4 : block) === 0;
 }
-
-/** The options that choose between the direct kernel and the GEMM ones. */
-type DirectChoice = Pick<ConvOptions, 'subgroups' | 'narrow' | 'direct'>;
 
 /** direct_tiles (shaders/conv_direct.wgsl): class pixels per lane, and room for taps per axis of a class and KB-channel blocks. */
 const TILE = [2, 2] as const;
