@@ -134,6 +134,7 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
   // activation, is emitted once rather than per accumulator: a third less compile time.
   let rows = min(4u, max(M, m0) - m0);
   for (var i = 0u; i < rows * TN4; i++) { finish(c_row(m0 + i / TN4), n0 + 4u * (i % TN4), acc[i]); }
+  finish_staged(wid.x * WG * 4u, n0, li, WG);
   // Every lane holds the column sums (they are sums of broadcasts); one stores them.
   if (bias_grad && li == 0u) {
     for (var j = 0u; j < TN4; j++) { finish_bias_grad(n0 + 4u * j, column_sums[j]); }

@@ -1,7 +1,8 @@
 // The plain epilogue of the matmul kernels (lib/matmul.wgsl states the contract): C =
 // act(A B + bias (+ C)), or C = (A B) * act'(Y); the bias gradient stored beside. The bodies
 // call finish() for every four outputs they own and finish_bias_grad() for every four columns
-// whose sums they own. lib/epilogue_update.wgsl is the other epilogue: a weight gradient that
+// whose sums they own; bodies that say so call finish_staged() after their last finish(), which
+// does nothing here. lib/epilogue_update.wgsl is the other epilogue: a weight gradient that
 // also updates the weights.
 
 @group(0) @binding(2) var<storage, read_write> c: array<vec4f>;
@@ -67,3 +68,6 @@ fn finish_bias_grad(n: u32, v: vec4f) {
     }
   }
 }
+
+// lib/epilogue_update.wgsl's staged updates; nothing is staged here.
+fn finish_staged(row0: u32, n0: u32, lane: u32, lanes: u32) {}

@@ -40,6 +40,10 @@ const CASES: readonly { size: Size; kernel: Kernel; kind: Kind; bias: boolean }[
   { size: [37, 7, 29], kernel: PLAIN, kind: 'adam', bias: true },
   { size: [37, 7, 29], kernel: TILED, kind: 'rmsprop', bias: true },
   { size: [64, 16, 100], kernel: REGISTER, kind: 'rmsprop', bias: true }, // whole vec4 rows of C
+  // The subgroup kernel's staged tiles (32 rows x 16 columns on lavapipe): a last tile of 6 rows
+  // and 13 columns, rows not whole vec4s; then whole tiles beside a partial one.
+  { size: [70, 9, 45], kernel: REGISTER, kind: 'adam', bias: true },
+  { size: [96, 12, 40], kernel: REGISTER, kind: 'sgd', bias: false },
   { size: [64, 16, 100], kernel: TILED, kind: 'adam', bias: false },
   { size: [3, 5, 2], kernel: PLAIN, kind: 'sgd', bias: false },
   { size: [3, 5, 2], kernel: NARROW, kind: 'rmsprop', bias: true },

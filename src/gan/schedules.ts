@@ -92,14 +92,11 @@ function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, w
  * record their own dispatches.
  */
 function fusedHead(p: IterationParts, ws: NetworkWorkspace): OneUnitHead | null {
-  if (!p.D.canUpdateInBackward || ws.rows > HEAD_MAX_ROWS) return null;
+  if (!p.D.updatesInBackward || ws.rows > HEAD_MAX_ROWS) return null;
   return p.D.oneUnitHead(ws);
 }
 
-/**
- * The fused head's dispatch: a G update (D frozen), or a D update that applies `rule` or, where
- * D's update is the optimizer's own dispatch, stores the head's gradients.
- */
+/** The fused head's dispatch: a G update (D frozen), or a D update that applies `rule`. */
 function headStep(p: IterationParts, head: OneUnitHead, terms: LossTerms, rule?: ElementUpdate): Step {
   return oneUnitHead(p.ctx, head.h, p.D.params.flat, head.weight, head.bias, terms.labels, p.metrics, head.dh, {
     update: terms.update,
@@ -111,7 +108,6 @@ function headStep(p: IterationParts, head: OneUnitHead, terms: LossTerms, rule?:
     below: head.below,
     leak: p.D.leak,
     rule,
-    grads: terms.update === 'D' && !rule ? p.D.grads.flat : undefined,
     label: `${p.D.name} head + ${terms.kernel} loss (${terms.update} update)`,
   });
 }
@@ -130,7 +126,6 @@ function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { la
     ];
   }
   const forward = D.forward(ws, x, { blocks, exceptLast: true });
-  if (!D.updatesInBackward) return [...forward, headStep(p, head, terms), ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }), ...p.optD.recordUpdate()];
   const rule = p.optD.elementUpdate();
   return [...forward, headStep(p, head, terms, rule), ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }, rule), ...D.recordAfterUpdate()];
 }
