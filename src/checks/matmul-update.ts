@@ -40,10 +40,11 @@ const CASES: readonly { size: Size; kernel: Kernel; kind: Kind; bias: boolean }[
   { size: [37, 7, 29], kernel: PLAIN, kind: 'adam', bias: true },
   { size: [37, 7, 29], kernel: TILED, kind: 'rmsprop', bias: true },
   { size: [64, 16, 100], kernel: REGISTER, kind: 'rmsprop', bias: true }, // whole vec4 rows of C
-  // The subgroup kernel's staged tiles (32 rows x 16 columns on lavapipe): a last tile of 6 rows
-  // and 13 columns, rows not whole vec4s; then whole tiles beside a partial one.
-  { size: [70, 9, 45], kernel: REGISTER, kind: 'adam', bias: true },
-  { size: [96, 12, 40], kernel: REGISTER, kind: 'sgd', bias: false },
+  // The subgroup kernel's staged tiles (32 rows x 16 columns on lavapipe; weight gradients of at
+  // least STAGED_MIN_ELEMENTS): a last tile of 14 rows and 11 columns, rows not whole vec4s;
+  // then whole tiles only.
+  { size: [398, 5, 331], kernel: REGISTER, kind: 'adam', bias: true },
+  { size: [512, 4, 256], kernel: REGISTER, kind: 'sgd', bias: false },
   { size: [64, 16, 100], kernel: TILED, kind: 'adam', bias: false },
   { size: [3, 5, 2], kernel: PLAIN, kind: 'sgd', bias: false },
   { size: [3, 5, 2], kernel: NARROW, kind: 'rmsprop', bias: true },
@@ -113,13 +114,17 @@ function updateCheck(size: Size, kernel: Kernel, kind: Kind, bias: boolean): Che
       for (const [a, b] of [[fused.w, apart.w], [fused.g, apart.g], ...fused.state.map((t, i) => [t, apart.state[i]])]) {
         results.push(compare(await download(ctx, a), await download(ctx, b), EXACT));
       }
-      // The update must have happened: every weight and bias moved from where it started.
+      // The update must have happened: the weights and biases moved from where they started. Not
+      // quite every one: over 10^5 elements a few take Adam steps below half an ulp of the weight
+      // (first moments near 0) and stay put, so at most 0.1% may; a tile left out would be 3%.
       const moved = await download(ctx, fused.w);
-      const unmoved = moved.some((v, i) => inLayout(i) && v === w0[i]);
+      let still = 0;
+      for (let i = 0; i < total; i++) if (inLayout(i) && moved[i] === w0[i]) still++;
+      const unmoved = still > 0.001 * (m * n + (bias ? n : 0));
       const counter = await downloadU32(ctx, step);
       for (const t of [x, delta, step, fused.w, fused.g, apart.w, apart.g, ...fused.state, ...apart.state]) t.buffer.destroy();
       const result = combine(results);
-      if (unmoved) return { ...result, pass: false, detail: 'a weight or bias did not move' };
+      if (unmoved) return { ...result, pass: false, detail: `${still} weights or biases did not move` };
       if (counter[0] !== 6) return { ...result, pass: false, detail: `the step counter changed to ${counter[0]}` };
       return result;
     },

@@ -108,7 +108,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
     VEC_N: Number(N % 4 === 0),
     ...(strategy === 'register' ? { VEC_M: Number(transA && M % 4 === 0), VEC_K: Number((!transA || transB) && K % 4 === 0) } : {}),
     ...launch.constants,
-    ...(opts.update ? updateConstants(ctx, opts.update, kernels, launch) : {}),
+    ...(opts.update ? updateConstants(ctx, opts.update, kernels, launch, M, N) : {}),
   };
   return ctx.dispatch(launch.spec, {
     label: opts.label ?? `matmul ${form} [${M}x${K}x${N}]${operands === 'f16' ? ' f16' : ''} ${strategy}`,
