@@ -70,8 +70,8 @@ interface Judged {
   dataset: ImageDataset;
   /**
    * The short guard: after `guard.iterations`, pixel MMD^2 at most `guard.ratio` of the untrained
-   * G's. Measured on lavapipe: 0.041 (dcgan) and 0.098 (dcgan-fashion) after 150; 0.65 after 50
-   * (dcgan with both nets at 2e-4).
+   * G's. Measured on lavapipe after 150: 0.041 (dcgan) and 0.098 (dcgan-fashion); after 50, 0.65
+   * (dcgan with both its nets at 2e-4).
    */
   guard: { iterations: number; ratio: number };
   /**

@@ -6,6 +6,12 @@ import type { GanConfig } from './config.ts';
 
 const adam = (lr: number) => ({ kind: 'adam' as const, lr, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
 
+/** How a description names the two nets' Adam rates: "Adam 2e-4", or "Adam 4e-4 (G) / 2e-4 (D)". */
+function adamRates(lrG: number, lrD: number): string {
+  const [g, d] = [lrG.toExponential(0), lrD.toExponential(0)];
+  return g === d ? `Adam ${g}` : `Adam ${g} (G) / ${d} (D)`;
+}
+
 export const PRESETS = {
   /**
    * The tutorial's MATLAB experiment, faithfully: DeepLearnToolbox nets with sigmoid units and
@@ -228,10 +234,9 @@ export function dcganNetworks(image: readonly number[], widths: { wide: number; 
 
 function dcganPreset(name: string, data: GanConfig['data'], what: string, lrG = 2e-4): GanConfig {
   const lrD = 2e-4;
-  const rates = lrG === lrD ? `Adam ${lrD.toExponential(0)}` : `Adam ${lrG.toExponential(0)} (G) / ${lrD.toExponential(0)} (D)`;
   return {
     preset: name,
-    description: `DCGAN on ${what}: G 100 -> 7x7x64 -> 14x14x32 -> 28x28x1 (transposed convs, batch norm, ReLU, tanh), D 28x28x1 -> 14x14x32 -> 7x7x64 -> 1 (strided convs, leaky ReLU, batch norm), ${rates} beta1 0.5, batch 64`,
+    description: `DCGAN on ${what}: G 100 -> 7x7x64 -> 14x14x32 -> 28x28x1 (transposed convs, batch norm, ReLU, tanh), D 28x28x1 -> 14x14x32 -> 7x7x64 -> 1 (strided convs, leaky ReLU, batch norm), ${adamRates(lrG, lrD)} beta1 0.5, batch 64`,
     data,
     noise: { dim: 100, distribution: 'normal' },
     ...dcganNetworks([28, 28, 1]),
@@ -250,8 +255,7 @@ function dcganPreset(name: string, data: GanConfig['data'], what: string, lrG = 
 
 function mixturePreset(name: 'ring8' | 'grid25', what: string, run: { lrG: number; lrD: number; iterations: number }): GanConfig {
   const hidden = (n: number) => Array.from({ length: n }, () => ({ units: 128, activation: 'relu' as const }));
-  const [g, d] = [run.lrG.toExponential(0), run.lrD.toExponential(0)];
-  const rates = g === d ? `Adam ${g}` : `Adam ${g} (G) / ${d} (D)`;
+  const rates = adamRates(run.lrG, run.lrD);
   return {
     preset: name,
     description: `${what}; G and D are MLPs with 128-unit ReLU layers, ${rates}`,
