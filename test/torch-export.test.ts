@@ -102,9 +102,9 @@ describe('torch export on the host', () => {
   // 1e-6 of the outputs' scale (measured 4e-8).
   const rounded = { abs: 1e-6, rel: 1e-6 };
 
-  test('dcgan generator: Linear, BatchNorm1d, Unflatten, ConvTranspose2d, BatchNorm2d; its state dict as torch names it', () => {
+  test('dcgan generator: Linear, BatchNorm1d, Unflatten, ConvTranspose2d, Conv2d, BatchNorm2d; its state dict as torch names it', () => {
     const torch = hostCase(preset('dcgan'), 'generator', 1, exact);
-    expect(torch.modules.map((m) => m.type)).toEqual(['Linear', 'BatchNorm1d', 'ReLU', 'Unflatten', 'ConvTranspose2d', 'BatchNorm2d', 'ReLU', 'ConvTranspose2d', 'Tanh']);
+    expect(torch.modules.map((m) => m.type)).toEqual(['Linear', 'BatchNorm1d', 'ReLU', 'Unflatten', 'ConvTranspose2d', 'BatchNorm2d', 'ReLU', 'Conv2d', 'BatchNorm2d', 'ReLU', 'ConvTranspose2d', 'Tanh']);
     // Iteration 7 of the alternating schedule with k = 1: G ran in training mode twice per iteration.
     expect(torch.state.get('1.num_batches_tracked')).toEqual({ dtype: 'I64', shape: [], values: [14n] });
     expect(torch.metadata.output).toContain('[n, 1, 28, 28] (NCHW)');
