@@ -1,7 +1,7 @@
 // Convolution throughput: GFLOP/s of the engine's conv ops (src/kernels/conv.ts) on every
-// convolution layer of the dcgan preset at its batch size (D1, D2: strided convs; G1, G2:
-// transposed convs), each in its three passes (forward, input gradient, weight gradient),
-// beside the tfjs op doing the same work on the same adapter:
+// convolution layer of the dcgan preset at its batch size (D1, D2: strided convs; G1, G3:
+// transposed convs; G2: a 3x3 stride-1 conv), each in its three passes (forward, input
+// gradient, weight gradient), beside the tfjs op doing the same work on the same adapter:
 //
 //   layer            forward               input gradient        weight gradient
 //   conv2d           tf.conv2d             tf.conv2dTranspose    Conv2DBackpropFilter
