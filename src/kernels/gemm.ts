@@ -151,12 +151,12 @@ export interface GemmLaunch {
  * padding (1.3x on lavapipe). `narrow` asks for the narrow kernel, lanes along M with every
  * column of a 1- or 2-column product: against the subgroup kernel's 4-column vectors on
  * lavapipe, 1.1-1.6x for dense products of 1 or 2 columns and 1.2-1.5x for the weight gradient of
- * the DCGAN's last layer (its 1-channel forward and input gradient were no faster; convolutions of one column
- * now take conv.ts's direct kernel, which keeps the register kernel's sums). It is taken only when
- * asked: its summation order differs from the other kernels', so making it a default moves
- * every preset's trajectory on the adapters that take it (D's one-unit layer), and the presets'
- * documented figures were measured without it. `subgroups` forces the subgroup kernel (where the
- * device has them) or the plain one.
+ * the DCGAN's last layer (its 1-channel forward and input gradient were no faster; convolutions
+ * of one column now take conv.ts's direct kernel, which keeps the register kernel's sums). It is
+ * taken only when asked: its summation order differs from the other kernels', so making it a
+ * default moves every preset's trajectory on the adapters that take it (D's one-unit layer), and
+ * the presets' documented figures were measured without it. `subgroups` forces the subgroup
+ * kernel (where the device has them) or the plain one.
  */
 export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m: number, n: number, k: number, strategy: MatmulStrategy, choice: GemmChoice = {}): GemmLaunch {
   const { subgroups, parts = 1 } = choice;
