@@ -185,10 +185,10 @@ export const PRESETS = {
   /**
    * DCGAN (Radford et al. 2016) on MNIST, narrowed to train on two CPU cores: G projects the noise
    * to 7x7x64 and doubles the size twice with transposed convolutions, a 3x3 convolution between
-   * them (batch norm and ReLU after each but the last, tanh out); D halves it twice with strided convolutions (leaky ReLU, batch norm after
-   * the second) and ends in one logit. Pixels map to [-1, 1]; N(0, 0.02) weights; Adam with beta1
-   * 0.5, 1.6e-3 for G and 2e-4 for D. D normalises its real and fake rows apart, as two forward
-   * passes would.
+   * them (batch norm and ReLU after each but the last, tanh out); D halves it twice with strided
+   * convolutions (leaky ReLU, batch norm after the second) and ends in one logit. Pixels map to
+   * [-1, 1]; N(0, 0.02) weights; Adam with beta1 0.5, 1.6e-3 for G and 2e-4 for D. D normalises
+   * its real and fake rows apart, as two forward passes would.
    */
   dcgan: (): GanConfig => dcganPreset('dcgan', { kind: 'mnist', minmax: false, range: [-1, 1] }, 'MNIST'),
 
@@ -237,9 +237,10 @@ export function dcganNetworks(image: readonly number[], widths: { wide: number; 
 }
 
 /**
- * G's rate is the one change from the paper's settings (2e-4 for both nets): eight times D's, at
- * the same cost, takes MNIST's FD at 4,000 iterations from 31.1 to 22.9 (G at 4e-4: 26.3; twice
- * 1.6e-3 lost ground) and Fashion-MNIST's from 70.1 to 44.5 (docs/presets.md).
+ * G's rate is the one change from the paper's training settings (2e-4 for both nets): eight
+ * times D's, at the same cost, took MNIST's FD at 4,000 iterations from 31.1 to 22.9 (G at 4e-4:
+ * 26.3; twice 1.6e-3 lost ground) and Fashion-MNIST's from 70.1 to 44.5, before G's 3x3 conv
+ * (docs/presets.md).
  */
 function dcganPreset(name: string, data: GanConfig['data'], what: string): GanConfig {
   const [lrG, lrD] = [1.6e-3, 2e-4];
