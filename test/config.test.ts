@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { validateConfig, type GanConfig } from '../src/gan/config.ts';
 import { ShapeError } from '../src/gpu/errors.ts';
-import { preset } from '../src/gan/presets.ts';
+import { dcganNetworks, preset } from '../src/gan/presets.ts';
 
 function expectInvalid(config: GanConfig, ...fragments: string[]): void {
   let error: unknown;
@@ -39,6 +39,14 @@ describe('PacGAN pack', () => {
     expectInvalid({ ...seed, pack: 2, discriminator: { ...seed.discriminator, input: 1568 } }, 'pack > 1 uses the alternating schedule');
     const cgan = preset('cgan');
     expectInvalid({ ...cgan, pack: 2, discriminator: { ...cgan.discriminator, input: 1578 } }, 'pack > 1 is for an unconditional GAN');
+  });
+  test('a packed conv D reads the images stacked along height, never along channels', () => {
+    const dcgan = preset('dcgan');
+    const stacked = dcganNetworks([28, 28, 1], undefined, 100, 2).discriminator;
+    expect(() => validateConfig({ ...dcgan, pack: 2, discriminator: stacked })).not.toThrow();
+    // [28, 28, 2] has the same size, but in NHWC it would read neighbouring pixels as channels.
+    const channels = dcganNetworks([28, 28, 2]).discriminator;
+    expectInvalid({ ...dcgan, pack: 2, discriminator: channels }, 'stacked along height: input [56,28,1] for images of [28,28,1], got [28,28,2]');
   });
 });
 

@@ -206,6 +206,22 @@ describe('a tiny DCGAN matches the float64 reference', () => {
     trainer.destroy();
   });
 
+  // Packed, D's convs read each pair of images stacked along height and its batch norm
+  // normalises over half the rows: the reference reads the same memory the same way.
+  test('PacGAN pack 2 (D reads each pair stacked along height), 3 iterations', async () => {
+    const base = preset('dcgan');
+    const small = dcganNetworks([28, 28, 1], { wide: 4, narrow: 2 }, 16, 2);
+    expect(small.discriminator.input).toEqual([56, 28, 1]);
+    const config: GanConfig = { ...base, ...small, pack: 2, noise: { dim: 16, distribution: 'normal' }, batch: 8 };
+    const { trainer, ref } = await runAgainstReference(config, 3);
+    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
+    console.log(`tiny DCGAN, pack 2: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
+
   test('hinge loss, spectrally normalised D with batch norm (the conv and dense weights normalised, not gamma), 3 iterations', async () => {
     const base = preset('dcgan');
     const small = dcganNetworks([28, 28, 1], { wide: 4, narrow: 2 }, 16);

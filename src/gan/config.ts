@@ -1,6 +1,6 @@
 // A GAN training configuration: every field a preset sets and a user may override.
 
-import { dataClasses, dataDim, type DataSpec } from '../data/source.ts';
+import { dataClasses, dataDim, dataShape, type DataSpec } from '../data/source.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { createLoss, LOSS_NAMES } from '../loss/index.ts';
 import { elements } from '../nn/layer.ts';
@@ -131,9 +131,18 @@ export function validateConfig(c: GanConfig): void {
   if (gOut !== dim) throw bad(`generator output ${gOut} != data dimension ${dim}`);
   const packed = pack > 1 ? ` x pack ${pack}` : '';
   if (dIn !== dim * pack + classes) throw bad(`discriminator input ${dIn} != data dimension ${dim}${packed}${plus}`);
-  // Conditioning and packing widen D's input: only a dense first layer reads it as flat features.
+  // Conditioning widens D's input: only a dense first layer reads it as flat features. Packing
+  // does too, or, for images, stacks the pack's images along height: in NHWC that is the same
+  // memory, where a stack along channels would interleave pixels of one image as channels.
   const dFirst = D.running[0];
-  if ((classes || pack > 1) && dFirst.kind !== 'dense') throw bad(`a conditional or packed discriminator needs a dense first layer, got ${dFirst.kind}`);
+  if (classes && dFirst.kind !== 'dense') throw bad(`a conditional discriminator needs a dense first layer, got ${dFirst.kind}`);
+  if (pack > 1 && dFirst.kind !== 'dense') {
+    const [h, w, ch] = dataShape(c.data);
+    const stacked = [h * pack, w, ch];
+    if (D.input.length !== 3 || D.input.some((v, i) => v !== stacked[i])) {
+      throw bad(`a packed discriminator reads the pack's ${pack} images stacked along height: input [${stacked}] for images of [${dataShape(c.data)}], got [${D.input}]`);
+    }
+  }
   if (elements(D.output) !== 1) throw bad(`discriminator must end in 1 unit, got ${elements(D.output)}`);
   // Batch statistics need two rows per block: one row is its own mean, and normalises to 0.
   for (const [name, plan, rows] of [['generator', G, c.batch], ['discriminator', D, c.batch / pack]] as const) {

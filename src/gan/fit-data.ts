@@ -32,7 +32,7 @@ export function presetForData(name: string, d: Dataset, path: string, opts: { im
   let networks: Pick<GanConfig, 'generator' | 'discriminator'>;
   if (CONV_PRESETS.has(name)) {
     if (!image) throw new ShapeError(`${what}: a convolutional preset needs images, and the data are points of ${dim} values`);
-    networks = dcganNetworks(d.shape, undefined, base.noise.dim);
+    networks = dcganNetworks(d.shape, undefined, base.noise.dim, base.pack);
   } else {
     networks = { generator: resizeOutput(base.generator, dim, what), discriminator: { ...base.discriminator, input: dim * (base.pack ?? 1) } };
     planNetwork('discriminator', networks.discriminator);

@@ -197,7 +197,7 @@ export const PRESETS = {
 } satisfies Record<string, () => GanConfig>;
 
 /** DCGAN-style networks for images of [height, width, channels] with height and width divisible by 4. */
-export function dcganNetworks(image: readonly number[], widths: { wide: number; narrow: number } = { wide: 64, narrow: 32 }, noise = 100): Pick<GanConfig, 'generator' | 'discriminator'> {
+export function dcganNetworks(image: readonly number[], widths: { wide: number; narrow: number } = { wide: 64, narrow: 32 }, noise = 100, pack = 1): Pick<GanConfig, 'generator' | 'discriminator'> {
   const [h, w, c] = image;
   if (h % 4 || w % 4) throw new ShapeError(`dcgan: images of ${h}x${w} do not halve twice; give --image-size a multiple of 4`);
   const { wide, narrow } = widths;
@@ -223,13 +223,14 @@ export function dcganNetworks(image: readonly number[], widths: { wide: number; 
       ],
     },
     discriminator: {
-      input: [h, w, c],
+      // Packed (PacGAN), D reads its pack's images stacked along height.
+      input: [h * pack, w, c],
       init: 'dcgan',
       layers: [
         { ...down(narrow), activation: 'leaky_relu' },
         { ...down(wide), bias: false },
         { kind: 'batchnorm', activation: 'leaky_relu' },
-        { kind: 'reshape', shape: [h4 * w4 * wide] },
+        { kind: 'reshape', shape: [h4 * pack * w4 * wide] },
         { units: 1, activation: 'sigmoid' },
       ],
     },
