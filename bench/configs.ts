@@ -107,7 +107,8 @@ export type SubsetName = (typeof SUBSET_NAMES)[number];
 
 /**
  * The rows of a run. `full`: every square size and form, every config's products, the dcgan
- * preset's convolution layers, every config at two batch sizes. `quick` (`npm run bench --
+ * preset's convolution layers, every config at two batch sizes, and with --profile the steps of
+ * the seed-sized, large, seed and dcgan iterations. `quick` (`npm run bench --
  * --quick`, a few minutes on an idle lavapipe): two square sizes, the seed-sized GAN's products,
  * dcgan's convolution layers, the seed-sized GAN at batch 100. `browser-quick` (the page's quick
  * run, for SwiftShader in a browser, which is several times slower than lavapipe in Node): 256
@@ -118,7 +119,7 @@ export function benchSubset(name: SubsetName): BenchSubset {
   const dcgan = preset('dcgan');
   switch (name) {
     case 'full':
-      return { name, squares: [256, 512, 1024, 2048], squareForms: true, productsOf: allConfigs(), convLayersOf: [dcgan], training: allConfigs(), profile: [seedSized(), large(), seed], quick: false };
+      return { name, squares: [256, 512, 1024, 2048], squareForms: true, productsOf: allConfigs(), convLayersOf: [dcgan], training: allConfigs(), profile: [seedSized(), large(), seed, dcgan], quick: false };
     case 'quick':
       return { name, squares: [256, 1024], squareForms: false, productsOf: [seedSized()], convLayersOf: [dcgan], training: [seedSized()], profile: [seedSized()], quick: true };
     case 'browser-quick':
