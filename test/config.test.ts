@@ -56,3 +56,12 @@ describe('conditional.mismatch', () => {
     expectInvalid({ ...cgan, conditional: { ...cgan.conditional!, mismatch: 'yes' as unknown as boolean } }, 'conditional.mismatch must be true or false');
   });
 });
+
+describe("an optimizer's weight average", () => {
+  test('is a decay in (0, 1), on any kind', () => {
+    const c = preset('dcgan');
+    for (const average of [0.999, 0.5]) expect(() => validateConfig({ ...c, optimizerG: { ...c.optimizerG, average } })).not.toThrow();
+    expect(() => validateConfig({ ...c, optimizerD: { kind: 'sgd', lr: 0.1, momentum: 0.5, l2: 0, average: 0.9 } })).not.toThrow();
+    for (const average of [0, 1, -0.5, NaN]) expectInvalid({ ...c, optimizerG: { ...c.optimizerG, average } }, "optimizer of 'generator'", 'average', 'must be in (0, 1)', String(average));
+  });
+});

@@ -2,7 +2,7 @@
 // gradients, and of the GPU step counter that Adam reads (incremented on the GPU each step).
 
 import type { GpuContext } from '../gpu/context.ts';
-import { adam, advanceCounters, incrementCounter, rmsprop, sgdMomentum } from '../kernels/optim.ts';
+import { adam, advanceCounters, incrementCounter, rmsprop, sgdMomentum, weightAverage } from '../kernels/optim.ts';
 import * as ref from '../reference/optim.ts';
 import { createTensor, download, downloadU32, tensorFrom, upload } from '../tensor/tensor.ts';
 import { combine, compare, EPS32, randomF32, type Check, type Tolerance } from './check.ts';
@@ -158,4 +158,32 @@ const rmspropChecks: Check[] = SIZES.flatMap((n) =>
   })),
 );
 
-export const optimChecks: Check[] = [...sgdChecks, ...adamChecks, ...rmspropChecks];
+// Per update: two products and their sum (3 roundings of the update's |terms|); an earlier
+// error carries forward damped by decay < 1. 4 u of the terms summed over the updates bounds it.
+const AVERAGE_TOL: Tolerance = { abs: 0, rel: 4 * EPS32, why: '3 roundings per update (two products, the sum) of its |terms|, carried forward damped by decay' };
+
+// decay 0 copies the weights (exactly); 0.5 and 0.999 (a generator's usual average) weigh the
+// old average and the new weights unequally, so swapping them fails.
+const averageChecks: Check[] = SIZES.flatMap((n) =>
+  [0, 0.5, 0.999].map((decay): Check => ({
+    kernel: 'weightAverage',
+    case: `n=${n} decay=${decay}, ${STEPS} updates`,
+    async run(ctx: GpuContext) {
+      const a0 = randomF32(n, 101 + n, -1, 1);
+      const weights = gradients(n, 103 + n, 2);
+      const a = tensorFrom(ctx, a0, [n], 'average');
+      const w = createTensor(ctx, [n], 'f32', 'w');
+      const update = weightAverage(ctx, a, w, { decay });
+      for (const ws of weights) {
+        upload(ctx, w, ws);
+        ctx.run([update]);
+      }
+      const want = ref.weightAverage(a0, weights, decay);
+      const result = compare(await download(ctx, a), want.a, AVERAGE_TOL, want.magnitude);
+      for (const t of [a, w]) t.buffer.destroy();
+      return result;
+    },
+  })),
+);
+
+export const optimChecks: Check[] = [...sgdChecks, ...adamChecks, ...rmspropChecks, ...averageChecks];

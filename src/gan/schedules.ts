@@ -127,7 +127,7 @@ function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { la
   }
   const forward = D.forward(ws, x, { blocks, exceptLast: true });
   const rule = p.optD.elementUpdate();
-  return [...forward, headStep(p, head, terms, rule), ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }, rule), ...D.recordAfterUpdate()];
+  return [...forward, headStep(p, head, terms, rule), ...D.backward(ws, x, { paramGrads: true, blocks, belowLast: true }, rule), ...p.optD.recordAfterUpdate()];
 }
 
 /**

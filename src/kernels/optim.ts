@@ -4,6 +4,7 @@
 
 import rulesSource from '../../shaders/lib/optimizer.wgsl?raw';
 import updateElementSource from '../../shaders/lib/update_element.wgsl?raw';
+import averageSource from '../../shaders/average.wgsl?raw';
 import source from '../../shaders/optim.wgsl?raw';
 import { ShapeError } from '../gpu/errors.ts';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gpu/context.ts';
@@ -21,6 +22,7 @@ const shader = defineShader('optim.wgsl', source, [optimizerRules]);
 const SGD: KernelSpec = { shader, entry: 'sgd_momentum', bindings: ['write', 'read', 'write', 'uniform'] };
 const RMSPROP: KernelSpec = { shader, entry: 'rmsprop', bindings: ['write', 'read', 'write', 'uniform'] };
 const ADAM: KernelSpec = { shader, entry: 'adam', bindings: ['write', 'read', 'write', 'uniform', 'write', 'read'] };
+const AVERAGE: KernelSpec = { shader: defineShader('average.wgsl', averageSource), entry: 'weight_average', bindings: ['write', 'read', 'uniform'] };
 const INCREMENT: KernelSpec = { shader: fillShader, entry: 'increment_counter', bindings: ['write', 'uniform'] };
 const ADVANCE: KernelSpec = { shader: fillShader, entry: 'advance_counters', bindings: ['write', 'uniform'] };
 
@@ -180,6 +182,24 @@ export function rmsprop(ctx: GpuContext, w: Tensor, g: Tensor, square: Tensor, o
     constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
     resources: [w.binding(), g.binding(), square.binding(), optimParams(rmspropFields(op, w.size, opts))],
     workgroups: grid1d(ctx, Math.ceil(w.size / PER_INVOCATION)),
+  });
+}
+
+/**
+ * average = decay average + (1 - decay) w over a whole flat parameter buffer: the exponential
+ * moving average of the weights that an optimizer keeps beside its update (OptimizerSpec's
+ * `average`), one dispatch after each update. decay in [0, 1); 0 copies w.
+ */
+export function weightAverage(ctx: GpuContext, average: Tensor, w: Tensor, opts: { decay: number }): Dispatch {
+  const op = `weightAverage(${average}, ${w}, decay ${opts.decay})`;
+  expectParameterSet(op, average, w);
+  expectFinite(op, 'decay', opts.decay);
+  if (opts.decay < 0 || opts.decay >= 1) throw new ShapeError(`${op}: decay must be in [0, 1), got ${opts.decay}`);
+  return ctx.dispatch(AVERAGE, {
+    label: op,
+    constants: { WG: ELEMENTWISE_WG, PER_INVOCATION },
+    resources: [average.binding(), w.binding(), uniforms([['u32', average.size], ['f32', opts.decay], ['f32', 1 - opts.decay]])],
+    workgroups: grid1d(ctx, Math.ceil(average.size / PER_INVOCATION)),
   });
 }
 

@@ -109,6 +109,8 @@ export interface NetworkForwardOptions {
   blocks?: number;
   /** Every layer but the last (which a fused kernel runs: see oneUnitHead). */
   exceptLast?: boolean;
+  /** Training passes: the weight of this pass's statistics in the running ones, for every layer that keeps some (default: each layer's own momentum). */
+  runningMomentum?: number;
 }
 
 /** A network's last layer as a dense layer of one unit over another layer (see Network.oneUnitHead). */
@@ -298,7 +300,7 @@ export class Network {
   forward(ws: NetworkWorkspace, input: Tensor, opts: NetworkForwardOptions = {}): Step[] {
     this.expectInput('forward', ws, input);
     const last = this.layers.length - 1;
-    const layerOpts = { training: opts.training ?? true, blocks: opts.blocks ?? 1 };
+    const layerOpts = { training: opts.training ?? true, blocks: opts.blocks ?? 1, runningMomentum: opts.runningMomentum };
     const layers = opts.exceptLast ? this.layers.slice(0, last) : this.layers;
     return layers.flatMap((layer, i) =>
       layer.forward(ws.layers[i], i === 0 ? input : ws.layers[i - 1].output, { ...layerOpts, activation: i === last && opts.logits ? 'identity' : undefined }),
@@ -339,7 +341,7 @@ export class Network {
   backwardAndUpdate(ws: NetworkWorkspace, input: Tensor, optimizer: Optimizer, opts: Omit<NetworkBackwardOptions, 'paramGrads' | 'accumulate'> = {}): Step[] {
     if (optimizer.network !== this) throw new ShapeError(`${this.name}.backwardAndUpdate: the optimizer updates '${optimizer.network.name}'`);
     if (!this.updatesInBackward) return [...this.backward(ws, input, { ...opts, paramGrads: true }), ...optimizer.recordUpdate()];
-    return [...this.backward(ws, input, { ...opts, paramGrads: true }, optimizer.elementUpdate()), ...this.recordAfterUpdate()];
+    return [...this.backward(ws, input, { ...opts, paramGrads: true }, optimizer.elementUpdate()), ...optimizer.recordAfterUpdate()];
   }
 
   /** Backward from the output gradient (filled by a loss): parameter and input gradients. */

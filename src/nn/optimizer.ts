@@ -5,22 +5,33 @@
 // weights after its update (WGAN's weight clipping). A kind that counts steps (Adam) reads its
 // t from a counter that a program's recorded updates share and that is advanced once after
 // them (recordTick, or the trainer's tick of its clock and both counters), so an update is one
-// dispatch and not two.
+// dispatch and not two. Any kind can also keep an exponential moving average of the weights
+// (`average`), one dispatch after each update, which samplers read instead of the weights.
 
 import type { Dispatch, GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
-import { adam, adamElementUpdate, advanceCounters, rmsprop, rmspropElementUpdate, sgdElementUpdate, sgdMomentum, type ElementUpdate } from '../kernels/optim.ts';
+import { adam, adamElementUpdate, advanceCounters, rmsprop, rmspropElementUpdate, sgdElementUpdate, sgdMomentum, weightAverage, type ElementUpdate } from '../kernels/optim.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Network } from './network.ts';
 import { ParamSet } from './params.ts';
 
-/** `clip` > 0 clamps every parameter to [-clip, clip] after each update. */
-export type OptimizerSpec =
+/**
+ * `clip` > 0 clamps every parameter to [-clip, clip] after each update. `average` in (0, 1)
+ * keeps average = average * decay + weights * (1 - decay) after each update, from the initial
+ * weights on: the generator that samplers read is then the average of its recent iterates
+ * (Yazici et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"; 0.999
+ * averages over about the last thousand updates).
+ */
+export type OptimizerSpec = (
   | { kind: 'sgd'; lr: number; momentum: number; l2: number; clip?: number }
   | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; clip?: number }
-  | { kind: 'rmsprop'; lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number };
+  | { kind: 'rmsprop'; lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number }
+) & { average?: number };
+
+/** The state name of the weights' moving average (checkpoint entries `<layer>.<param>.average`). */
+export const AVERAGE_STATE = 'average';
 
 /** What an update works on: the network's parameters and gradients, the kind's state, a step counter. */
 interface UpdateArgs {
@@ -91,7 +102,8 @@ export function validateOptimizerSpec(name: string, o: OptimizerSpec): void {
   const kind = o && typeof o === 'object' ? OPTIMIZER_KINDS[o.kind] : undefined;
   if (!kind) throw bad(`kind '${(o as { kind?: string } | undefined)?.kind}' is not one of ${Object.keys(OPTIMIZER_KINDS).join(', ')}`);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw bad(`lr must be a positive number, got ${o.lr}`);
-  const problems = [...kind.check(o as never), ...nonNegative('clip', o.clip)];
+  const average = o.average === undefined || (o.average > 0 && o.average < 1) ? [] : [`average (the weights' moving-average decay) must be in (0, 1), got ${o.average}`];
+  const problems = [...kind.check(o as never), ...nonNegative('clip', o.clip), ...average];
   if (problems.length) throw bad(problems[0]);
 }
 
@@ -99,7 +111,10 @@ export class Optimizer {
   readonly spec: OptimizerSpec;
   /** One flat state buffer per name in `stateNames`, laid out like the parameters. */
   readonly state: ParamSet[];
+  /** The kind's state names, then AVERAGE_STATE where the spec keeps an average. */
   readonly stateNames: readonly string[];
+  /** The weights' moving average (spec.average), or null. */
+  readonly average: ParamSet | null;
   /** u32 [4]: element 0 counts Adam's updates (its t) at the last tick; the other kinds leave it at 0. */
   readonly step: Tensor;
   private readonly ctx: GpuContext;
@@ -113,8 +128,9 @@ export class Optimizer {
     this.ctx = ctx;
     this.net = net;
     this.spec = spec;
-    this.stateNames = OPTIMIZER_KINDS[spec.kind].stateNames;
+    this.stateNames = [...OPTIMIZER_KINDS[spec.kind].stateNames, ...(spec.average === undefined ? [] : [AVERAGE_STATE])];
     this.state = this.stateNames.map((s) => new ParamSet(pool, net.layout, `${net.name}.${s}`));
+    this.average = spec.average === undefined ? null : this.state[this.state.length - 1];
     this.step = step ?? pool.acquire([4], 'u32', `${net.name}.step`);
     if (this.step.dtype !== 'u32' || this.step.size < 1) throw new ShapeError(`optimizer of '${net.name}': the step counter ${this.step} must be u32`);
   }
@@ -129,9 +145,13 @@ export class Optimizer {
     return entries;
   }
 
-  /** Zeroes the state and the step count. */
-  recordReset(): Dispatch[] {
-    return [...this.state.map((s) => fill(this.ctx, s.flat, 0)), fill(this.ctx, this.step, 0)];
+  /** Zeroes the state and the step count; the average starts as the weights are now. */
+  recordReset(): Step[] {
+    const flat = this.net.params.flat;
+    return [
+      ...this.state.map((s) => (s === this.average ? this.ctx.copy(flat.buffer, s.flat.buffer, flat.byteLength, flat.byteOffset, s.flat.byteOffset, `${this.net.name}: average = weights`) : fill(this.ctx, s.flat, 0))),
+      fill(this.ctx, this.step, 0),
+    ];
   }
 
   /**
@@ -140,13 +160,22 @@ export class Optimizer {
    * advances the step count by `stepsPerTick` (recordTick).
    */
   recordUpdate(): Step[] {
-    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, this.nextUpdate()), ...this.net.recordAfterUpdate()];
+    return [...OPTIMIZER_KINDS[this.spec.kind].record(this.spec as never, this.nextUpdate()), ...this.recordAfterUpdate()];
+  }
+
+  /**
+   * What follows every update of the parameters: what the network derives from them (spectral
+   * normalisation's power iteration) and the moving average of the weights.
+   */
+  recordAfterUpdate(): Step[] {
+    const average = this.average && this.spec.average !== undefined ? [weightAverage(this.ctx, this.average.flat, this.net.params.flat, { decay: this.spec.average })] : [];
+    return [...this.net.recordAfterUpdate(), ...average];
   }
 
   /**
    * One update as a rule for the network's weight-gradient kernels to apply where they compute
-   * each gradient (Network.backwardAndUpdate), counted as recordUpdate counts. What the network
-   * derives from its parameters is its own to record after the pass.
+   * each gradient (Network.backwardAndUpdate), counted as recordUpdate counts. recordAfterUpdate
+   * is the caller's to record after the pass.
    */
   elementUpdate(): ElementUpdate {
     return OPTIMIZER_KINDS[this.spec.kind].rule(this.spec as never, this.nextUpdate());

@@ -7,12 +7,13 @@ import type { OptimizerSpec } from '../nn/optimizer.ts';
 import { activateGradFromOutput as activationGrad } from './activations.ts';
 import type { RefGanLoss } from './gan-losses.ts';
 import { paramKeys, refAfterUpdate, refBackward, refForward, type RefNet } from './network.ts';
-import { adam, rmsprop, sgdMomentum } from './optim.ts';
+import { adam, rmsprop, sgdMomentum, weightAverage } from './optim.ts';
 
-/** Optimizer state per parameter key: SGD keeps [velocity], Adam [m, v]. */
+/** Optimizer state per parameter key: SGD keeps [velocity], Adam [m, v]; the weights' average (spec.average) or null. */
 export interface RefOptimizer {
   spec: OptimizerSpec;
   state: Map<string, Float64Array>[];
+  average: Map<string, Float64Array> | null;
   step: number;
 }
 
@@ -27,7 +28,8 @@ export interface RefGan {
 export function refOptimizer(spec: OptimizerSpec, net: RefNet): RefOptimizer {
   const slots = spec.kind === 'adam' ? 2 : 1;
   const keys = paramKeys(net.plan);
-  return { spec, state: Array.from({ length: slots }, () => new Map(keys.map((k) => [k.key, new Float64Array(k.size)]))), step: 0 };
+  const average = spec.average === undefined ? null : new Map(keys.map((k) => [k.key, Float64Array.from(net.params.get(k.key)!)]));
+  return { spec, state: Array.from({ length: slots }, () => new Map(keys.map((k) => [k.key, new Float64Array(k.size)]))), average, step: 0 };
 }
 
 function applyUpdate(net: RefNet, opt: RefOptimizer, grads: Map<string, Float64Array>): void {
@@ -58,6 +60,7 @@ function applyUpdate(net: RefNet, opt: RefOptimizer, grads: Map<string, Float64A
         break;
       }
     }
+    if (opt.average && s.average !== undefined) opt.average.get(key)!.set(weightAverage(opt.average.get(key)!, [param], s.average).a);
   }
   refAfterUpdate(net);
 }

@@ -106,3 +106,20 @@ export function rmsprop(w0: ArrayLike<number>, s0: ArrayLike<number>, grads: rea
   }
   return { w, s, wMagnitude };
 }
+
+/**
+ * The weights' exponential moving average over `weights.length` updates: a = decay a + (1 - decay) w,
+ * and for each element the sum over the updates of |decay a| + |(1 - decay) w| (what roundings scale with).
+ */
+export function weightAverage(a0: ArrayLike<number>, weights: readonly ArrayLike<number>[], decay: number) {
+  const a = Float64Array.from(a0);
+  const magnitude = new Float64Array(a.length);
+  for (const w of weights) {
+    for (let i = 0; i < a.length; i++) {
+      const [kept, added] = [decay * a[i], (1 - decay) * w[i]];
+      a[i] = kept + added;
+      magnitude[i] += Math.abs(kept) + Math.abs(added);
+    }
+  }
+  return { a, magnitude };
+}
