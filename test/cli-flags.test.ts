@@ -64,6 +64,7 @@ const TABLE: [Script, string[], string][] = [
   ['sample', ['--checkpoint', toy, '--backend', 'x'], '--backend'],
   ['sample', ['--checkpoint', toy, '--bn-stats', 'train'], '--bn-stats'],
   ['sample', ['--checkpoint', toy, '--bn-stats'], '--bn-stats'],
+  ['sample', ['--checkpoint', toy, '--weights', 'ema'], '--weights'],
   ['eval', [], '--checkpoint'],
   ['eval', ['--checkpoint', toy, '--seed', 'x'], '--seed'],
   ['eval', ['--checkpoint', toy, '--samples', '1'], '--samples'],
@@ -75,6 +76,7 @@ const TABLE: [Script, string[], string][] = [
   ['eval', ['--checkpoint', toy, '--cache-dir', aFile], '--cache-dir'],
   ['eval', ['--checkpoint', toy, '--backend', 'x'], '--backend'],
   ['eval', ['--checkpoint', toy, '--bn-stats', 'eval'], '--bn-stats'],
+  ['eval', ['--checkpoint', toy, '--weights', 'last'], '--weights'],
 ];
 
 /** Values refused only once the adapter's limits are known (the GPU opens first). */

@@ -55,11 +55,16 @@ async function shortRun(config: GanConfig, dataset: ImageDataset, iterations: nu
   return [before, after];
 }
 
-/** Pixel-space MMD^2 of `n` samples against the first `n` test images, at a given kernel width. */
+/**
+ * Pixel-space MMD^2 of `n` samples of G's trained weights against the first `n` test images, at
+ * a given kernel width. The trained weights, not the average: a guard's few iterations move the
+ * average of a preset's ~1,000 updates little from the untrained G (whether it averages right is
+ * the whole-iteration check's, test/gan-reference.test.ts).
+ */
 async function pixelMmd(ckpt: CheckpointContents, dataset: ImageDataset, n: number, sigma: number): Promise<number> {
   const images = await imagesOf(dataset);
   const real = Float32Array.from(images.test.images.subarray(0, n * 784), (v) => v / 255);
-  const sampler = new Sampler(gpu.ctx, ckpt);
+  const sampler = new Sampler(gpu.ctx, ckpt, { weights: 'trained' });
   const samples = await sampler.sample(n, 7);
   sampler.destroy();
   return (await gaussianMmd(gpu.ctx, samples, real, 784, { sigma })).mmd2;

@@ -180,6 +180,7 @@ describe('npm run export refuses bad flags before writing anything', () => {
       [['--format', 'onnx'], 2, "--format must be one of torch, got 'onnx'"],
       [['--out', join(dir, 'G.npy')], 2, '--out must name a .safetensors file'],
       [['--net', 'critic'], 2, "--net must be one of generator, discriminator, got 'critic'"],
+      [['--weights', 'ema'], 2, "--weights must be average or trained, got 'ema'"],
       // An exported file is not a checkpoint: it is refused as one.
       [['--out', join(dir, 'G.safetensors')], 1, `not a webgpu-gan checkpoint (format '${TORCH_EXPORT_FORMAT}'`],
     ];
@@ -293,6 +294,59 @@ describe('torch export of trained checkpoints matches the sampler', () => {
     } finally {
       trainer.destroy();
     }
+  }, 300_000);
+
+  // G's weight average is read by default by the sampler and the export alike, with the running
+  // statistics saveCheckpoint made for it (the trained weights' would not fit it); the trained
+  // weights on request. The two generators differ far beyond the bounds, so neither comparison
+  // could pass for the other.
+  test('dcgan with G\'s weight average (0.9; batch 16, 3 iterations): sampler and export read the average and its statistics', async () => {
+    const base = preset('dcgan');
+    const config: GanConfig = { ...base, batch: 16, optimizerG: { ...base.optimizerG, average: 0.9 } };
+    const { ckpt, trainer } = await trained(config, 3);
+    trainer.destroy();
+    const keys = [...ckpt.tensors.keys()];
+    const gKeys = keys.filter((k) => k.startsWith('generator.') && !k.endsWith('.adam_m') && !k.endsWith('.adam_v') && !k.endsWith('.average') && k !== 'generator.optimizer_step');
+    for (const k of gKeys) expect(keys, k).toContain(`${k}.average`);
+    const [trainedVar, averageVar] = ['generator.4.running_var', 'generator.4.running_var.average'].map((k) => ckpt.tensors.get(k)!.data);
+    expect(Math.max(...Array.from(trainedVar, (v, i) => Math.abs(v - averageVar[i])))).toBeGreaterThan(1e-3);
+
+    const n = 3;
+    const z = normalRows(n * 100, 14);
+    const run = async (weights: 'average' | 'trained' | undefined) => {
+      const sampler = new Sampler(ctx, ckpt, { weights });
+      const torch = loadExport(encodeTorchExport(exportForTorch(ckpt, 'generator', weights), ckpt), 'generator');
+      try {
+        const ours = await sampler.generate(z);
+        return { weights: sampler.weights, passes: sampler.standingPasses, ours, theirs: ourLayout(torch.forward(torchInput(z, n, [100]))) };
+      } finally {
+        sampler.destroy();
+      }
+    };
+    const [average, trainedWeights] = [await run(undefined), await run('trained')];
+    expect([average.weights, average.passes, trainedWeights.weights]).toEqual(['average', 0, 'trained']);
+    const wa = worst(average.theirs, average.ours, GPU.abs, GPU.rel);
+    const wt = worst(trainedWeights.theirs, trainedWeights.ours, GPU.abs, GPU.rel);
+    console.log(`dcgan, weight average: max |torch - sampler| ${wa.maxAbs.toExponential(2)} (average), ${wt.maxAbs.toExponential(2)} (trained)`);
+    expect(wa.ratio).toBeLessThanOrEqual(1);
+    expect(wt.ratio).toBeLessThanOrEqual(1);
+    expect(worst(average.ours, trainedWeights.ours, GPU.abs, GPU.rel).ratio).toBeGreaterThan(100);
+
+    // The saved statistics are the sampler's own standing passes, bit for bit: without them it
+    // makes the same ones.
+    const bare = { ...ckpt, tensors: new Map([...ckpt.tensors].filter(([k]) => !(k.endsWith('.average') && k.includes('running_')))) };
+    const remade = new Sampler(ctx, bare);
+    try {
+      expect(remade.standingPasses).toBe(16);
+      expect(await remade.generate(z)).toEqual(average.ours);
+    } finally {
+      remade.destroy();
+    }
+    // A checkpoint without an average refuses to sample or export one.
+    const plain = { ...ckpt, config: { ...ckpt.config, optimizerG: base.optimizerG } };
+    expect(() => new Sampler(ctx, plain, { weights: 'average' })).toThrow(/keeps no average of G's weights/);
+    expect(() => exportForTorch(plain, 'generator', 'average')).toThrow(/keeps no average of G's weights/);
+    expect(() => exportForTorch(ckpt, 'discriminator', 'average')).toThrow(/only the generator/);
   }, 300_000);
 });
 

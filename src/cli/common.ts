@@ -2,7 +2,7 @@
 // strict number parsing, error formatting.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { SampleNormalisation } from '../gan/sampler.ts';
+import type { SampleNormalisation, SampleWeights } from '../gan/sampler.ts';
 
 /** A bad flag or value: the tool prints it with the usage and exits with code 2. */
 export class UsageError extends Error {
@@ -67,6 +67,12 @@ export function parseDawnOptions(values: readonly string[] | undefined): string[
     if (!/^[A-Za-z][\w-]*=\S+$/.test(v)) throw new UsageError(`--backend takes a Dawn option written KEY=VALUE (e.g. backend=vulkan), got '${v}'`);
   }
   return [...(values ?? [])];
+}
+
+/** --weights average|trained (undefined: the sampler's default, the average where the checkpoint keeps one). */
+export function parseWeights(value: string | undefined): SampleWeights | undefined {
+  if (value === undefined || value === 'average' || value === 'trained') return value;
+  throw new UsageError(`--weights must be average or trained, got '${value}'`);
 }
 
 /** --bn-stats running|batch. */

@@ -18,13 +18,13 @@ import { DataError } from '../data/idx.ts';
 import type { Mnist } from '../data/mnist.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import type { GanConfig } from '../gan/config.ts';
-import { Sampler, type SampleNormalisation } from '../gan/sampler.ts';
+import { Sampler, type SampleNormalisation, type SampleWeights } from '../gan/sampler.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { loadOrTrainClassifier, type LoadedClassifier } from '../eval/classifier-cache.ts';
 import { checkDatasetMatches } from '../eval/dataset-sets.ts';
 import { evaluateGenerator, type EvalReport } from '../eval/evaluate.ts';
-import { exitWithUsage, formatError, parseCount, parseDawnOptions, parseNormalisation, UsageError } from './common.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, parseNormalisation, parseWeights, UsageError } from './common.ts';
 import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic } from './files.ts';
 import { prepareOutputDirectory, prepareOutputFile } from './paths.ts';
 
@@ -39,6 +39,8 @@ const USAGE = `usage: npm run eval -- --checkpoint FILE [options]
   --bn-stats MODE       how G's batch norm normalises the samples: running (default: the
                         statistics kept in training, torch's eval mode) or batch (each pass's
                         own over a training batch of rows, as G trains: torch's train mode)
+  --weights W           G's weights: average (default where training kept one: the moving
+                        average of optimizerG.average) or trained (as the last update left them)
   --out FILE            the JSON report (default: eval.json next to the checkpoint)
   --train-classifier    (re)train the data set's classifier and cache it, even if cached
   --data NAME           the data set of --train-classifier: mnist (default) or fashion; with
@@ -54,6 +56,7 @@ interface Args {
   modeSamples: number;
   parzen: boolean;
   normalisation: SampleNormalisation;
+  weights?: SampleWeights;
   out?: string;
   trainClassifier: boolean;
   data?: ImageDataset;
@@ -71,6 +74,7 @@ function parse(argv: string[]): Args | 'help' {
       'mode-samples': { type: 'string', default: '2500' },
       'no-parzen': { type: 'boolean', default: false },
       'bn-stats': { type: 'string' },
+      weights: { type: 'string' },
       out: { type: 'string' },
       'train-classifier': { type: 'boolean', default: false },
       data: { type: 'string' },
@@ -101,6 +105,7 @@ function parse(argv: string[]): Args | 'help' {
     modeSamples: parseCount('--mode-samples', values['mode-samples']),
     parzen: !values['no-parzen'],
     normalisation: parseNormalisation(values['bn-stats']),
+    weights: parseWeights(values.weights),
     out: values.out,
     trainClassifier: values['train-classifier'],
     data,
@@ -116,7 +121,7 @@ const g = (x: number) => (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) 
 /** One row per evaluation: name, result, wall time. */
 function reportRows(r: EvalReport): string[][] {
   const names = imageClassNames(r.dataset ?? 'mnist');
-  const rows: string[][] = [['sampling', `${r.sampling.samples} samples, seed ${r.seed}${r.sampling.normalisation === 'batch' ? ', batch norm on batch statistics' : ''}`, `${f(r.sampling.seconds, 1)} s`]];
+  const rows: string[][] = [['sampling', `${r.sampling.samples} samples, seed ${r.seed}${r.sampling.weights === 'average' ? ", G's weight average" : ''}${r.sampling.normalisation === 'batch' ? ', batch norm on batch statistics' : ''}`, `${f(r.sampling.seconds, 1)} s`]];
   if (r.data) {
     const d = r.data;
     const mixture = d.mixture ? `; its points are the ${d.mixture} mixture` : '';
@@ -194,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (!ckpt || !args.checkpoint) return 0;
     console.log(`checkpoint: ${args.checkpoint} (${ckpt.config.preset}, iteration ${ckpt.iteration})`);
-    sampler = new Sampler(ctx, ckpt, { normalisation: args.normalisation });
+    sampler = new Sampler(ctx, ckpt, { normalisation: args.normalisation, weights: args.weights });
     const began = performance.now();
     const report = await evaluateGenerator(ctx, sampler, {
       seed: args.seed,

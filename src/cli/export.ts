@@ -8,22 +8,26 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import { encodeTorchExport, EXPORTED_NETS, exportForTorch, pythonUsage, type ExportedNet } from '../export/torch-export.ts';
-import { exitWithUsage, formatError, UsageError } from './common.ts';
+import { exitWithUsage, formatError, parseWeights, UsageError } from './common.ts';
+import type { SampleWeights } from '../gan/sampler.ts';
 import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic } from './files.ts';
 import { prepareOutputFile } from './paths.ts';
 
 const FORMATS = ['torch'] as const;
 
-const USAGE = `usage: npm run export -- --checkpoint FILE [--format torch] [--out FILE.safetensors] [--net generator|discriminator]
+const USAGE = `usage: npm run export -- --checkpoint FILE [--format torch] [--out FILE.safetensors] [--net generator|discriminator] [--weights average|trained]
   --checkpoint FILE   a checkpoint.safetensors written by npm run train
   --format torch      PyTorch: an nn.Sequential's state dict (the default and only format)
   --out FILE          the .safetensors to write (default NET.torch.safetensors)
-  --net NET           generator (default) or discriminator`;
+  --net NET           generator (default) or discriminator
+  --weights W         G's weights: average (default where training kept one: the moving
+                      average of optimizerG.average) or trained (as the last update left them)`;
 
 interface Args {
   checkpoint: string;
   out: string;
   net: ExportedNet;
+  weights?: SampleWeights;
 }
 
 function parse(argv: string[]): Args | 'help' {
@@ -34,6 +38,7 @@ function parse(argv: string[]): Args | 'help' {
       format: { type: 'string', default: 'torch' },
       out: { type: 'string' },
       net: { type: 'string', default: 'generator' },
+      weights: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -49,7 +54,7 @@ function parse(argv: string[]): Args | 'help' {
   if (resolve(out) === resolve(values.checkpoint)) throw new UsageError(`--out ${out} is the checkpoint itself; name another file`);
   prepareOutputFile('--out', out);
   removeStaleTempFiles(dirname(out), basename(out));
-  return { checkpoint: values.checkpoint, out, net };
+  return { checkpoint: values.checkpoint, out, net, weights: parseWeights(values.weights) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -59,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const ckpt = readCheckpoint(await readFileOrExplain(args.checkpoint, 'checkpoint', '--checkpoint'), args.checkpoint);
-  const exported = exportForTorch(ckpt, args.net);
+  const exported = exportForTorch(ckpt, args.net, args.weights);
   await writeFileAtomic(args.out, encodeTorchExport(exported, ckpt));
   console.log(exported.python);
   console.log('');

@@ -12,13 +12,13 @@ import { loadDataset } from '../data/dataset-node.ts';
 import { DataError } from '../data/idx.ts';
 import { readCheckpoint } from '../gan/checkpoint.ts';
 import type { GanConfig } from '../gan/config.ts';
-import { Sampler, type SampleNormalisation } from '../gan/sampler.ts';
+import { Sampler, type SampleNormalisation, type SampleWeights } from '../gan/sampler.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
 import { encodeNpy } from '../io/npy.ts';
 import { checkDatasetMatches, inDataUnits } from '../eval/dataset-sets.ts';
 import { renderSamples } from '../viz/samples.ts';
-import { exitWithUsage, formatError, parseCount, parseDawnOptions, parseNormalisation, UsageError } from './common.ts';
+import { exitWithUsage, formatError, parseCount, parseDawnOptions, parseNormalisation, parseWeights, UsageError } from './common.ts';
 import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic, writePng } from './files.ts';
 import { prepareOutputFile } from './paths.ts';
 
@@ -34,6 +34,8 @@ const USAGE = `usage: npm run sample -- --checkpoint FILE [--n N] [--out FILE.np
   --bn-stats MODE     how G's batch norm normalises: running (default: the statistics kept in
                       training, torch's eval mode) or batch (each pass's own over a training
                       batch of rows, as G trains: torch's train mode)
+  --weights W         G's weights: average (default where training kept one: the moving
+                      average of optimizerG.average) or trained (as the last update left them)
   --backend OPT       Dawn option passed through (repeatable)`;
 
 interface Args {
@@ -44,6 +46,7 @@ interface Args {
   seed: number;
   digit?: number;
   normalisation: SampleNormalisation;
+  weights?: SampleWeights;
   backend: string[];
 }
 
@@ -58,6 +61,7 @@ function parse(argv: string[]): Args | 'help' {
       seed: { type: 'string', default: '0' },
       digit: { type: 'string' },
       'bn-stats': { type: 'string' },
+      weights: { type: 'string' },
       backend: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -75,6 +79,7 @@ function parse(argv: string[]): Args | 'help' {
     seed: parseCount('--seed', values.seed, 0),
     digit: values.digit === undefined ? undefined : parseCount('--digit', values.digit, 0),
     normalisation: parseNormalisation(values['bn-stats']),
+    weights: parseWeights(values.weights),
     backend: parseDawnOptions(values.backend),
   };
   prepareOutputFile('--out', args.out);
@@ -104,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx = await openNodeContext({ dawnOptions: args.backend });
   let sampler: Sampler | null = null;
   try {
-    sampler = new Sampler(ctx, ckpt, { normalisation: args.normalisation });
+    sampler = new Sampler(ctx, ckpt, { normalisation: args.normalisation, weights: args.weights });
     let samples: Float32Array;
     try {
       samples = await sampler.sample(n, args.seed, digit);

@@ -7,7 +7,7 @@
 // when its points are one of the engine's 2-D mixtures. Each is timed.
 
 import type { GanConfig } from '../gan/config.ts';
-import type { SampleNormalisation, Sampler } from '../gan/sampler.ts';
+import type { SampleNormalisation, SampleWeights, Sampler } from '../gan/sampler.ts';
 import { IMAGE_DATASET_TITLES, imageDatasetOfKind, type ImageDataset } from '../data/datasets.ts';
 import { MNIST_PIXELS, type Mnist } from '../data/mnist.ts';
 import { MIXTURES } from '../data/toy.ts';
@@ -62,7 +62,7 @@ export interface EvalReport {
   /** The image data set the generator was scored against (absent for the toy distributions). */
   dataset?: ImageDataset;
   /** Drawing the generated samples (shared by the evaluations below), and how G's batch norm normalised them (src/gan/sampler.ts). */
-  sampling: Timed<{ samples: number; normalisation: SampleNormalisation }>;
+  sampling: Timed<{ samples: number; normalisation: SampleNormalisation; weights: SampleWeights }>;
   /** A user's data set (config data kind 'dataset'). */
   data?: DataSetSummary;
   /** Kernel MMD between the samples and the data set's held-out rows. */
@@ -128,7 +128,7 @@ export async function evaluateGenerator(ctx: GpuContext, sampler: Sampler, opts:
   let samples: Float32Array = new Float32Array(0);
   const sampling = await timed(async () => {
     samples = await sampler.sample(count, seed);
-    return { samples: count, normalisation: sampler.normalisation };
+    return { samples: count, normalisation: sampler.normalisation, weights: sampler.weights };
   });
   const report: EvalReport = { preset: config.preset, iteration: sampler.iteration, adapter: ctx.adapterLine, seed, sampling };
 
@@ -190,7 +190,7 @@ async function evaluateOnDataset(ctx: GpuContext, sampler: Sampler, spec: Datase
   let samples: Float32Array = new Float32Array(0);
   const sampling = await timed(async () => {
     samples = await sampler.sample(count, seed);
-    return { samples: count, normalisation: sampler.normalisation };
+    return { samples: count, normalisation: sampler.normalisation, weights: sampler.weights };
   });
   const mixture = knownMixtureOf(d);
   const report: EvalReport = {

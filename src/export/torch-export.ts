@@ -15,6 +15,8 @@
 
 import type { CheckpointContents } from '../gan/checkpoint.ts';
 import type { GanConfig } from '../gan/config.ts';
+import type { SampleWeights } from '../gan/sampler.ts';
+import { AVERAGE_STATE } from '../nn/optimizer.ts';
 import { dataShape, type DataSpec } from '../data/source.ts';
 import { DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
 import { CheckpointError, encodeSafetensors, type SafeI64Tensor, type SafeTensor } from '../io/safetensors.ts';
@@ -258,8 +260,15 @@ function tensorOf(ckpt: CheckpointContents, name: string, shape: readonly number
 }
 
 /** The network `net` of a checkpoint as torch modules, their state dict and their description. */
-export function exportForTorch(ckpt: CheckpointContents, net: ExportedNet = 'generator'): TorchExport {
+export function exportForTorch(ckpt: CheckpointContents, net: ExportedNet = 'generator', weights?: SampleWeights): TorchExport {
   const { config } = ckpt;
+  // G's weight average (and the buffers saved with it), as the sampler reads it by default.
+  const average = config.optimizerG.average !== undefined;
+  const which = weights ?? (net === 'generator' && average ? 'average' : 'trained');
+  if (which === 'average' && (net !== 'generator' || !average)) {
+    throw new ExportError(net === 'generator' ? `${ckpt.source ?? 'checkpoint'} keeps no average of G's weights (its optimizerG has no 'average'); export the trained weights` : 'only the generator keeps a weight average; export the trained weights');
+  }
+  const suffix = which === 'average' ? `.${AVERAGE_STATE}` : '';
   const spec = net === 'generator' ? config.generator : config.discriminator;
   const plan = planNetwork(net, spec);
   const leak = spec.leak ?? DEFAULT_LEAK;
@@ -287,14 +296,14 @@ export function exportForTorch(ckpt: CheckpointContents, net: ExportedNet = 'gen
     const [inOrder, outOrder] = [orders[layer.index], orders[layer.index + 1]];
     const param = (name: string) => {
       const decl = layer.plan.params.find((p) => p.name === name);
-      return decl ? tensorOf(ckpt, `${key}.${name}`, decl.shape) : null;
+      return decl ? tensorOf(ckpt, `${key}.${name}${suffix}`, decl.shape) : null;
     };
     // A spectrally normalised network computes with W / sigma for its dense and conv weights:
     // that is the weight torch gets.
     const weight = () => {
       const w = param('weight')!;
-      if (!spec.spectralNorm || !ckpt.tensors.has(`${key}.weight_sigma`)) return w;
-      const sigma = tensorOf(ckpt, `${key}.weight_sigma`, [1])[0];
+      if (!spec.spectralNorm || !ckpt.tensors.has(`${key}.weight_sigma${suffix}`)) return w;
+      const sigma = tensorOf(ckpt, `${key}.weight_sigma${suffix}`, [1])[0];
       return w.map((v) => v / sigma);
     };
     if (layer.plan.view) {
@@ -350,7 +359,7 @@ export function exportForTorch(ckpt: CheckpointContents, net: ExportedNet = 'gen
         const image = isImage(layer.input);
         const features = image ? layer.input[2] : elements(layer.input);
         const order = image ? null : inOrder;
-        const buffer = (name: string) => permuted(tensorOf(ckpt, `${key}.${name}`, [features]), order);
+        const buffer = (name: string) => permuted(tensorOf(ckpt, `${key}.${name}${suffix}`, [features]), order);
         add({ type: image ? 'BatchNorm2d' : 'BatchNorm1d', features, eps: s.eps ?? 1e-5, momentum: s.momentum ?? 0.1 }, where, {
           weight: permuted(weight(), order),
           bias: permuted(param('bias')!, order),
@@ -376,6 +385,9 @@ export function exportForTorch(ckpt: CheckpointContents, net: ExportedNet = 'gen
   }
   if (modules.some((m) => m.module.type.startsWith('BatchNorm'))) {
     notes.push(`batch norm: call ${net}.eval() to normalise with the running statistics, as sampling here does; num_batches_tracked is ${tracked}, the training passes that moved them`);
+  }
+  if (which === 'average') {
+    notes.push(`weights: the moving average of G's weights that training kept (decay ${config.optimizerG.average}), with the running statistics made for it, as sampling here reads them; --weights trained exports the last update's`);
   }
   const ends = describeEnds(config, net, plan.input, plan.output, plan.running[plan.running.length - 1].plan.activation);
   notes.unshift(...ends.notes);

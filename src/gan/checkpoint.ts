@@ -7,6 +7,8 @@ import { download, downloadU32, upload } from '../tensor/tensor.ts';
 import { validateConfig, type GanConfig } from './config.ts';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors.ts';
 import { GanTrainer, type TrainerOptions } from './trainer.ts';
+import { Sampler } from './sampler.ts';
+import { AVERAGE_STATE } from '../nn/optimizer.ts';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
@@ -22,6 +24,7 @@ export const CHECKPOINT_LAYOUT = [
   'batchnorm: weight (gamma) and bias (beta) as params, running_mean and running_var (unbiased batch variance) as buffers, per channel (per feature for flat input), momentum 0.1 and eps 1e-5 unless the config says otherwise, as torch.nn.BatchNorm1d/2d.',
   'With spectral normalisation a layer computes with weight / weight_sigma; weight_u and weight_v are the power iteration\'s vectors.',
   'Optimizer state: <net>.<layer>.<param>.<state>, and <net>.optimizer_step; clock is the random draws\' counter.',
+  'With optimizerG.average, generator.<layer>.<param>.average is the weights\' moving average and generator.<layer>.<buffer>.average the running statistics that go with it (set by training-mode passes of the average over fresh noise).',
 ].join(' ');
 
 /** A float tensor holding NaN or infinity: its name, how many such values and of how many. */
@@ -77,6 +80,9 @@ export async function saveCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
   }
   const bad = nonFiniteTensors(tensors);
   if (bad.length) throw new NonFiniteStateError(trainer.iteration, bad);
+  if (trainer.optG.average && trainer.G.buffers.size) {
+    for (const [key, data] of await averageBuffers(trainer, tensors)) tensors.set(`generator.${key}.${AVERAGE_STATE}`, { dtype: 'F32', shape: [...trainer.G.buffers.get(key)!.shape], data });
+  }
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     config: JSON.stringify(trainer.config),
@@ -84,6 +90,22 @@ export async function saveCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
     adapter: trainer.ctx.adapterLine,
     layout: CHECKPOINT_LAYOUT,
   });
+}
+
+/**
+ * The buffers that go with G's weight average (its batch norm's running statistics: the
+ * trained weights' would not fit it), made by a sampler of the average from the state being
+ * saved, so that whoever reads the checkpoint (sampling, export) needs no GPU passes of its own.
+ */
+async function averageBuffers(trainer: GanTrainer, tensors: Map<string, SafeTensor>): Promise<Map<string, Float32Array>> {
+  const sampler = new Sampler(trainer.ctx, { config: trainer.config, iteration: trainer.iteration, tensors, metadata: {} }, { weights: 'average' });
+  try {
+    const out = new Map<string, Float32Array>();
+    for (const [key, t] of sampler.buffers) out.set(key, await download(trainer.ctx, t));
+    return out;
+  } finally {
+    sampler.destroy();
+  }
 }
 
 export interface CheckpointContents {

@@ -160,6 +160,8 @@ export interface ForwardOptions {
   blocks: number;
   /** Overrides the layer's activation (a D's logits for losses that fold in the sigmoid). */
   activation?: Activation;
+  /** Training passes: overrides the weight of this pass's statistics in the running ones (batch norm's momentum). */
+  runningMomentum?: number;
 }
 
 export interface BackwardOptions {

@@ -56,6 +56,7 @@ export const batchnorm: LayerKind<BatchNormSpec> = {
         const saved = (ws.saved![`stats/${opts.blocks}`] ??= pool.acquire(batchNormSavedShape(opts.blocks, channels), 'f32', `${label}.statistics of ${opts.blocks} blocks`));
         return batchNormForward(ctx, x, read.weight, read.bias, ws.output, saved, running, {
           ...common,
+          momentum: opts.runningMomentum ?? spec.momentum,
           groups: opts.blocks,
           training: opts.training,
           activation: opts.activation ?? plan.activation,
