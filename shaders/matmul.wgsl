@@ -65,6 +65,7 @@ fn register_tiled(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_
   }
   // Parts differ in M; the grid covers the largest.
   if (m0 >= M) { return; }
+  enter_rows(m0);
   // acc[r * TN4 + j]: row m0 + r, columns n0 + 4j .. n0 + 4j + 3. The loops below have
   // constant trip counts once the overrides are set, so they unroll and acc lives in registers.
   var acc: array<vec4f, MAX_TILE>;

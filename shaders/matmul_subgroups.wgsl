@@ -71,6 +71,7 @@ fn register_subgroups(@builtin(global_invocation_id) gid: vec3u, @builtin(workgr
   // Parts differ in M; the grid covers the largest. Whole workgroups leave, so every shuffle's
   // lanes stay.
   if (wid.x * WG * 4u >= M) { return; }
+  enter_rows(m0);
   var acc: array<vec4f, 16>;   // [row r][column group j] at r * TN4 + j
   var column_sums: array<vec4f, 4>;
   for (var k0 = 0u; k0 < K; k0 += KB) {

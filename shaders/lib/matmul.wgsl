@@ -22,6 +22,10 @@
 //   part_size(z) -> vec2u     part z's M and K; (params.M, params.K) for a plain product. A pure
 //                             function of z and uniforms, so loop bounds over it stay uniform.
 //   enter_part(z)             every invocation calls it first; the accessors then read part z.
+//   enter_rows(m0)            the register kernels call it (after enter_part) with the first of
+//                             the four rows of op(A) the lane reads along k, so the library may
+//                             work out their index arithmetic once (conv.wgsl); a no-op for
+//                             stored matrices. Accessors give the same values either way.
 //   c_row(m) -> u32           the row of C (and of `saved`) that the part's row m is.
 //   SPLIT_K (bool)            the parts take different k of op(B), so no part sees all of it: the
 //                             bias gradient is then not fused into the k loop but summed by
