@@ -78,10 +78,13 @@ export async function saveCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
     const data = t.dtype === 'u32' ? await downloadU32(trainer.ctx, t) : await download(trainer.ctx, t);
     tensors.set(name, { dtype: t.dtype === 'u32' ? 'U32' : 'F32', shape: [...t.shape], data });
   }
-  const bad = nonFiniteTensors(tensors);
+  let bad = nonFiniteTensors(tensors);
   if (bad.length) throw new NonFiniteStateError(trainer.iteration, bad);
   if (trainer.optG.average && trainer.G.buffers.size) {
     for (const [key, data] of await averageBuffers(trainer, tensors)) tensors.set(`generator.${key}.${AVERAGE_STATE}`, { dtype: 'F32', shape: [...trainer.G.buffers.get(key)!.shape], data });
+    // Statistics made from finite weights may still overflow: they are checked as the state is.
+    bad = nonFiniteTensors(tensors);
+    if (bad.length) throw new NonFiniteStateError(trainer.iteration, bad);
   }
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
