@@ -21,6 +21,18 @@ const packed = (pack: number, batch = 64): GanConfig => {
   return { ...c, batch, pack, discriminator: { ...c.discriminator, input: 784 * pack } };
 };
 
+describe('reuseFakes', () => {
+  test('valid on the alternating schedule, packed or not', () => {
+    expect(() => validateConfig({ ...preset('dcgan'), reuseFakes: true })).not.toThrow();
+    expect(() => validateConfig({ ...packed(2), reuseFakes: true })).not.toThrow();
+  });
+  test('a boolean, not with the epoch schedule or a conditional GAN', () => {
+    expectInvalid({ ...preset('dcgan'), reuseFakes: 'yes' as unknown as boolean }, 'reuseFakes must be true or false, got "yes"');
+    expectInvalid({ ...preset('seed'), reuseFakes: true }, 'reuseFakes: the epoch schedule');
+    expectInvalid({ ...preset('cgan'), reuseFakes: true }, 'reuseFakes: a conditional GAN');
+  });
+});
+
 describe('PacGAN pack', () => {
   test('a packed mnist config is valid, and pack 1 is the plain GAN', () => {
     expect(() => validateConfig(packed(2))).not.toThrow();

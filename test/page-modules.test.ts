@@ -100,6 +100,29 @@ describe('phases', () => {
     expect(await download(gpu.ctx, z)).not.toEqual(first);
     halves.destroy();
   });
+
+  test("G reusing D's fakes (reuseFakes): the phases are one iteration; stepped alone, G makes its fakes itself", async () => {
+    const data = points(400, 5, [[1, 1], [-1, -1]]);
+    const config = { ...presetForData('grid25', data, 'drawing'), batch: 64, reuseFakes: true };
+    const whole = await GanTrainer.create(gpu.ctx, config, { dataset: data });
+    await whole.run(2);
+    const want = await state(whole);
+    whole.destroy();
+    const halves = await GanTrainer.create(gpu.ctx, config, { dataset: data });
+    await halves.run(1);
+    await runPhase(halves, 'd');
+    await runPhase(halves, 'g', { keepSums: true });
+    const got = await state(halves);
+    for (const [key, values] of want) expect(got.get(key), key).toEqual(values);
+    // Alone, G redraws the last D update's noise and runs G on it before its step.
+    const before = await state(halves);
+    await runPhase(halves, 'g');
+    const after = await state(halves);
+    for (const [key, values] of before) if (key.startsWith('discriminator.')) expect(after.get(key), key).toEqual(values);
+    expect(after.get('generator.0.weight')).not.toEqual(before.get('generator.0.weight'));
+    expect(after.get('generator.0.weight')!.every(Number.isFinite)).toBe(true);
+    halves.destroy();
+  });
 });
 
 describe('the plane', () => {

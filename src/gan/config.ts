@@ -80,6 +80,13 @@ export interface GanConfig {
    * Unconditional alternating schedule only; batch must be a multiple of it.
    */
   pack?: number;
+  /**
+   * G's step trains on the fakes of the iteration's last D update (their noise and G's forward
+   * pass, kept in G's workspace) instead of drawing fresh noise and running G again, as
+   * PyTorch's DCGAN example does (default false: Goodfellow et al.'s Algorithm 1 draws afresh).
+   * One G forward pass fewer per iteration. Unconditional alternating schedule only.
+   */
+  reuseFakes?: boolean;
 }
 
 export function validateConfig(c: GanConfig): void {
@@ -117,6 +124,11 @@ export function validateConfig(c: GanConfig): void {
     if (!labelled) throw bad(`a conditional GAN needs labelled data (mnist, fashion), not '${c.data.kind}'`);
     if (c.schedule.kind !== 'alternating') throw bad('a conditional GAN uses the alternating schedule');
     if (classes !== labelled) throw bad(`${c.data.kind} has ${labelled} classes, conditional.classes is ${classes}`);
+  }
+  if (c.reuseFakes !== undefined) {
+    if (typeof c.reuseFakes !== 'boolean') throw bad(`reuseFakes must be true or false, got ${JSON.stringify(c.reuseFakes)}`);
+    if (c.reuseFakes && c.schedule.kind !== 'alternating') throw bad('reuseFakes: the epoch schedule trains G on noise rows of its own; use the alternating schedule');
+    if (c.reuseFakes && c.conditional) throw bad('reuseFakes: a conditional GAN draws labels for its G step; leave reuseFakes off');
   }
   const pack = c.pack ?? 1;
   if (c.pack !== undefined) {

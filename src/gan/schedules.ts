@@ -75,14 +75,18 @@ function packed(p: IterationParts, x: Tensor): Tensor {
 /**
  * G's fakes for a D update, through workspace `ws`, written into rows first.. of D's batch
  * `batch` (as many as z has): straight from G's last layer when those rows can be bound on their
- * own (their offset is a multiple of 256 bytes), else through ws's output and a copy.
+ * own (their offset is a multiple of 256 bytes), else through ws's output and a copy. Returns the
+ * steps and the workspace whose output holds the fakes (G's step can train on them).
  */
-function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, ws: NetworkWorkspace): Step[] {
+function fakesInto(p: IterationParts, z: Tensor, batch: Tensor, first: number, ws: NetworkWorkspace): { steps: Step[]; ws: NetworkWorkspace } {
   const [rows, bytes] = [z.rows, z.rows * batch.cols * 4];
   const offset = batch.byteOffset + first * batch.cols * 4;
-  if (offset % VIEW_ALIGNMENT === 0) return p.G.forward(p.G.outputInto(ws, batch.rowsView(first, rows, `${batch.label} fake rows`)), z);
+  if (offset % VIEW_ALIGNMENT === 0) {
+    const into = p.G.outputInto(ws, batch.rowsView(first, rows, `${batch.label} fake rows`));
+    return { steps: p.G.forward(into, z), ws: into };
+  }
   const fake = p.G.output(ws);
-  return [...p.G.forward(ws, z), p.ctx.copy(fake.buffer, batch.buffer, bytes, fake.byteOffset, offset, `fake rows into ${batch.label}`)];
+  return { steps: [...p.G.forward(ws, z), p.ctx.copy(fake.buffer, batch.buffer, bytes, fake.byteOffset, offset, `fake rows into ${batch.label}`)], ws };
 }
 
 /**
@@ -134,8 +138,9 @@ function dUpdate(p: IterationParts, ws: NetworkWorkspace, x: Tensor, batch: { la
  * G forward, D forward (frozen), the loss, D backward into G, G backward, G update. `z` is G's
  * whole input; for the conditional GAN, `condition` gives the labels and the buffer that holds
  * D's input [G(z) | one-hot(labels)], and the gradient flows back through the image columns.
+ * With `reuse`, gws already holds G's forward pass on z (a D update's fakes): it is not run again.
  */
-function gUpdate(p: IterationParts, z: Tensor, gws: NetworkWorkspace, dws: NetworkWorkspace, constants: { ones: Tensor; zeros: Tensor }, condition?: { labels: Tensor; dInput: Tensor }): Step[] {
+function gUpdate(p: IterationParts, z: Tensor, gws: NetworkWorkspace, dws: NetworkWorkspace, constants: { ones: Tensor; zeros: Tensor }, condition?: { labels: Tensor; dInput: Tensor }, reuse = false): Step[] {
   const { G, D, loss } = p;
   const fake = G.output(gws);
   const dInput = condition?.dInput ?? packed(p, fake);
@@ -150,7 +155,8 @@ function gUpdate(p: IterationParts, z: Tensor, gws: NetworkWorkspace, dws: Netwo
         ...recordLoss(p.ctx, D.output(dws), D.outputGrad(dws), p.metrics, terms),
         ...D.backward(dws, dInput, { paramGrads: false, inputGrad }),
       ];
-  return [...G.forward(gws, z), ...(condition ? p.draws.conditioned(fake, condition.labels, condition.dInput) : []), ...dPass, ...G.backwardAndUpdate(gws, z, p.optG)];
+  const forward = reuse ? [] : G.forward(gws, z);
+  return [...forward, ...(condition ? p.draws.conditioned(fake, condition.labels, condition.dInput) : []), ...dPass, ...G.backwardAndUpdate(gws, z, p.optG)];
 }
 
 /** Goodfellow et al.'s Algorithm 1: k D updates on fresh real and fake batches, one G update. */
@@ -178,20 +184,24 @@ function recordAlternating(p: IterationParts): RecordedIteration {
   const real = c ? pool.acquire([b, dim], 'f32', 'real rows') : null;
   const d: Step[] = [];
   // Where the real rows' gather can draw the noise too, each D update's noise rides with its
-  // real rows, and G's with the last D update's (the next stream after it, as before).
+  // real rows, and G's with the last D update's (the next stream after it, as before). Reusing
+  // the fakes, G's step has no noise of its own.
   const ride = !c && draws.noiseRidesWithRows;
-  const lastZ = ride ? new TensorBlocks(pool, 2, [b, nz], 'f32', 'noise', [`D${k}.z`, 'G.z']) : null;
+  const reuse = config.reuseFakes === true;
+  const lastZ = ride && !reuse ? new TensorBlocks(pool, 2, [b, nz], 'f32', 'noise', [`D${k}.z`, 'G.z']) : null;
   if (lastZ) for (let j = 0; j < 2; j++) draws.named.set(lastZ.block(j).label, lastZ.block(j));
+  /** The last D update's noise and the G workspace that holds its fakes. */
+  let fakes = { z: null as Tensor | null, ws: gws, draw: [] as Step[] };
   for (let j = 1; j <= k; j++) {
     // Each update draws into its own buffers, so all of an iteration's draws can be inspected.
     const xD = draws.buffer(`D${j}.x`, [dRows, dim + c]);
     const z = lastZ && j === k ? lastZ.block(0) : draws.buffer(`D${j}.z`, [b, nz]);
-    if (ride) {
-      draws.real(xD.rowsView(0, b), d, undefined, j === k ? lastZ! : z);
-      d.push(...fakesInto(p, z, xD, b, gws));
-    } else if (!c) {
-      draws.real(xD.rowsView(0, b), d);
-      d.push(...draws.noise(z), ...fakesInto(p, z, xD, b, gws));
+    if (!c) {
+      draws.real(xD.rowsView(0, b), d, undefined, ride ? (j === k && lastZ ? lastZ : z) : undefined);
+      const draw = ride ? [] : draws.noise(z);
+      const made = fakesInto(p, z, xD, b, gws);
+      d.push(...draw, ...made.steps);
+      if (j === k) fakes = { z, ws: made.ws, draw: [...(ride ? draws.redraw(z) : draw), ...made.steps] };
     } else {
       const realLabels = draws.buffer(`D${j}.real labels`, [b], 'u32');
       const fakeLabels = draws.buffer(`D${j}.fake labels`, [b], 'u32');
@@ -211,6 +221,12 @@ function recordAlternating(p: IterationParts): RecordedIteration {
       }
     }
     d.push(...dUpdate(p, dwsD, packed(p, xD), dBatch));
+  }
+  if (reuse) {
+    // G trains on the last D update's fakes; stepped alone, G makes them again (the same noise
+    // and weights as that update, so the same fakes).
+    const g = gUpdate(p, fakes.z!, fakes.ws, dwsG, constants, undefined, true);
+    return { d, g, gDraws: fakes.draw };
   }
   const z = lastZ ? lastZ.block(1) : draws.buffer('G.z', [b, nz]);
   const g = lastZ ? [] : draws.noise(z);
@@ -268,7 +284,7 @@ function recordEpoch(p: IterationParts): RecordedIteration {
   }
   const sharedRows = order && noiseBankRows !== null && p.source.rows === noiseBankRows ? { permutation: order.permutation } : undefined;
   draws.real(both.rowsView(0, rows), d, p.source.rows === null ? undefined : order);
-  d.push(...draws.noise(zRows, sharedRows), ...fakesInto(p, zRows, both, rows, G.workspace(rows, 'G[all rows]')));
+  d.push(...draws.noise(zRows, sharedRows), ...fakesInto(p, zRows, both, rows, G.workspace(rows, 'G[all rows]')).steps);
   for (let epoch = 1; epoch <= k; epoch++) {
     const shuffle = draws.buffer(`D${epoch}.shuffle`, [2 * rows], 'u32');
     const permutation = draws.permutation(2 * rows);

@@ -76,9 +76,12 @@ function dUpdate(s: RefGan, x: Float64Array, targets: ArrayLike<number>, blockRo
   applyUpdate(s.D, s.optD, grads.grads);
 }
 
-/** One G update on noise z [m, nz], D frozen; D judges the m fake rows `pack` at a time. */
-function gUpdate(s: RefGan, config: GanConfig, z: Float64Array, m: number): void {
-  const gOut = refForward(s.G, z, m);
+/**
+ * One G update on noise z [m, nz], D frozen; D judges the m fake rows `pack` at a time. `kept`:
+ * G's forward pass on z already made (config.reuseFakes), so it is not run again.
+ */
+function gUpdate(s: RefGan, config: GanConfig, z: Float64Array, m: number, kept?: Float64Array[]): void {
+  const gOut = kept ?? refForward(s.G, z, m);
   const fake = last(gOut);
   // Packed, the same row-major data is m / pack rows of pack samples side by side.
   const dm = m / (config.pack ?? 1);
@@ -98,21 +101,25 @@ function rows(src: ArrayLike<number>, dim: number, indices: ArrayLike<number>, f
   return out;
 }
 
-/** The alternating schedule: `realRows[j]` holds D update j's real rows, `zD[j]` its noise. */
-export function refAlternatingIteration(s: RefGan, config: GanConfig, draws: { realRows: Float64Array[]; zD: Float64Array[]; zG: Float64Array }): void {
+/** The alternating schedule: `realRows[j]` holds D update j's real rows, `zD[j]` its noise, `zG` G's (none when G reuses the fakes). */
+export function refAlternatingIteration(s: RefGan, config: GanConfig, draws: { realRows: Float64Array[]; zD: Float64Array[]; zG?: Float64Array }): void {
   const b = config.batch;
   const real = config.realLabel ?? 1;
   // Packed, D scores b / pack real and b / pack fake inputs of pack rows each.
   const n = b / (config.pack ?? 1);
   const targets = Array.from({ length: 2 * n }, (_, i) => (i < n ? real : 0));
+  let gOut: Float64Array[] = [];
   for (let j = 0; j < config.k; j++) {
-    const fake = last(refForward(s.G, draws.zD[j], b));
+    gOut = refForward(s.G, draws.zD[j], b);
+    const fake = last(gOut);
     const x = new Float64Array(draws.realRows[j].length + fake.length);
     x.set(draws.realRows[j]);
     x.set(fake, draws.realRows[j].length);
     dUpdate(s, x, targets, n, 2);
   }
-  gUpdate(s, config, draws.zG, b);
+  // Reusing the fakes, G trains on the last D update's noise and forward pass.
+  if (config.reuseFakes) gUpdate(s, config, draws.zD[config.k - 1], b, gOut);
+  else gUpdate(s, config, draws.zG!, b);
 }
 
 /** The seed experiment's epoch schedule, given the iteration's real rows, noise rows and shuffles. */
