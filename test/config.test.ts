@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { validateConfig, type GanConfig } from '../src/gan/config.ts';
 import { ShapeError } from '../src/gpu/errors.ts';
 import { dcganNetworks, preset } from '../src/gan/presets.ts';
+import { planNetwork, shapeChain } from '../src/nn/network.ts';
 
 function expectInvalid(config: GanConfig, ...fragments: string[]): void {
   let error: unknown;
@@ -75,5 +76,15 @@ describe("an optimizer's weight average", () => {
     for (const average of [0.999, 0.5]) expect(() => validateConfig({ ...c, optimizerG: { ...c.optimizerG, average } })).not.toThrow();
     expect(() => validateConfig({ ...c, optimizerD: { kind: 'sgd', lr: 0.1, momentum: 0.5, l2: 0, average: 0.9 } })).not.toThrow();
     for (const average of [0, 1, -0.5, NaN]) expectInvalid({ ...c, optimizerG: { ...c.optimizerG, average } }, "optimizer of 'generator'", 'average', 'must be in (0, 1)', String(average));
+  });
+});
+
+describe('shapeChain', () => {
+  test("names the shapes a network passes through; the dcgan description is made from it", () => {
+    const nets = dcganNetworks([28, 28, 1]);
+    expect(shapeChain(planNetwork('G', nets.generator))).toBe('100 -> 7x7x64 -> 14x14x32 -> 14x14x32 -> 28x28x1');
+    expect(shapeChain(planNetwork('D', nets.discriminator))).toBe('28x28x1 -> 14x14x32 -> 7x7x64 -> 1');
+    expect(shapeChain(planNetwork('mlp', preset('mnist').generator))).toBe('100 -> 256 -> 512 -> 784');
+    expect(preset('dcgan').description).toContain('G 100 -> 7x7x64 -> 14x14x32 -> 14x14x32 -> 28x28x1');
   });
 });

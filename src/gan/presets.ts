@@ -2,6 +2,7 @@
 // result documented for it (docs/presets.md records the runs behind these choices).
 
 import { ShapeError } from '../gpu/errors.ts';
+import { planNetwork, shapeChain } from '../nn/network.ts';
 import type { GanConfig } from './config.ts';
 
 const adam = (lr: number) => ({ kind: 'adam' as const, lr, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
@@ -245,12 +246,14 @@ export function dcganNetworks(image: readonly number[], widths: { wide: number; 
  */
 function dcganPreset(name: string, data: GanConfig['data'], what: string): GanConfig {
   const [lrG, lrD] = [1.6e-3, 2e-4];
+  const nets = dcganNetworks([28, 28, 1]);
+  const [G, D] = [shapeChain(planNetwork('generator', nets.generator)), shapeChain(planNetwork('discriminator', nets.discriminator))];
   return {
     preset: name,
-    description: `DCGAN on ${what}: G 100 -> 7x7x64 -> 14x14x32 -> 14x14x32 -> 28x28x1 (transposed convs and a 3x3 conv between, batch norm, ReLU, tanh), D 28x28x1 -> 14x14x32 -> 7x7x64 -> 1 (strided convs, leaky ReLU, batch norm), ${adamRates(lrG, lrD)} beta1 0.5, batch 64`,
+    description: `DCGAN on ${what}: G ${G} (transposed convs and a 3x3 conv between, batch norm, ReLU, tanh), D ${D} (strided convs, leaky ReLU, batch norm), ${adamRates(lrG, lrD)} beta1 0.5, batch 64`,
     data,
     noise: { dim: 100, distribution: 'normal' },
-    ...dcganNetworks([28, 28, 1]),
+    ...nets,
     loss: 'bce',
     gLoss: 'non-saturating',
     optimizerG: adam(lrG),

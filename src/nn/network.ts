@@ -94,6 +94,25 @@ export function planNetwork(name: string, spec: NetworkSpec): NetworkPlan {
   return { input, output: shape, layers, running };
 }
 
+/**
+ * The sample shapes a network passes through, for descriptions: "100 -> 7x7x64 -> 28x28x1".
+ * Batch norm and activations add nothing; a reshape of a vector into an image stands in for the
+ * vector, and a flatten is left out.
+ */
+export function shapeChain(plan: NetworkPlan): string {
+  const chain: SampleShape[] = [plan.input];
+  for (const layer of plan.layers) {
+    const [from, to] = [layer.input, layer.plan.output];
+    if (layer.kind === 'batchnorm' || layer.kind === 'activation') continue;
+    if (layer.plan.view) {
+      if (to.length === 3 && from.length === 1) chain[chain.length - 1] = to;
+      continue;
+    }
+    chain.push(to);
+  }
+  return chain.map(formatSample).join(' -> ');
+}
+
 /** The per-batch-size buffers of a network: each running layer's workspace. */
 export interface NetworkWorkspace {
   rows: number;
