@@ -54,4 +54,24 @@ describe('the read pacer', () => {
     expect(windows[1].estimate).toBeCloseTo(0.9 * windows[0].estimate + READ_MS / 50, 6);
     expect(windows[2].estimate).toBeCloseTo(10, 6);
   });
+
+  test('a window stretched by a stop (Ctrl-Z, then fg) does not set long sleeps: the estimate at most doubles', () => {
+    const pacer = new ReadPacer();
+    simulate(pacer, [10, 10]);
+    // One window 40x the steady rate (the process was stopped for most of it), then steady.
+    const windows = simulate(pacer, [400, ...Array(6).fill(10)]);
+    expect(windows[0].estimate).toBeCloseTo(20, 6);
+    // The next sleeps are at most twice a window's time, and within one from the fifth window
+    // on (taking the stretched window as measured slept 36x a window, then 32x, ...).
+    for (const w of windows.slice(1)) expect(w.sleep).toBeLessThanOrEqual(2 * 50 * 10);
+    for (const w of windows.slice(5)) expect(w.sleep).toBeLessThanOrEqual(50 * 10);
+    expect(windows.at(-1)!.estimate).toBeCloseTo(10, 6);
+  });
+
+  test('a real slowdown is followed within a few windows', () => {
+    const pacer = new ReadPacer();
+    simulate(pacer, [10, 10]);
+    const windows = simulate(pacer, Array(4).fill(50));
+    expect(windows.map((w) => w.estimate)).toEqual([20, 40, 50, 50].map((v) => expect.closeTo(v, 6)));
+  });
 });

@@ -10,6 +10,11 @@
 // first, would keep later sleeps long for dozens of windows) and each shrinks it by a further
 // fifth; noise, whose oversleeps come alone or in pairs, does not cut the sleeps short (a read
 // waiting on the GPU polls a core).
+//
+// The estimate at most doubles from one window to the next. A window that took minutes because
+// the process was stopped and continued (Ctrl-Z and fg, a suspended laptop or VM) would otherwise
+// set sleeps of minutes for the windows after it, with the GPU idle through each; a real
+// slowdown still reaches its rate within a few windows, polling meanwhile.
 
 /** The share of a window's expected time slept through before reading its metrics. */
 export const SLEEP_SHARE = 0.9;
@@ -17,6 +22,8 @@ export const SLEEP_SHARE = 0.9;
 export const OVERSLEPT_MS = 2;
 /** How much more each overslept window in a row, from the third, shrinks the estimate. */
 export const OVERSLEEP_SHRINK = 0.8;
+/** The most the estimate grows from one window to the next. */
+export const MAX_GROWTH = 2;
 
 export class ReadPacer {
   /** Wall milliseconds per iteration (0 until a window completes: no sleep). */
@@ -42,6 +49,7 @@ export class ReadPacer {
     const measured = (done - started) / iterations;
     const overslept = plan.idle - plan.sleep > 2 * OVERSLEPT_MS && done - woke < OVERSLEPT_MS;
     this.oversleeps = overslept ? this.oversleeps + 1 : 0;
-    this.msPerIteration = measured * OVERSLEEP_SHRINK ** Math.max(0, this.oversleeps - 2);
+    const next = measured * OVERSLEEP_SHRINK ** Math.max(0, this.oversleeps - 2);
+    this.msPerIteration = this.msPerIteration > 0 ? Math.min(next, MAX_GROWTH * this.msPerIteration) : next;
   }
 }
