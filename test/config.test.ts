@@ -88,3 +88,24 @@ describe('shapeChain', () => {
     expect(preset('dcgan').description).toContain('G 100 -> 7x7x64 -> 14x14x32 -> 14x14x32 -> 28x28x1');
   });
 });
+
+describe('minibatch stddev', () => {
+  const withStd = (group?: number): GanConfig => {
+    const c = preset('dcgan');
+    const layers = [...c.discriminator.layers];
+    layers.splice(3, 0, { kind: 'minibatch-stddev', ...(group !== undefined ? { group } : {}) });
+    layers[4] = { kind: 'reshape', shape: [7 * 7 * 65] };
+    return { ...c, discriminator: { ...c.discriminator, layers } };
+  };
+  test("in D after its last conv: valid with the default group or one that divides D's rows of one kind", () => {
+    expect(() => validateConfig(withStd())).not.toThrow();
+    expect(() => validateConfig(withStd(8))).not.toThrow();
+  });
+  test('a group that does not divide the batch, a generator layer, a bad group or eps: refused, naming the layer', () => {
+    expectInvalid({ ...withStd(5) }, 'discriminator layer 4 (minibatch-stddev) compares groups of 5 rows, which do not divide');
+    const c = preset('dcgan');
+    expectInvalid({ ...c, generator: { ...c.generator, layers: [...c.generator.layers.slice(0, -1), { kind: 'minibatch-stddev' }, { kind: 'conv-transpose2d', filters: 1, kernel: 4, stride: 2, padding: 1, activation: 'tanh' }] } }, 'is a discriminator\'s layer');
+    expectInvalid(withStd(0), 'group must be a positive integer, got 0');
+    expectInvalid({ ...withStd(), discriminator: { ...withStd().discriminator, layers: withStd().discriminator.layers.map((l) => (l.kind === 'minibatch-stddev' ? { ...l, eps: -1 } : l)) } }, 'eps must be a positive number, got -1');
+  });
+});

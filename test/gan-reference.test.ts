@@ -255,6 +255,25 @@ describe('a tiny DCGAN matches the float64 reference', () => {
     trainer.destroy();
   });
 
+  // Minibatch stddev in D after its batch norm: groups of 4 within the real and the fake rows of
+  // the D step, and within the 8 fake rows of the G step. The bounds are the tiny DCGAN's: a
+  // group that straddled real and fake rows, or a missing deviation term in the backward pass,
+  // moves D's first step by a whole Adam step (2e-4).
+  test('minibatch stddev in D (groups of 4), 3 iterations', async () => {
+    const base = preset('dcgan');
+    const small = dcganNetworks([28, 28, 1], { wide: 4, narrow: 2 }, 16);
+    const layers = [...small.discriminator.layers];
+    layers.splice(3, 1, { kind: 'minibatch-stddev', group: 4 }, { kind: 'reshape', shape: [7 * 7 * 5] });
+    const config: GanConfig = { ...base, ...small, discriminator: { ...small.discriminator, layers }, noise: { dim: 16, distribution: 'normal' }, batch: 8 };
+    const { trainer, ref } = await runAgainstReference(config, 3);
+    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
+    console.log(`tiny DCGAN, minibatch stddev: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
+
   // G's step on the last D update's fakes (reuseFakes): G's batch norm statistics then move
   // once per iteration, not twice, so its running buffers are compared too (G's forward run
   // again would move them by a second momentum step, ~0.1 of the batch statistics). The tiny

@@ -109,6 +109,26 @@ describe('network backward against finite differences (float64)', () => {
       },
       1,
     ],
+    [
+      'minibatch stddev after batch norm with tanh, groups of 3 within each of 2 blocks, reshape, dense',
+      {
+        input: [6, 6, 2],
+        layers: [
+          { kind: 'conv2d', filters: 3, kernel: 4, stride: 2, padding: 1, bias: false },
+          { kind: 'batchnorm', activation: 'tanh' },
+          { kind: 'minibatch-stddev', group: 3 },
+          { kind: 'reshape', shape: [36] },
+          { units: 1, activation: 'sigmoid' },
+        ],
+        init: 'pytorch',
+      },
+      2,
+    ],
+    [
+      'minibatch stddev on flat features after a leaky relu layer, groups of 2, a standalone tanh fused into it',
+      { input: 4, layers: [{ units: 5, activation: 'leaky_relu' }, { kind: 'minibatch-stddev', group: 2, eps: 1e-4 }, { kind: 'activation', activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], init: 'xavier' },
+      1,
+    ],
   ];
 
   test.each(specs)('%s', async (_, spec, blocks) => {

@@ -17,9 +17,10 @@ import { crossEntropyChecks } from './crossentropy.ts';
 import { rowReduceChecks } from './rowreduce.ts';
 import { spectralChecks } from './spectral.ts';
 import { batchNormChecks } from './batchnorm.ts';
+import { mbstdChecks } from './mbstd.ts';
 import { halfChecks } from './half.ts';
 import type { Check } from './check.ts';
 
-export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...headChecks, ...halfChecks, ...matmulChecks, ...matmulUpdateChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks];
+export const allChecks: Check[] = [...activationChecks, ...lossChecks, ...reduceChecks, ...optimChecks, ...randomChecks, ...gatherChecks, ...mixtureChecks, ...columnsChecks, ...metricsChecks, ...lossStepChecks, ...headChecks, ...halfChecks, ...matmulChecks, ...matmulUpdateChecks, ...convChecks, ...rowReduceChecks, ...crossEntropyChecks, ...spectralChecks, ...batchNormChecks, ...mbstdChecks];
 
 export type { Check, CheckResult } from './check.ts';

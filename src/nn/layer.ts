@@ -66,6 +66,19 @@ export interface BatchNormSpec {
   eps?: number;
 }
 
+/**
+ * Minibatch standard deviation (Karras et al. 2018), for a discriminator: one channel appended
+ * at every position, the mean over the features of their standard deviation across a group of
+ * `group` consecutive rows (default 4; a whole block of rows where a block is smaller), so D can
+ * tell a batch whose samples are alike. No parameters.
+ */
+export interface MinibatchStddevSpec {
+  kind: 'minibatch-stddev';
+  group?: number;
+  /** Added to each variance before its square root (default 1e-8). */
+  eps?: number;
+}
+
 /** An activation on its own; fused into the layer before it when that layer has none. */
 export interface ActivationSpec {
   kind: 'activation';
@@ -78,7 +91,7 @@ export interface ReshapeSpec {
   shape: number[];
 }
 
-export type LayerSpec = DenseSpec | Conv2dSpec | ConvTranspose2dSpec | BatchNormSpec | ActivationSpec | ReshapeSpec;
+export type LayerSpec = DenseSpec | Conv2dSpec | ConvTranspose2dSpec | BatchNormSpec | MinibatchStddevSpec | ActivationSpec | ReshapeSpec;
 
 export type LayerKindName = NonNullable<LayerSpec['kind']>;
 

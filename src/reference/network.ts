@@ -7,6 +7,7 @@ import type { NetworkPlan, PlannedLayer } from '../nn/network.ts';
 import { activate, activateGradFromOutput } from './activations.ts';
 import { refBatchNormLayer } from './batchnorm.ts';
 import { refConvLayer } from './conv.ts';
+import { refMbstdLayer } from './mbstd.ts';
 import { refDense } from './dense.ts';
 import { rescale, spectralGradient, spectralPower } from './spectral.ts';
 
@@ -47,6 +48,7 @@ export const REF_LAYERS: Record<string, RefLayerTwin> = {
   batchnorm: refBatchNormLayer,
   conv2d: refConvLayer,
   'conv-transpose2d': refConvLayer,
+  'minibatch-stddev': refMbstdLayer,
   activation: {
     forward: (a, x, act) => x.map((v) => activate(v, act, a.leak)),
     backward: (_a, _x, delta) => ({ grads: {}, input: delta }),

@@ -4,6 +4,7 @@ import type { LayerKind, LayerKindName, LayerSpec } from '../layer.ts';
 import { batchnorm } from './batchnorm.ts';
 import { conv2dLayer, convTranspose2dLayer } from './conv.ts';
 import { dense } from './dense.ts';
+import { minibatchStddevLayer } from './mbstd.ts';
 import { activation, reshape } from './shape.ts';
 
 export const LAYER_KINDS: Record<string, LayerKind<never>> = {
@@ -11,6 +12,7 @@ export const LAYER_KINDS: Record<string, LayerKind<never>> = {
   conv2d: conv2dLayer,
   'conv-transpose2d': convTranspose2dLayer,
   batchnorm,
+  'minibatch-stddev': minibatchStddevLayer,
   reshape,
   activation,
 } satisfies Partial<Record<LayerKindName, LayerKind<never>>>;
