@@ -8,6 +8,7 @@ import { datasetFromCsv, type Dataset } from '../src/data/dataset.ts';
 import { toDataUnits } from '../src/data/source.ts';
 import { featureStats, frechetDistance } from '../src/eval/frechet.ts';
 import { readCheckpoint, saveCheckpoint, trainerFromCheckpoint } from '../src/gan/checkpoint.ts';
+import type { GanConfig } from '../src/gan/config.ts';
 import { presetForData } from '../src/gan/fit-data.ts';
 import { preset } from '../src/gan/presets.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
@@ -37,6 +38,26 @@ function points(n: number, seed: number, centres: [number, number][]): Dataset {
     values[2 * i + 1] = cy + 0.05 * normalFrom(random);
   }
   return { source: 'drawing', format: 'csv', shape: [2], count: n, values };
+}
+
+/**
+ * On a data set (G's noise rides with D's real rows): a second iteration run as D's phase then
+ * G's leaves the state of run(2), bit for bit. Returns the trainer stepped by phases.
+ */
+async function phasesMatchRun(change: Partial<GanConfig>): Promise<GanTrainer> {
+  const data = points(400, 5, [[1, 1], [-1, -1]]);
+  const config = { ...presetForData('grid25', data, 'drawing'), batch: 64, ...change };
+  const whole = await GanTrainer.create(gpu.ctx, config, { dataset: data });
+  await whole.run(2);
+  const want = await state(whole);
+  whole.destroy();
+  const halves = await GanTrainer.create(gpu.ctx, config, { dataset: data });
+  await halves.run(1);
+  await runPhase(halves, 'd');
+  await runPhase(halves, 'g', { keepSums: true });
+  const got = await state(halves);
+  for (const [key, values] of want) expect(got.get(key), key).toEqual(values);
+  return halves;
 }
 
 describe('phases', () => {
@@ -79,19 +100,8 @@ describe('phases', () => {
   });
 
   test("on a data set, where G's noise rides with D's real rows: the phases are still one iteration, and G alone draws fresh noise", async () => {
-    const data = points(400, 5, [[1, 1], [-1, -1]]);
-    const config = { ...presetForData('grid25', data, 'drawing'), batch: 64 };
-    const whole = await GanTrainer.create(gpu.ctx, config, { dataset: data });
-    expect(whole.phases.gAlone.length).toBe(whole.phases.g.length + 1);
-    await whole.run(2);
-    const want = await state(whole);
-    whole.destroy();
-    const halves = await GanTrainer.create(gpu.ctx, config, { dataset: data });
-    await halves.run(1);
-    await runPhase(halves, 'd');
-    await runPhase(halves, 'g', { keepSums: true });
-    const got = await state(halves);
-    for (const [key, values] of want) expect(got.get(key), key).toEqual(values);
+    const halves = await phasesMatchRun({});
+    expect(halves.phases.gAlone.length).toBe(halves.phases.g.length + 1);
     // Step G only, twice: each iteration's G trains on its own noise.
     const z = halves.draws.get('G.z')!;
     await runPhase(halves, 'g');
@@ -102,18 +112,7 @@ describe('phases', () => {
   });
 
   test("G reusing D's fakes (reuseFakes): the phases are one iteration; stepped alone, G makes its fakes itself", async () => {
-    const data = points(400, 5, [[1, 1], [-1, -1]]);
-    const config = { ...presetForData('grid25', data, 'drawing'), batch: 64, reuseFakes: true };
-    const whole = await GanTrainer.create(gpu.ctx, config, { dataset: data });
-    await whole.run(2);
-    const want = await state(whole);
-    whole.destroy();
-    const halves = await GanTrainer.create(gpu.ctx, config, { dataset: data });
-    await halves.run(1);
-    await runPhase(halves, 'd');
-    await runPhase(halves, 'g', { keepSums: true });
-    const got = await state(halves);
-    for (const [key, values] of want) expect(got.get(key), key).toEqual(values);
+    const halves = await phasesMatchRun({ reuseFakes: true });
     // Alone, G redraws the last D update's noise and runs G on it before its step.
     const before = await state(halves);
     await runPhase(halves, 'g');
