@@ -4,7 +4,7 @@ import { dataClasses, dataDim, dataShape, type DataSpec } from '../data/source.t
 import { ShapeError } from '../gpu/errors.ts';
 import { createLoss, LOSS_NAMES } from '../loss/index.ts';
 import { elements } from '../nn/layer.ts';
-import { planNetwork, type NetworkSpec } from '../nn/network.ts';
+import { checkTraining, planNetwork, type NetworkSpec } from '../nn/network.ts';
 import { validateOptimizerSpec, type OptimizerSpec } from '../nn/optimizer.ts';
 
 export interface NoiseSpec {
@@ -161,14 +161,12 @@ export function validateConfig(c: GanConfig): void {
     const bn = plan.running.find((l) => l.kind === 'batchnorm' && elements(l.input) / (l.input.length === 3 ? l.input[2] : elements(l.input)) * rows < 2);
     if (bn) throw bad(`${name} layer ${bn.index + 1} (batchnorm) normalises over ${rows} row(s) of one value per channel in training; batch ${c.batch} is too small for batch statistics`);
   }
-  // Minibatch stddev compares the samples of a group of D's rows: a generator has no such rows
-  // to compare (it samples any number), and D's blocks must be whole groups.
-  const gStd = G.running.find((l) => l.kind === 'minibatch-stddev');
-  if (gStd) throw bad(`generator layer ${gStd.index + 1} (minibatch-stddev) is a discriminator's layer: it compares the samples of D's batch`);
-  for (const l of D.running.filter((l) => l.kind === 'minibatch-stddev')) {
-    const rows = c.batch / pack;
-    const group = Math.min((l.spec as { group?: number }).group ?? 4, rows);
-    if (rows % group) throw bad(`discriminator layer ${l.index + 1} (minibatch-stddev) compares groups of ${group} rows, which do not divide D's ${rows} rows of one kind (batch ${c.batch}${pack > 1 ? ` / pack ${pack}` : ''})`);
+  // Layers that depend on the rows they train on check them themselves (minibatch stddev).
+  try {
+    checkTraining(G, 'generator', c.batch);
+    checkTraining(D, 'discriminator', c.batch / pack);
+  } catch (e) {
+    throw e instanceof ShapeError ? bad(e.message) : e;
   }
   const dAct = D.running[D.running.length - 1].plan.activation;
   if (dAct !== loss.dActivation) {

@@ -201,7 +201,7 @@ function recordAlternating(p: IterationParts): RecordedIteration {
       const draw = ride ? [] : draws.noise(z);
       const made = fakesInto(p, z, xD, b, gws);
       d.push(...draw, ...made.steps);
-      if (j === k) fakes = { z, ws: made.ws, draw: [...(ride ? draws.redraw(z) : draw), ...made.steps] };
+      if (reuse && j === k) fakes = { z, ws: made.ws, draw: [...(ride ? draws.redraw(z) : draw), ...made.steps] };
     } else {
       const realLabels = draws.buffer(`D${j}.real labels`, [b], 'u32');
       const fakeLabels = draws.buffer(`D${j}.fake labels`, [b], 'u32');

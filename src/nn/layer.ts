@@ -148,6 +148,12 @@ export interface LayerKind<S extends LayerSpec = LayerSpec> {
   /** Checks the spec against its input shape (ShapeError naming the layer and sizes). */
   plan(spec: S, input: SampleShape, where: string): LayerPlan;
   build(args: BuildArgs<S>): Layer;
+  /**
+   * Refuses, before anything is built, a place in a GAN the layer cannot take (ShapeError starting
+   * with `where`): its network's role, and the rows of one kind it trains on. Optional: most
+   * kinds take any.
+   */
+  checkTraining?(spec: S, role: 'generator' | 'discriminator', rows: number, where: string): void;
 }
 
 /** The saved output of a producer and its activation: the backward pass multiplies by act'(output). */

@@ -94,6 +94,11 @@ export function planNetwork(name: string, spec: NetworkSpec): NetworkPlan {
   return { input, output: shape, layers, running };
 }
 
+/** Each layer's own check of its place in a GAN (LayerKind.checkTraining): the network's role and its rows of one kind. */
+export function checkTraining(plan: NetworkPlan, role: 'generator' | 'discriminator', rows: number): void {
+  for (const l of plan.running) LAYER_KINDS[l.kind]?.checkTraining?.(l.spec as never, role, rows, `${role} layer ${l.index + 1} (${l.kind})`);
+}
+
 /**
  * The sample shapes a network passes through, for descriptions: "100 -> 7x7x64 -> 28x28x1".
  * Batch norm and activations add nothing; a reshape of a vector into an image stands in for the

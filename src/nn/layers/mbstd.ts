@@ -9,6 +9,12 @@ import { MBSTD_EPS, MBSTD_GROUP, minibatchStddev, minibatchStddevBackward } from
 import { asImage, elements, type Layer, type LayerKind, type MinibatchStddevSpec } from '../layer.ts';
 import { positiveInteger } from './validate.ts';
 
+/** The rows of a group on `rows` rows of one kind: the spec's group, or all of them where fewer; null where they are not whole groups. */
+function groupOf(spec: MinibatchStddevSpec, rows: number): number | null {
+  const group = Math.min(spec.group ?? MBSTD_GROUP, rows);
+  return Number.isInteger(rows) && rows % group === 0 ? group : null;
+}
+
 export const minibatchStddevLayer: LayerKind<MinibatchStddevSpec> = {
   plan(spec, input, where) {
     if (spec.group !== undefined) positiveInteger(where, 'group', spec.group);
@@ -17,16 +23,19 @@ export const minibatchStddevLayer: LayerKind<MinibatchStddevSpec> = {
     return { output: input.length === 3 ? [h, w, c + 1] : [c + 1], params: [], buffers: [], activation: 'identity' };
   },
 
+  checkTraining(spec, role, rows, where) {
+    // A generator samples any number of rows, and has no batch of samples to compare.
+    if (role === 'generator') throw new ShapeError(`${where} is a discriminator's layer: it compares the samples of D's batch`);
+    if (groupOf(spec, rows) === null) throw new ShapeError(`${where} compares groups of ${Math.min(spec.group ?? MBSTD_GROUP, rows)} rows, which do not divide D's ${rows} rows of one kind`);
+  },
+
   build({ ctx, pool, spec, plan, input, leak, label }): Layer {
     const channels = asImage(input)[2];
     const [cols, outCols] = [elements(input), elements(plan.output)];
     /** The rows of a group on `rows` rows in `blocks` blocks; the rows must be whole groups of whole blocks. */
     const groupFor = (rows: number, blocks: number) => {
-      const block = rows / blocks;
-      const group = Math.min(spec.group ?? MBSTD_GROUP, block);
-      if (!Number.isInteger(block) || block % group) {
-        throw new ShapeError(`${label}: ${rows} rows in ${blocks} block(s) of ${block} cannot be cut into groups of ${group} (give the layer a group that divides the rows of a block)`);
-      }
+      const group = groupOf(spec, rows / blocks);
+      if (group === null) throw new ShapeError(`${label}: ${rows} rows in ${blocks} block(s) cannot be cut into groups of ${spec.group ?? MBSTD_GROUP} (give the layer a group that divides the rows of a block)`);
       return group;
     };
     return {
