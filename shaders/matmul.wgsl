@@ -15,8 +15,10 @@
 //   than lane by lane), and each lane's own rows of op(A) are the only loads it pays per lane:
 //   one component per useful multiply-add at NC = 1, which is what a matrix-vector product needs.
 //
-//   workgroup_tiled: 64 x 64 blocks of C per workgroup of 16 x 16 invocations, 16-deep slabs of
-//   A and B staged in workgroup memory, each invocation a 4 x 4 register tile. For GPUs.
+//   workgroup_tiled: for GPUs. Square blocks of C per workgroup (64 x 64 from 16 x 16 invocations
+//   by default, each a 4 x 4 register tile; larger blocks and tiles, and double-buffered slabs,
+//   as override constants: src/kernels/gemm.ts's TILED_SHAPES), slabs of A and B staged in
+//   workgroup memory.
 //
 // The register kernel consumes K in blocks of four: it holds op(A) as a 4 x 4 matrix per four
 // rows (column r = row r's four k values) and op(B) as a 4 x 4 matrix per four columns (column
@@ -135,63 +137,129 @@ fn register_narrow(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup
   if (bias_grad && li == 0u) { finish_bias_grad(0u, column_sums); }
 }
 
-const BM = 64u;   // rows of C per workgroup
-const BN = 64u;   // columns of C per workgroup
-const BK = 16u;   // depth of a staged slab
+// Workgroup-tiled kernel shape: TW x TW invocations, each TR x TR register blocks of 4 x 4, so a
+// workgroup computes a block of C of BT = 4 TR TW rows and columns; BK-deep slabs of A and B are
+// staged in workgroup memory. DOUBLE stages the next slab in a second buffer while the current one
+// is read (one barrier per slab, not two). Every output sums its k in order in one chain and the
+// bias gradient sums each slab's columns in order, so shapes with the same BK give the same bits.
+override TW: u32 = 16u;
+override TR: u32 = 1u;
+override BK: u32 = 16u;
+override DOUBLE: bool = false;
+// Vec4s per slab row: BT / 4, plus one (by default) so invocations filling a slab along k (A
+// stored [M, K], B stored [N, K]) write to different banks rather than all to one.
+override SLAB_ROW: u32 = 17u;
+// Vec4s of each staging array: BK SLAB_ROW, twice with DOUBLE (src/kernels/gemm.ts sizes it).
+override SLAB_VEC4S: u32 = 272u;
+var<workgroup> a_slab: array<vec4f, SLAB_VEC4S>;   // [buffer][BK][SLAB_ROW], BT / 4 used per row
+var<workgroup> b_slab: array<vec4f, SLAB_VEC4S>;
 
-// Slabs stored k-major as vec4 along m (A) and n (B): invocation (x, y) reads one vec4 of each
-// per k step. Rows are padded by one vec4 so that invocations filling a slab along k (A stored
-// [M, K], B stored [N, K]) write to different banks rather than 16 to one.
-const SLAB_ROW = 17u;
-var<workgroup> a_slab: array<vec4f, 272>;   // [BK][SLAB_ROW], BM / 4 used
-var<workgroup> b_slab: array<vec4f, 272>;   // [BK][SLAB_ROW], BN / 4 used
+// Elements of each operand's slab one invocation loads: BK BT / TW^2 (at most MAX_LOADS).
+const MAX_LOADS = 16u;
 
-@compute @workgroup_size(16, 16)
+// Element e of the slab of op(A) at rows m0.. and k0.., counted along the stored layout (and
+// the same for op(B) at k0.. and columns n0..).
+fn slab_a_element(m0: u32, k0: u32, e: u32, bt: u32) -> f32 {
+  if (TRANS_A) { return a_element(m0 + e % bt, k0 + e / bt); }
+  return a_element(m0 + e / BK, k0 + e % BK);
+}
+
+fn slab_b_element(k0: u32, n0: u32, e: u32, bt: u32) -> f32 {
+  if (TRANS_B) { return b_element(k0 + e % BK, n0 + e / BK); }
+  return b_element(k0 + e / bt, n0 + e % bt);
+}
+
+@compute @workgroup_size(TW, TW)
 fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
   enter_part(wid.z);
   let size = part_size(wid.z);
   let M = size.x;
   let K = size.y;
-  let m0 = wid.y * BM;
-  let n0 = wid.x * BN;
+  let BT = 4u * TR * TW;
+  let threads = TW * TW;
+  let loads = BK * BT / threads;
+  let m0 = wid.y * BT;
+  let n0 = wid.x * BT;
   let bias_grad = has_flag(FLAG_BIAS_GRAD) && !SPLIT_K;
   if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.y == 0u && wid.z == 0u && lid.y == 0u) {
-    finish_bias_grad(n0 + 4u * lid.x, whole_column_sums(n0 + 4u * lid.x));
+    for (var h = 0u; h < TR; h++) {
+      let n = n0 + 4u * (lid.x + TW * h);
+      finish_bias_grad(n, whole_column_sums(n));
+    }
   }
   // Parts differ in M; the grid covers the largest. Uniform: the barriers below stay legal.
   if (m0 >= M) { return; }
-  var acc: array<vec4f, 4>;
-  var column_sums: vec4f;
-  for (var k0 = 0u; k0 < K; k0 += BK) {
-    // 1024 elements of each slab, four per invocation; consecutive invocations take consecutive
-    // elements of the stored layout so global reads coalesce.
-    for (var s = 0u; s < 4u; s++) {
-      let e = li + 256u * s;
+  // acc[(4 g + r) TR + h]: row m0 + 4 (lid.y + TW g) + r, columns n0 + 4 (lid.x + TW h) .. + 3.
+  var acc: array<vec4f, 16>;
+  var column_sums: array<vec4f, 2>;
+  // This invocation's elements of the next slab, loaded before the current one is read so the
+  // loads are in flight during its multiply-adds. Consecutive invocations take consecutive
+  // elements of the stored layout, so global reads coalesce.
+  var next_a: array<f32, MAX_LOADS>;
+  var next_b: array<f32, MAX_LOADS>;
+  for (var s = 0u; s < loads; s++) {
+    next_a[s] = slab_a_element(m0, 0u, li + threads * s, BT);
+    next_b[s] = slab_b_element(0u, n0, li + threads * s, BT);
+  }
+  let steps = (K + BK - 1u) / BK;
+  let buffer_size = BK * SLAB_ROW;
+  var write = 0u;
+  for (var t = 0u; t < steps; t++) {
+    // Stage the loaded slab. Without DOUBLE the buffer was read in the last step: wait for that.
+    if (!DOUBLE && t > 0u) { workgroupBarrier(); }
+    for (var s = 0u; s < loads; s++) {
+      let e = li + threads * s;
       var r: u32;
       var kk: u32;
-      if (TRANS_A) { kk = e / BM; r = e % BM; } else { r = e / BK; kk = e % BK; }
-      a_slab[kk * SLAB_ROW + r / 4u][r % 4u] = a_element(m0 + r, k0 + kk);
+      if (TRANS_A) { kk = e / BT; r = e % BT; } else { r = e / BK; kk = e % BK; }
+      a_slab[write + kk * SLAB_ROW + r / 4u][r % 4u] = next_a[s];
       var cn: u32;
-      if (TRANS_B) { cn = e / BK; kk = e % BK; } else { kk = e / BN; cn = e % BN; }
-      b_slab[kk * SLAB_ROW + cn / 4u][cn % 4u] = b_element(k0 + kk, n0 + cn);
+      if (TRANS_B) { cn = e / BK; kk = e % BK; } else { kk = e / BT; cn = e % BT; }
+      b_slab[write + kk * SLAB_ROW + cn / 4u][cn % 4u] = next_b[s];
     }
     workgroupBarrier();
+    let read = write;
+    if (DOUBLE) { write = buffer_size - write; }
+    if (t + 1u < steps) {
+      let k0 = (t + 1u) * BK;
+      for (var s = 0u; s < loads; s++) {
+        next_a[s] = slab_a_element(m0, k0, li + threads * s, BT);
+        next_b[s] = slab_b_element(k0, n0, li + threads * s, BT);
+      }
+    }
     for (var kk = 0u; kk < BK; kk++) {
-      let av = a_slab[kk * SLAB_ROW + lid.y];
-      let bv = b_slab[kk * SLAB_ROW + lid.x];
-      for (var r = 0u; r < 4u; r++) { acc[r] += av[r] * bv; }
+      let row = read + kk * SLAB_ROW;
+      var av: array<vec4f, 2>;
+      var bv: array<vec4f, 2>;
+      for (var g = 0u; g < TR; g++) {
+        av[g] = a_slab[row + lid.y + TW * g];
+        bv[g] = b_slab[row + lid.x + TW * g];
+      }
+      for (var g = 0u; g < TR; g++) {
+        for (var r = 0u; r < 4u; r++) {
+          for (var h = 0u; h < TR; h++) { acc[(4u * g + r) * TR + h] += av[g][r] * bv[h]; }
+        }
+      }
     }
     // The first row of invocations also sums its columns of op(B), slab by slab in order of k.
     if (bias_grad && lid.y == 0u) {
-      var s = b_slab[lid.x];
-      for (var kk = 1u; kk < BK; kk++) { s += b_slab[kk * SLAB_ROW + lid.x]; }
-      column_sums += s;
+      for (var h = 0u; h < TR; h++) {
+        let col = read + lid.x + TW * h;
+        var s = b_slab[col];
+        for (var kk = 1u; kk < BK; kk++) { s += b_slab[col + kk * SLAB_ROW]; }
+        column_sums[h] += s;
+      }
     }
-    workgroupBarrier();
   }
-  for (var r = 0u; r < 4u; r++) {
-    let m = m0 + 4u * lid.y + r;
-    if (m < M) { finish(c_row(m), n0 + 4u * lid.x, acc[r]); }
+  for (var g = 0u; g < TR; g++) {
+    for (var r = 0u; r < 4u; r++) {
+      let m = m0 + 4u * (lid.y + TW * g) + r;
+      for (var h = 0u; h < TR; h++) {
+        if (m < M) { finish(c_row(m), n0 + 4u * (lid.x + TW * h), acc[(4u * g + r) * TR + h]); }
+      }
+    }
   }
-  if (bias_grad && wid.y == 0u && lid.y == 0u) { finish_bias_grad(n0 + 4u * lid.x, column_sums); }
+  if (bias_grad && wid.y == 0u && lid.y == 0u) {
+    for (var h = 0u; h < TR; h++) { finish_bias_grad(n0 + 4u * (lid.x + TW * h), column_sums[h]); }
+  }
 }

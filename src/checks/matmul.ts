@@ -14,7 +14,7 @@
 
 import type { GpuContext } from '../gpu/context.ts';
 import { ACTIVATIONS, DEFAULT_LEAK, type Activation } from '../kernels/common.ts';
-import { matmul, type MatmulOptions } from '../kernels/matmul.ts';
+import { matmul, tiledShapeName, type MatmulOptions } from '../kernels/matmul.ts';
 import { activate } from '../reference/activations.ts';
 import { matmulReference, type MatmulReference } from '../reference/matmul.ts';
 import { halfBits, toHalf } from '../tensor/half.ts';
@@ -34,6 +34,18 @@ const KERNELS: readonly Kernel[] = [
   { name: 'register plain', options: { strategy: 'register', subgroups: false } },
   { name: 'tiled', options: { strategy: 'tiled' } },
 ];
+
+/**
+ * Other shapes of the tiled kernel (gemm.ts's TiledShape), within the 16 KiB of workgroup memory
+ * every adapter offers: 128-wide blocks with 8 x 8 per invocation, and double-buffered 8-deep
+ * slabs, each on a subset of the sizes (odd sizes, K not a whole slab, every form).
+ */
+const TILED_VARIANTS: readonly Kernel[] = [
+  { tw: 16, tr: 2, bk: 8, double: false },
+  { tw: 8, tr: 2, bk: 8, double: true },
+].map((tiled) => ({ name: `tiled ${tiledShapeName(tiled)}`, options: { strategy: 'tiled', tiled } }));
+
+const TILED_VARIANT_SIZES: readonly Size[] = [[1, 1, 1], [5, 3, 7], [33, 65, 17], [127, 129, 65], [64, 100, 30], [100, 784, 100], [260, 300, 132]];
 
 /** The register strategy's kernel for products of 1 or 2 columns, on those alone. */
 const NARROW: Kernel = { name: 'register narrow', options: { strategy: 'register', narrow: true } };
@@ -355,5 +367,8 @@ export const matmulChecks: Check[] = [
   ...FORMS.flatMap((form) => NARROW_SIZES.map((size) => productCheck(form, size, NARROW, false))),
   ...NARROW_EPILOGUE_SIZES.flatMap((size) => EPILOGUES.map(({ form, e }) => epilogueCheck(form, size, NARROW, e))),
   ...NARROW_BIAS_GRAD_CASES.map(({ form, size, accumulate }) => biasGradCheck(form, size, NARROW, accumulate ?? false)),
+  ...FORMS.flatMap((form) => TILED_VARIANTS.flatMap((kernel) => TILED_VARIANT_SIZES.map((size) => productCheck(form, size, kernel, false)))),
+  ...TILED_VARIANTS.flatMap((kernel) => EPILOGUE_SIZES.map((size) => epilogueCheck(FORMS[1], size, kernel, { kind: 'grad', activation: 'leaky_relu' }))),
+  ...TILED_VARIANTS.flatMap((kernel) => BIAS_GRAD_CASES.map(({ form, size, accumulate }) => biasGradCheck(form, size, kernel, accumulate ?? false))),
   ...F16_CASES.flatMap(({ size, kernels, forms }) => forms.flatMap((form) => kernels.map((kernel) => productCheck(form, size, kernel, false, 'f16')))),
 ];

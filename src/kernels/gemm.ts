@@ -78,8 +78,83 @@ export function gemmKernels(operands: ShaderSource, operandBindings: readonly Bi
   };
 }
 
-/** C per workgroup of the tiled kernel (BM x BN in the shader). */
-const TILED_BLOCK = 64;
+/**
+ * A shape of the workgroup-tiled kernel (shaders/matmul.wgsl's overrides): `tw` x `tw`
+ * invocations, each `tr` x `tr` register blocks of 4 x 4, so a workgroup computes a square block
+ * of C of 4 tr tw rows and columns; `bk`-deep slabs of A and B in workgroup memory, two of each
+ * with `double` (the next slab is staged while the current one is read, one barrier a slab).
+ * Slab rows are padded by a vec4 (so invocations filling a slab along k write to different
+ * banks) unless `unpadded`, which fits 128-wide double-buffered 16-deep slabs in 32 KiB.
+ */
+export interface TiledShape {
+  tw: number;
+  tr: number;
+  bk: number;
+  double: boolean;
+  unpadded?: boolean;
+}
+
+/** What the tiled strategy runs unless told otherwise: 64 x 64 blocks, 4 x 4 per invocation, 16-deep slabs. */
+export const DEFAULT_TILED_SHAPE: TiledShape = { tw: 16, tr: 1, bk: 16, double: false };
+
+/** The shapes the benchmark times on large products (any TiledShape that fits an adapter runs). */
+export const TILED_SHAPES: readonly TiledShape[] = [
+  DEFAULT_TILED_SHAPE,
+  { tw: 16, tr: 1, bk: 16, double: true },
+  { tw: 8, tr: 2, bk: 16, double: false },
+  { tw: 8, tr: 2, bk: 16, double: true },
+  { tw: 16, tr: 2, bk: 8, double: false },
+  { tw: 16, tr: 2, bk: 8, double: true },
+  { tw: 16, tr: 2, bk: 16, double: false },
+  { tw: 16, tr: 2, bk: 16, double: true },
+  { tw: 16, tr: 2, bk: 16, double: true, unpadded: true },
+  { tw: 16, tr: 2, bk: 32, double: false },
+  { tw: 16, tr: 2, bk: 32, double: false, unpadded: true },
+];
+
+/** `128/8x8/k16 double`: the block of C, each invocation's tile, the slab depth. */
+export function tiledShapeName(t: TiledShape): string {
+  return `${tiledBlock(t)}/${4 * t.tr}x${4 * t.tr}/k${t.bk}${t.double ? ' double' : ''}${t.unpadded ? ' unpadded' : ''}`;
+}
+
+/** Rows and columns of C per workgroup. */
+function tiledBlock(t: TiledShape): number {
+  return 4 * t.tr * t.tw;
+}
+
+/** Elements of each operand's slab one invocation loads (the shader's MAX_LOADS bounds it). */
+function tiledLoads(t: TiledShape): number {
+  return (t.bk * tiledBlock(t)) / (t.tw * t.tw);
+}
+
+const TILED_MAX_LOADS = 16;
+
+/** Vec4s per slab row: the block's columns (or rows) in vec4s, plus the padding. */
+function slabRow(t: TiledShape): number {
+  return tiledBlock(t) / 4 + (t.unpadded ? 0 : 1);
+}
+
+/** The workgroup memory a tiled shape takes, in bytes: two operands' slabs of bk rows, twice with `double`. */
+export function tiledWorkgroupBytes(t: TiledShape): number {
+  return 2 * (t.double ? 2 : 1) * t.bk * slabRow(t) * 16;
+}
+
+/** Why a tiled shape cannot run on this device, or null when it can. */
+export function tiledShapeProblem(ctx: GpuContext, t: TiledShape): string | null {
+  if (![1, 2].includes(t.tr)) return `tr must be 1 or 2, got ${t.tr}`;
+  if (!Number.isInteger(t.tw) || t.tw < 1 || !Number.isInteger(t.bk) || t.bk < 1) return `tw and bk must be positive integers`;
+  const loads = tiledLoads(t);
+  if (!Number.isInteger(loads) || loads > TILED_MAX_LOADS) return `each invocation would load ${loads} elements of a slab (a whole number up to ${TILED_MAX_LOADS})`;
+  if (t.tw * t.tw > ctx.limits.maxComputeInvocationsPerWorkgroup || t.tw > ctx.limits.maxComputeWorkgroupSizeX) return `${t.tw * t.tw} invocations per workgroup exceed this adapter's limits`;
+  const bytes = tiledWorkgroupBytes(t);
+  if (bytes > ctx.limits.maxComputeWorkgroupStorageSize) return `it takes ${bytes} bytes of workgroup memory, above this adapter's ${ctx.limits.maxComputeWorkgroupStorageSize}`;
+  return null;
+}
+
+function tiledConstants(t: TiledShape): Record<string, number> {
+  const row = slabRow(t);
+  return { TW: t.tw, TR: t.tr, BK: t.bk, DOUBLE: Number(t.double), SLAB_ROW: row, SLAB_VEC4S: (t.double ? 2 : 1) * t.bk * row };
+}
 
 /** Whether the register strategy can use subgroup shuffles here: the k block it shuffles (4 or 8), or 0. */
 function subgroupBlock(ctx: GpuContext): number {
@@ -129,6 +204,8 @@ export interface GemmChoice {
   narrow?: boolean;
   /** Independent products, one per z of the grid (lib/matmul.wgsl's parts). */
   parts?: number;
+  /** The tiled strategy's shape (default DEFAULT_TILED_SHAPE). */
+  tiled?: TiledShape;
 }
 
 export interface GemmLaunch {
@@ -167,7 +244,11 @@ export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m:
     const wg = ctx.adapter.isCpu ? 8 : 64;
     launch = { spec: kernels.registerNarrow, constants: { TM: NARROW_ROWS, NC: n, WG: wg }, workgroups: [Math.ceil(m / (NARROW_ROWS * wg)), 1, parts] };
   } else if (strategy === 'tiled') {
-    launch = { spec: kernels.tiled, constants: {}, workgroups: [Math.ceil(n / TILED_BLOCK), Math.ceil(m / TILED_BLOCK), parts] };
+    const shape = choice.tiled ?? DEFAULT_TILED_SHAPE;
+    const problem = tiledShapeProblem(ctx, shape);
+    if (problem) throw new ShapeError(`${op}: the tiled shape ${tiledShapeName(shape)} cannot run here: ${problem}`);
+    const block = tiledBlock(shape);
+    launch = { spec: kernels.tiled, constants: tiledConstants(shape), workgroups: [Math.ceil(n / block), Math.ceil(m / block), parts] };
   } else {
     const kb = shuffledBlock(ctx, m, k, subgroups);
     if (kb) {

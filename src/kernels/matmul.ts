@@ -13,9 +13,9 @@ import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Tensor } from '../tensor/tensor.ts';
 import { matmulStrategyFor } from './strategy.ts';
 import type { Activation } from './common.ts';
-import { F16_ELEMENTS, F32_ELEMENTS, gemmKernels, gemmLaunch, gemmParams, gemmResources, gemmUpdateResources, updateConstants, type GemmUpdate, type MatmulStrategy } from './gemm.ts';
+import { F16_ELEMENTS, F32_ELEMENTS, gemmKernels, gemmLaunch, gemmParams, gemmResources, gemmUpdateResources, updateConstants, type GemmUpdate, type MatmulStrategy, type TiledShape } from './gemm.ts';
 
-export { MATMUL_STRATEGIES, type MatmulStrategy } from './gemm.ts';
+export { DEFAULT_TILED_SHAPE, MATMUL_STRATEGIES, TILED_SHAPES, tiledShapeName, tiledShapeProblem, type MatmulStrategy, type TiledShape } from './gemm.ts';
 
 export interface MatmulOptions {
   /** A is stored [K, M] and used transposed. */
@@ -50,6 +50,8 @@ export interface MatmulOptions {
    * Not a default (gemmLaunch says why).
    */
   narrow?: boolean;
+  /** Tiled strategy: the kernel's shape (gemm.ts's TiledShape); default DEFAULT_TILED_SHAPE. */
+  tiled?: TiledShape;
   /**
    * A weight gradient that also updates the weights: each element of C (and of `biasGrad`) is
    * stored, then the optimizer's rule is applied to its weight (and bias) in the same
@@ -98,7 +100,7 @@ export function matmul(ctx: GpuContext, a: Tensor, b: Tensor, c: Tensor, opts: M
   const params = gemmParams(op, M, N, K, c, [a, b], opts);
   if (opts.update && operands !== 'f32') throw new ShapeError(`${op}: an update in the epilogue takes f32 operands`);
   const kernels = opts.update ? UPDATE_KERNELS : operands === 'f16' ? F16_KERNELS : KERNELS;
-  const launch = gemmLaunch(ctx, kernels, op, M, N, K, strategy, { subgroups: opts.subgroups, narrow: opts.narrow });
+  const launch = gemmLaunch(ctx, kernels, op, M, N, K, strategy, { subgroups: opts.subgroups, narrow: opts.narrow, tiled: opts.tiled });
   // Only the constants a kernel reads vary, so products that differ elsewhere (M % 4 in A·B, the
   // epilogue) share one pipeline. Whole vec4 rows matter where a register kernel reads along M
   // (A stored [K, M]) or K.
