@@ -13,9 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../src/gpu/context.ts';
 import { defineShader } from '../src/gpu/shader.ts';
 import { autotuneMatmul, defaultTuningShapes, heuristicMatmulStrategy, matmulShapeClass, matmulStrategyFor, tuningStoreKey, type MatmulChoice, type TuningStore } from '../src/kernels/autotune.ts';
-import { matmul, MATMUL_STRATEGIES, type MatmulOptions, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
+import { DEFAULT_TILED_SHAPE, matmul, MATMUL_STRATEGIES, TILED_SHAPES, tiledShapeName, tiledShapeProblem, type MatmulOptions, type MatmulShape, type MatmulStrategy } from '../src/kernels/matmul.ts';
 import { toF16 } from '../src/kernels/half.ts';
-import { createTensor, upload, type Tensor } from '../src/tensor/tensor.ts';
+import { createTensor, download, upload, type Tensor } from '../src/tensor/tensor.ts';
 import { fmt, loadAverage, matchesFilter, progress, ratio, say, Table } from './common.ts';
 import { matmulShapesOf, type BenchSubset } from './configs.ts';
 import { hasCpuClock } from './platform.ts';
@@ -144,6 +144,16 @@ export interface MatmulResult {
   engineUses: MatmulStrategy;
   /** The engine's choice against tf.matMul, wall clock (side-by-side.ts). */
   wall?: WallComparison;
+  /** Square rows on GPU adapters: every tiled shape that fits the adapter (benchTiledShapes). */
+  tiledShapes?: TiledShapeResult[];
+}
+
+export interface TiledShapeResult {
+  name: string;
+  gflops: number;
+  bestGflops: number;
+  /** Whether C has the default shape's bits (every shape sums each output's k in one chain in order). */
+  sameBits: boolean;
 }
 
 export interface MatmulBenchOptions {
@@ -204,6 +214,7 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
         for (const t of [a16, b16]) t.buffer.destroy();
       }
       const result: MatmulResult = { label: row.label, shape: row.shape, uses: row.uses, gflops: gf, bestGflops: best, engineUses };
+      if (!row.uses.length && !ctx.adapter.isCpu) result.tiledShapes = await benchTiledShapes(ctx, timer, a, b, c, row.shape, quick);
       if (options.tfjs) {
         const ours = matmul(ctx, a, b, c, { transA: row.shape.transA, transB: row.shape.transB });
         result.wall = await matmulVersusTfjs(ctx, ours, row.shape, msPer[engineUses], quick);
@@ -222,7 +233,44 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
   } finally {
     timer.destroy();
   }
+  const swept = results.filter((r) => r.tiledShapes?.length);
+  if (swept.length) {
+    const shapes = swept[0].tiledShapes!.map((t) => t.name);
+    say(`\nThe tiled kernel's shapes (block of C / per invocation / slab depth), GFLOP/s by device time, median batch; * = C's bits differ from ${tiledShapeName(DEFAULT_TILED_SHAPE)}'s\n`);
+    const table = new Table('tiled shapes', ['shape (MxKxN)', ...shapes]);
+    for (const r of swept) table.row([r.label, ...shapes.map((name) => {
+      const t = r.tiledShapes!.find((x) => x.name === name);
+      return t ? `${fmt(t.gflops)}${t.sameBits ? '' : '*'}` : '-';
+    })]);
+  }
   return results;
+}
+
+/**
+ * Times every tiled shape (gemm.ts's TILED_SHAPES) that fits the adapter on one product, the
+ * default first, and checks each one's C against the default's bits.
+ */
+async function benchTiledShapes(ctx: GpuContext, timer: GpuTimer, a: Tensor, b: Tensor, c: Tensor, shape: MatmulShape, quick: boolean): Promise<TiledShapeResult[]> {
+  const flops = 2 * shape.m * shape.n * shape.k;
+  const out: TiledShapeResult[] = [];
+  let reference: Float32Array | null = null;
+  for (const tiled of TILED_SHAPES) {
+    if (tiledShapeProblem(ctx, tiled)) continue;
+    const name = tiledShapeName(tiled);
+    progress(`matmul ${formName(shape)} ${shape.m}x${shape.k}x${shape.n} tiled ${name}`);
+    const d = matmul(ctx, a, b, c, { strategy: 'tiled', tiled, transA: shape.transA, transB: shape.transB });
+    const t = await timeDispatch(timer, d, quick);
+    ctx.run([d]);
+    const got = await download(ctx, c);
+    reference ??= got;
+    out.push({ name, gflops: gflops(flops, t.medianMs), bestGflops: gflops(flops, t.minMs), sameBits: sameBits(got, reference) });
+  }
+  return out;
+}
+
+function sameBits(x: Float32Array, y: Float32Array): boolean {
+  const [u, v] = [new Uint32Array(x.buffer, x.byteOffset, x.length), new Uint32Array(y.buffer, y.byteOffset, y.length)];
+  return u.length === v.length && u.every((w, i) => w === v[i]);
 }
 
 /** The engine's matmul and tf.matMul on the same operands, wall clock, in alternating rounds. */
