@@ -144,7 +144,7 @@ export interface MatmulResult {
   engineUses: MatmulStrategy;
   /** The engine's choice against tf.matMul, wall clock (side-by-side.ts). */
   wall?: WallComparison;
-  /** Square rows on GPU adapters: every tiled shape that fits the adapter (benchTiledShapes). */
+  /** On GPU adapters: every tiled shape that fits the adapter (benchTiledShapes). */
   tiledShapes?: TiledShapeResult[];
 }
 
@@ -214,7 +214,7 @@ export async function benchMatmul(ctx: GpuContext, options: MatmulBenchOptions):
         for (const t of [a16, b16]) t.buffer.destroy();
       }
       const result: MatmulResult = { label: row.label, shape: row.shape, uses: row.uses, gflops: gf, bestGflops: best, engineUses };
-      if (!row.uses.length && !ctx.adapter.isCpu) result.tiledShapes = await benchTiledShapes(ctx, timer, a, b, c, row.shape, quick);
+      if (!ctx.adapter.isCpu) result.tiledShapes = await benchTiledShapes(ctx, timer, a, b, c, row.shape, quick);
       if (options.tfjs) {
         const ours = matmul(ctx, a, b, c, { transA: row.shape.transA, transB: row.shape.transB });
         result.wall = await matmulVersusTfjs(ctx, ours, row.shape, msPer[engineUses], quick);

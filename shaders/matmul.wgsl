@@ -15,10 +15,12 @@
 //   than lane by lane), and each lane's own rows of op(A) are the only loads it pays per lane:
 //   one component per useful multiply-add at NC = 1, which is what a matrix-vector product needs.
 //
-//   workgroup_tiled: for GPUs. Square blocks of C per workgroup (64 x 64 from 16 x 16 invocations
-//   by default, each a 4 x 4 register tile; larger blocks and tiles, and double-buffered slabs,
-//   as override constants: src/kernels/gemm.ts's TILED_SHAPES), slabs of A and B staged in
-//   workgroup memory.
+//   workgroup_tiled: 64 x 64 blocks of C per workgroup of 16 x 16 invocations, 16-deep slabs of
+//   A and B staged in workgroup memory, each invocation a 4 x 4 register tile. For GPUs. With
+//   PREFETCH the next slab is loaded while the current one is read, from a second buffer.
+//
+//   workgroup_wide: the same with 128 x 128 blocks, 8 x 8 per invocation, 8-deep slabs, single
+//   or double buffered (src/kernels/gemm.ts's TiledShape).
 //
 // The register kernel consumes K in blocks of four: it holds op(A) as a 4 x 4 matrix per four
 // rows (column r = row r's four k values) and op(B) as a 4 x 4 matrix per four columns (column
@@ -137,129 +139,250 @@ fn register_narrow(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup
   if (bias_grad && li == 0u) { finish_bias_grad(0u, column_sums); }
 }
 
-// Workgroup-tiled kernel shape: TW x TW invocations, each TR x TR register blocks of 4 x 4, so a
-// workgroup computes a block of C of BT = 4 TR TW rows and columns; BK-deep slabs of A and B are
-// staged in workgroup memory. DOUBLE stages the next slab in a second buffer while the current one
-// is read (one barrier per slab, not two). Every output sums its k in order in one chain and the
-// bias gradient sums each slab's columns in order, so shapes with the same BK give the same bits.
-override TW: u32 = 16u;
-override TR: u32 = 1u;
-override BK: u32 = 16u;
-override DOUBLE: bool = false;
-// Vec4s per slab row: BT / 4, plus one (by default) so invocations filling a slab along k (A
-// stored [M, K], B stored [N, K]) write to different banks rather than all to one.
-override SLAB_ROW: u32 = 17u;
-// Vec4s of each staging array: BK SLAB_ROW, twice with DOUBLE (src/kernels/gemm.ts sizes it).
-override SLAB_VEC4S: u32 = 272u;
-var<workgroup> a_slab: array<vec4f, SLAB_VEC4S>;   // [buffer][BK][SLAB_ROW], BT / 4 used per row
-var<workgroup> b_slab: array<vec4f, SLAB_VEC4S>;
+const BM = 64u;   // rows of C per workgroup
+const BN = 64u;   // columns of C per workgroup
+const BK = 16u;   // depth of a staged slab
 
-// Elements of each operand's slab one invocation loads: BK BT / TW^2 (at most MAX_LOADS).
-const MAX_LOADS = 16u;
+// Slabs stored k-major as vec4 along m (A) and n (B): invocation (x, y) reads one vec4 of each
+// per k step. Rows are padded by one vec4 so that invocations filling a slab along k (A stored
+// [M, K], B stored [N, K]) write to different banks rather than 16 to one.
+const SLAB_ROW = 17u;
+const SLAB_SIZE = 272u;   // BK SLAB_ROW
+// PREFETCH: the next slab's loads are issued before the current one's multiply-adds and it is
+// staged in a second buffer (one barrier a slab, not two). Each output sums the same terms in the
+// same order either way.
+override PREFETCH: bool = false;
+override TILED_SLABS: u32 = 1u;   // buffers per operand: 2 with PREFETCH
+var<workgroup> a_slab: array<vec4f, SLAB_SIZE * TILED_SLABS>;   // [buffer][BK][SLAB_ROW], BM / 4 used
+var<workgroup> b_slab: array<vec4f, SLAB_SIZE * TILED_SLABS>;   // [buffer][BK][SLAB_ROW], BN / 4 used
 
-// Element e of the slab of op(A) at rows m0.. and k0.., counted along the stored layout (and
-// the same for op(B) at k0.. and columns n0..).
-fn slab_a_element(m0: u32, k0: u32, e: u32, bt: u32) -> f32 {
-  if (TRANS_A) { return a_element(m0 + e % bt, k0 + e / bt); }
-  return a_element(m0 + e / BK, k0 + e % BK);
+// Stores element e of each slab into the buffer at `base`.
+fn tiled_store(base: u32, e: u32, x: f32, y: f32) {
+  let pa = slab_place_a(e, BM, BK);
+  a_slab[base + pa.x * SLAB_ROW + pa.y / 4u][pa.y % 4u] = x;
+  let pb = slab_place_b(e, BN, BK);
+  b_slab[base + pb.x * SLAB_ROW + pb.y / 4u][pb.y % 4u] = y;
 }
 
-fn slab_b_element(k0: u32, n0: u32, e: u32, bt: u32) -> f32 {
-  if (TRANS_B) { return b_element(k0 + e % BK, n0 + e / BK); }
-  return b_element(k0 + e / bt, n0 + e % bt);
-}
-
-@compute @workgroup_size(TW, TW)
+@compute @workgroup_size(16, 16)
 fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
   enter_part(wid.z);
   let size = part_size(wid.z);
   let M = size.x;
   let K = size.y;
-  let BT = 4u * TR * TW;
-  let threads = TW * TW;
-  let loads = BK * BT / threads;
-  let m0 = wid.y * BT;
-  let n0 = wid.x * BT;
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
   let bias_grad = has_flag(FLAG_BIAS_GRAD) && !SPLIT_K;
   if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.y == 0u && wid.z == 0u && lid.y == 0u) {
-    for (var h = 0u; h < TR; h++) {
-      let n = n0 + 4u * (lid.x + TW * h);
-      finish_bias_grad(n, whole_column_sums(n));
-    }
+    finish_bias_grad(n0 + 4u * lid.x, whole_column_sums(n0 + 4u * lid.x));
   }
   // Parts differ in M; the grid covers the largest. Uniform: the barriers below stay legal.
   if (m0 >= M) { return; }
-  // acc[(4 g + r) TR + h]: row m0 + 4 (lid.y + TW g) + r, columns n0 + 4 (lid.x + TW h) .. + 3.
-  var acc: array<vec4f, 16>;
-  var column_sums: array<vec4f, 2>;
-  // This invocation's elements of the next slab, loaded before the current one is read so the
-  // loads are in flight during its multiply-adds. Consecutive invocations take consecutive
-  // elements of the stored layout, so global reads coalesce.
-  var next_a: array<f32, MAX_LOADS>;
-  var next_b: array<f32, MAX_LOADS>;
-  for (var s = 0u; s < loads; s++) {
-    next_a[s] = slab_a_element(m0, 0u, li + threads * s, BT);
-    next_b[s] = slab_b_element(0u, n0, li + threads * s, BT);
+  var acc: array<vec4f, 4>;
+  var column_sums: vec4f;
+  if (PREFETCH) {
+    var next_a = slab_a_loads(m0, 0u, li, BM, BK);
+    var next_b = slab_b_loads(0u, n0, li, BN, BK);
+    let steps = (K + BK - 1u) / BK;
+    var write = 0u;
+    for (var t = 0u; t < steps; t++) {
+      tiled_store(write, li, next_a.x, next_b.x);
+      tiled_store(write, li + 256u, next_a.y, next_b.y);
+      tiled_store(write, li + 512u, next_a.z, next_b.z);
+      tiled_store(write, li + 768u, next_a.w, next_b.w);
+      workgroupBarrier();
+      let read = write;
+      write = SLAB_SIZE - write;
+      if (t + 1u < steps) {
+        next_a = slab_a_loads(m0, (t + 1u) * BK, li, BM, BK);
+        next_b = slab_b_loads((t + 1u) * BK, n0, li, BN, BK);
+      }
+      for (var kk = 0u; kk < BK; kk++) {
+        let av = a_slab[read + kk * SLAB_ROW + lid.y];
+        let bv = b_slab[read + kk * SLAB_ROW + lid.x];
+        for (var r = 0u; r < 4u; r++) { acc[r] += av[r] * bv; }
+      }
+      if (bias_grad && lid.y == 0u) {
+        var s = b_slab[read + lid.x];
+        for (var kk = 1u; kk < BK; kk++) { s += b_slab[read + kk * SLAB_ROW + lid.x]; }
+        column_sums += s;
+      }
+    }
   }
-  let steps = (K + BK - 1u) / BK;
-  let buffer_size = BK * SLAB_ROW;
-  var write = 0u;
-  for (var t = 0u; t < steps; t++) {
-    // Stage the loaded slab. Without DOUBLE the buffer was read in the last step: wait for that.
-    if (!DOUBLE && t > 0u) { workgroupBarrier(); }
-    for (var s = 0u; s < loads; s++) {
-      let e = li + threads * s;
+  for (var k0 = 0u; k0 < K && !PREFETCH; k0 += BK) {
+    // 1024 elements of each slab, four per invocation; consecutive invocations take consecutive
+    // elements of the stored layout so global reads coalesce.
+    for (var s = 0u; s < 4u; s++) {
+      let e = li + 256u * s;
       var r: u32;
       var kk: u32;
-      if (TRANS_A) { kk = e / BT; r = e % BT; } else { r = e / BK; kk = e % BK; }
-      a_slab[write + kk * SLAB_ROW + r / 4u][r % 4u] = next_a[s];
+      if (TRANS_A) { kk = e / BM; r = e % BM; } else { r = e / BK; kk = e % BK; }
+      a_slab[kk * SLAB_ROW + r / 4u][r % 4u] = a_element(m0 + r, k0 + kk);
       var cn: u32;
-      if (TRANS_B) { cn = e / BK; kk = e % BK; } else { kk = e / BT; cn = e % BT; }
-      b_slab[write + kk * SLAB_ROW + cn / 4u][cn % 4u] = next_b[s];
+      if (TRANS_B) { cn = e / BK; kk = e % BK; } else { kk = e / BN; cn = e % BN; }
+      b_slab[kk * SLAB_ROW + cn / 4u][cn % 4u] = b_element(k0 + kk, n0 + cn);
     }
     workgroupBarrier();
-    let read = write;
-    if (DOUBLE) { write = buffer_size - write; }
-    if (t + 1u < steps) {
-      let k0 = (t + 1u) * BK;
-      for (var s = 0u; s < loads; s++) {
-        next_a[s] = slab_a_element(m0, k0, li + threads * s, BT);
-        next_b[s] = slab_b_element(k0, n0, li + threads * s, BT);
-      }
-    }
     for (var kk = 0u; kk < BK; kk++) {
-      let row = read + kk * SLAB_ROW;
-      var av: array<vec4f, 2>;
-      var bv: array<vec4f, 2>;
-      for (var g = 0u; g < TR; g++) {
-        av[g] = a_slab[row + lid.y + TW * g];
-        bv[g] = b_slab[row + lid.x + TW * g];
-      }
-      for (var g = 0u; g < TR; g++) {
-        for (var r = 0u; r < 4u; r++) {
-          for (var h = 0u; h < TR; h++) { acc[(4u * g + r) * TR + h] += av[g][r] * bv[h]; }
-        }
-      }
+      let av = a_slab[kk * SLAB_ROW + lid.y];
+      let bv = b_slab[kk * SLAB_ROW + lid.x];
+      for (var r = 0u; r < 4u; r++) { acc[r] += av[r] * bv; }
     }
     // The first row of invocations also sums its columns of op(B), slab by slab in order of k.
     if (bias_grad && lid.y == 0u) {
-      for (var h = 0u; h < TR; h++) {
-        let col = read + lid.x + TW * h;
-        var s = b_slab[col];
-        for (var kk = 1u; kk < BK; kk++) { s += b_slab[col + kk * SLAB_ROW]; }
-        column_sums[h] += s;
+      var s = b_slab[lid.x];
+      for (var kk = 1u; kk < BK; kk++) { s += b_slab[kk * SLAB_ROW + lid.x]; }
+      column_sums += s;
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < 4u; r++) {
+    let m = m0 + 4u * lid.y + r;
+    if (m < M) { finish(c_row(m), n0 + 4u * lid.x, acc[r]); }
+  }
+  if (bias_grad && wid.y == 0u && lid.y == 0u) { finish_bias_grad(n0 + 4u * lid.x, column_sums); }
+}
+
+// The wide tiled kernel: 128 x 128 blocks of C per workgroup of 16 x 16 invocations, each an
+// 8 x 8 tile (rows 4 y .. 4 y + 3 and 64 + 4 y .., columns likewise), 8-deep slabs. Written out
+// rather than looped over arrays, so nothing a driver might keep in memory is indexed
+// dynamically: the accumulators are four 4 x 4 matrices (column r: one row's four columns), and
+// each invocation's four elements of each slab are one vec4. WIDE_DOUBLE stages the next slab in
+// a second buffer while the current one is read (one barrier a slab, not two); the next slab's
+// loads are issued before the current one's multiply-adds either way.
+const WIDE_BK = 8u;
+// Vec4s per slab row: 32, plus one (by default) so invocations filling a slab along k write to
+// different banks; WIDE_SLAB = WIDE_BK WIDE_ROW, twice with WIDE_DOUBLE (src/kernels/gemm.ts).
+override WIDE_DOUBLE: bool = false;
+override WIDE_ROW: u32 = 33u;
+override WIDE_SLAB: u32 = 264u;
+var<workgroup> wide_a: array<vec4f, WIDE_SLAB>;
+var<workgroup> wide_b: array<vec4f, WIDE_SLAB>;
+
+// Element e (0..1023) of the slab of op(A) at rows m0.. and k0.., counted along the stored
+// layout (and of op(B) at k0.., n0..): consecutive invocations read consecutive elements.
+// Both prefetching kernels (workgroup_wide, and workgroup_tiled with PREFETCH) stage slabs of
+// 1024 elements of each operand, `bt` rows or columns by `bk` deep, four per invocation.
+fn slab_a_element(m0: u32, k0: u32, e: u32, bt: u32, bk: u32) -> f32 {
+  if (TRANS_A) { return a_element(m0 + e % bt, k0 + e / bt); }
+  return a_element(m0 + e / bk, k0 + e % bk);
+}
+
+fn slab_b_element(k0: u32, n0: u32, e: u32, bt: u32, bk: u32) -> f32 {
+  if (TRANS_B) { return b_element(k0 + e % bk, n0 + e / bk); }
+  return b_element(k0 + e / bt, n0 + e % bt);
+}
+
+// This invocation's four elements of each slab (li, li + 256, li + 512, li + 768).
+fn slab_a_loads(m0: u32, k0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
+  return vec4f(slab_a_element(m0, k0, li, bt, bk), slab_a_element(m0, k0, li + 256u, bt, bk), slab_a_element(m0, k0, li + 512u, bt, bk), slab_a_element(m0, k0, li + 768u, bt, bk));
+}
+
+fn slab_b_loads(k0: u32, n0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
+  return vec4f(slab_b_element(k0, n0, li, bt, bk), slab_b_element(k0, n0, li + 256u, bt, bk), slab_b_element(k0, n0, li + 512u, bt, bk), slab_b_element(k0, n0, li + 768u, bt, bk));
+}
+
+// Where element e of a slab goes: (k, vec4 along m or n, component).
+fn slab_place_a(e: u32, bt: u32, bk: u32) -> vec2u {
+  if (TRANS_A) { return vec2u(e / bt, e % bt); }
+  return vec2u(e % bk, e / bk);
+}
+
+fn slab_place_b(e: u32, bt: u32, bk: u32) -> vec2u {
+  if (TRANS_B) { return vec2u(e % bk, e / bk); }
+  return vec2u(e / bt, e % bt);
+}
+
+// Stores element e of each slab into the buffer at `base`.
+fn wide_store(base: u32, e: u32, x: f32, y: f32) {
+  let pa = slab_place_a(e, 128u, WIDE_BK);
+  wide_a[base + pa.x * WIDE_ROW + pa.y / 4u][pa.y % 4u] = x;
+  let pb = slab_place_b(e, 128u, WIDE_BK);
+  wide_b[base + pb.x * WIDE_ROW + pb.y / 4u][pb.y % 4u] = y;
+}
+
+fn wide_outer(a: vec4f, b: vec4f) -> mat4x4f {
+  return mat4x4f(a.x * b, a.y * b, a.z * b, a.w * b);
+}
+
+fn wide_finish(m: u32, M: u32, n: u32, c: mat4x4f) {
+  for (var r = 0u; r < 4u; r++) {
+    if (m + r < M) { finish(c_row(m + r), n, c[r]); }
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn workgroup_wide(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
+  enter_part(wid.z);
+  let size = part_size(wid.z);
+  let M = size.x;
+  let K = size.y;
+  let m0 = wid.y * 128u;
+  let n0 = wid.x * 128u;
+  let n_lo = n0 + 4u * lid.x;
+  let n_hi = n_lo + 64u;
+  let bias_grad = has_flag(FLAG_BIAS_GRAD) && !SPLIT_K;
+  if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.y == 0u && wid.z == 0u && lid.y == 0u) {
+    finish_bias_grad(n_lo, whole_column_sums(n_lo));
+    finish_bias_grad(n_hi, whole_column_sums(n_hi));
+  }
+  // Parts differ in M; the grid covers the largest. Uniform: the barriers below stay legal.
+  if (m0 >= M) { return; }
+  var c00: mat4x4f;
+  var c01: mat4x4f;
+  var c10: mat4x4f;
+  var c11: mat4x4f;
+  var sums_lo: vec4f;
+  var sums_hi: vec4f;
+  var next_a = slab_a_loads(m0, 0u, li, 128u, WIDE_BK);
+  var next_b = slab_b_loads(0u, n0, li, 128u, WIDE_BK);
+  let steps = (K + WIDE_BK - 1u) / WIDE_BK;
+  let buffer = WIDE_BK * WIDE_ROW;
+  var write = 0u;
+  for (var t = 0u; t < steps; t++) {
+    // Without WIDE_DOUBLE the one buffer was read in the last step: wait for that.
+    if (!WIDE_DOUBLE && t > 0u) { workgroupBarrier(); }
+    wide_store(write, li, next_a.x, next_b.x);
+    wide_store(write, li + 256u, next_a.y, next_b.y);
+    wide_store(write, li + 512u, next_a.z, next_b.z);
+    wide_store(write, li + 768u, next_a.w, next_b.w);
+    workgroupBarrier();
+    let read = write;
+    if (WIDE_DOUBLE) { write = buffer - write; }
+    if (t + 1u < steps) {
+      next_a = slab_a_loads(m0, (t + 1u) * WIDE_BK, li, 128u, WIDE_BK);
+      next_b = slab_b_loads((t + 1u) * WIDE_BK, n0, li, 128u, WIDE_BK);
+    }
+    for (var kk = 0u; kk < WIDE_BK; kk++) {
+      let row = read + kk * WIDE_ROW;
+      let a0 = wide_a[row + lid.y];
+      let a1 = wide_a[row + lid.y + 16u];
+      let b0 = wide_b[row + lid.x];
+      let b1 = wide_b[row + lid.x + 16u];
+      c00 += wide_outer(a0, b0);
+      c01 += wide_outer(a0, b1);
+      c10 += wide_outer(a1, b0);
+      c11 += wide_outer(a1, b1);
+    }
+    // The first row of invocations also sums its columns of op(B), slab by slab in order of k.
+    if (bias_grad && lid.y == 0u) {
+      var lo = wide_b[read + lid.x];
+      var hi = wide_b[read + lid.x + 16u];
+      for (var kk = 1u; kk < WIDE_BK; kk++) {
+        lo += wide_b[read + kk * WIDE_ROW + lid.x];
+        hi += wide_b[read + kk * WIDE_ROW + lid.x + 16u];
       }
+      sums_lo += lo;
+      sums_hi += hi;
     }
   }
-  for (var g = 0u; g < TR; g++) {
-    for (var r = 0u; r < 4u; r++) {
-      let m = m0 + 4u * (lid.y + TW * g) + r;
-      for (var h = 0u; h < TR; h++) {
-        if (m < M) { finish(c_row(m), n0 + 4u * (lid.x + TW * h), acc[(4u * g + r) * TR + h]); }
-      }
-    }
-  }
+  let m_lo = m0 + 4u * lid.y;
+  wide_finish(m_lo, M, n_lo, c00);
+  wide_finish(m_lo, M, n_hi, c01);
+  wide_finish(m_lo + 64u, M, n_lo, c10);
+  wide_finish(m_lo + 64u, M, n_hi, c11);
   if (bias_grad && wid.y == 0u && lid.y == 0u) {
-    for (var h = 0u; h < TR; h++) { finish_bias_grad(n0 + 4u * (lid.x + TW * h), column_sums[h]); }
+    finish_bias_grad(n_lo, sums_lo);
+    finish_bias_grad(n_hi, sums_hi);
   }
 }

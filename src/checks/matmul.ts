@@ -36,13 +36,15 @@ const KERNELS: readonly Kernel[] = [
 ];
 
 /**
- * Other shapes of the tiled kernel (gemm.ts's TiledShape), within the 16 KiB of workgroup memory
- * every adapter offers: 128-wide blocks with 8 x 8 per invocation, and double-buffered 8-deep
- * slabs, each on a subset of the sizes (odd sizes, K not a whole slab, every form).
+ * The tiled strategy's other shapes (gemm.ts's TiledShape): the 64 x 64 kernel loading ahead
+ * into a second buffer, and the wide kernel (128 x 128 blocks, 8 x 8 per invocation) single- and
+ * double-buffered within the 16 KiB of workgroup memory every adapter offers, each on a subset of
+ * the sizes (odd sizes, K not a whole slab, every form).
  */
 const TILED_VARIANTS: readonly Kernel[] = [
-  { tw: 16, tr: 2, bk: 8, double: false },
-  { tw: 8, tr: 2, bk: 8, double: true },
+  { wide: false, double: true },
+  { wide: true },
+  { wide: true, double: true, unpadded: true },
 ].map((tiled) => ({ name: `tiled ${tiledShapeName(tiled)}`, options: { strategy: 'tiled', tiled } }));
 
 const TILED_VARIANT_SIZES: readonly Size[] = [[1, 1, 1], [5, 3, 7], [33, 65, 17], [127, 129, 65], [64, 100, 30], [100, 784, 100], [260, 300, 132]];

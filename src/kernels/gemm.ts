@@ -54,6 +54,7 @@ export interface GemmKernels {
   registerSubgroups: KernelSpec;
   registerNarrow: KernelSpec;
   tiled: KernelSpec;
+  tiledWide: KernelSpec;
 }
 
 /**
@@ -75,85 +76,89 @@ export function gemmKernels(operands: ShaderSource, operandBindings: readonly Bi
     registerSubgroups: { shader: shuffled, entry: 'register_subgroups', bindings },
     registerNarrow: { shader: plain, entry: 'register_narrow', bindings },
     tiled: { shader: plain, entry: 'workgroup_tiled', bindings },
+    tiledWide: { shader: plain, entry: 'workgroup_wide', bindings },
   };
 }
 
 /**
- * A shape of the workgroup-tiled kernel (shaders/matmul.wgsl's overrides): `tw` x `tw`
- * invocations, each `tr` x `tr` register blocks of 4 x 4, so a workgroup computes a square block
- * of C of 4 tr tw rows and columns; `bk`-deep slabs of A and B in workgroup memory, two of each
- * with `double` (the next slab is staged while the current one is read, one barrier a slab).
- * Slab rows are padded by a vec4 (so invocations filling a slab along k write to different
- * banks) unless `unpadded`, which fits 128-wide double-buffered 16-deep slabs in 32 KiB.
+ * A shape of the tiled strategy: the 64 x 64 kernel (`workgroup_tiled`, 4 x 4 per invocation,
+ * 16-deep slabs), or the wide one (`workgroup_wide`, 128 x 128 blocks, 8 x 8 per invocation,
+ * 8-deep slabs). `double`: the next slab is loaded while the current one is read, and staged in
+ * a second buffer (one barrier a slab, not two); the wide kernel loads ahead either way. The wide
+ * kernel's slab rows are padded by a vec4 (so invocations filling a slab along k write to
+ * different banks) unless `unpadded`.
  */
 export interface TiledShape {
-  tw: number;
-  tr: number;
-  bk: number;
-  double: boolean;
+  wide: boolean;
+  double?: boolean;
   unpadded?: boolean;
 }
 
-/** What the tiled strategy runs unless told otherwise: 64 x 64 blocks, 4 x 4 per invocation, 16-deep slabs. */
-export const DEFAULT_TILED_SHAPE: TiledShape = { tw: 16, tr: 1, bk: 16, double: false };
+/** The first tiled shape: what the strategy ran before it had others, and the bits every other shape's products are compared with. */
+export const DEFAULT_TILED_SHAPE: TiledShape = { wide: false };
 
-/** The shapes the benchmark times on large products (any TiledShape that fits an adapter runs). */
+/** Wide blocks only where there are at least this many (an H200 has 132 multiprocessors). */
+const WIDE_MIN_BLOCKS = 256;
+
+/**
+ * The tiled shape for a product C[M, N] unless told otherwise: loading ahead from a second
+ * buffer, which hides the global loads' latency where few workgroups run long k loops (most of a
+ * GAN's products); 128 x 128 blocks where there are enough of them to fill the device. On an
+ * H200 (bench/results, ...-2026-12-04T14-39): 4096^3 22.7 TFLOP/s wide against 20.1, 2048^3
+ * 22.6 against 20.8, 1024^3 11.1 against 22.6 (64 blocks leave most multiprocessors idle).
+ * Where a shape does not fit the adapter's workgroup memory, the plain 64 x 64 kernel runs.
+ */
+export function defaultTiledShape(ctx: GpuContext, m: number, n: number): TiledShape {
+  const candidates: TiledShape[] = [];
+  if (Math.ceil(m / 128) * Math.ceil(n / 128) >= WIDE_MIN_BLOCKS) candidates.push({ wide: true, double: true, unpadded: true });
+  candidates.push({ wide: false, double: true });
+  return candidates.find((t) => !tiledShapeProblem(ctx, t)) ?? DEFAULT_TILED_SHAPE;
+}
+
+/** The shapes the benchmark times on large products. */
 export const TILED_SHAPES: readonly TiledShape[] = [
   DEFAULT_TILED_SHAPE,
-  { tw: 16, tr: 1, bk: 16, double: true },
-  { tw: 8, tr: 2, bk: 16, double: false },
-  { tw: 8, tr: 2, bk: 16, double: true },
-  { tw: 16, tr: 2, bk: 8, double: false },
-  { tw: 16, tr: 2, bk: 8, double: true },
-  { tw: 16, tr: 2, bk: 16, double: false },
-  { tw: 16, tr: 2, bk: 16, double: true },
-  { tw: 16, tr: 2, bk: 16, double: true, unpadded: true },
-  { tw: 16, tr: 2, bk: 32, double: false },
-  { tw: 16, tr: 2, bk: 32, double: false, unpadded: true },
+  { wide: false, double: true },
+  { wide: true },
+  { wide: true, double: true },
+  { wide: true, double: true, unpadded: true },
 ];
 
-/** `128/8x8/k16 double`: the block of C, each invocation's tile, the slab depth. */
+/** `128/8x8/k8 double`: the block of C, each invocation's tile, the slab depth. */
 export function tiledShapeName(t: TiledShape): string {
-  return `${tiledBlock(t)}/${4 * t.tr}x${4 * t.tr}/k${t.bk}${t.double ? ' double' : ''}${t.unpadded ? ' unpadded' : ''}`;
+  const base = t.wide ? '128/8x8/k8' : '64/4x4/k16';
+  return `${base}${t.double ? ' double' : ''}${t.wide && t.unpadded ? ' unpadded' : ''}`;
 }
 
 /** Rows and columns of C per workgroup. */
 function tiledBlock(t: TiledShape): number {
-  return 4 * t.tr * t.tw;
+  return t.wide ? 128 : 64;
 }
 
-/** Elements of each operand's slab one invocation loads (the shader's MAX_LOADS bounds it). */
-function tiledLoads(t: TiledShape): number {
-  return (t.bk * tiledBlock(t)) / (t.tw * t.tw);
+/** shaders/matmul.wgsl's WIDE_BK. */
+const WIDE_DEPTH = 8;
+
+/** Vec4s per slab row of the wide kernel. */
+function wideRow(t: TiledShape): number {
+  return 32 + (t.unpadded ? 0 : 1);
 }
 
-const TILED_MAX_LOADS = 16;
-
-/** Vec4s per slab row: the block's columns (or rows) in vec4s, plus the padding. */
-function slabRow(t: TiledShape): number {
-  return tiledBlock(t) / 4 + (t.unpadded ? 0 : 1);
-}
-
-/** The workgroup memory a tiled shape takes, in bytes: two operands' slabs of bk rows, twice with `double`. */
+/** The workgroup memory a tiled shape takes, in bytes: two operands' slabs, twice when double-buffered. */
 export function tiledWorkgroupBytes(t: TiledShape): number {
-  return 2 * (t.double ? 2 : 1) * t.bk * slabRow(t) * 16;
+  if (!t.wide) return 2 * (t.double ? 2 : 1) * 16 * 17 * 16;
+  return 2 * (t.double ? 2 : 1) * WIDE_DEPTH * wideRow(t) * 16;
 }
 
 /** Why a tiled shape cannot run on this device, or null when it can. */
 export function tiledShapeProblem(ctx: GpuContext, t: TiledShape): string | null {
-  if (![1, 2].includes(t.tr)) return `tr must be 1 or 2, got ${t.tr}`;
-  if (!Number.isInteger(t.tw) || t.tw < 1 || !Number.isInteger(t.bk) || t.bk < 1) return `tw and bk must be positive integers`;
-  const loads = tiledLoads(t);
-  if (!Number.isInteger(loads) || loads > TILED_MAX_LOADS) return `each invocation would load ${loads} elements of a slab (a whole number up to ${TILED_MAX_LOADS})`;
-  if (t.tw * t.tw > ctx.limits.maxComputeInvocationsPerWorkgroup || t.tw > ctx.limits.maxComputeWorkgroupSizeX) return `${t.tw * t.tw} invocations per workgroup exceed this adapter's limits`;
   const bytes = tiledWorkgroupBytes(t);
   if (bytes > ctx.limits.maxComputeWorkgroupStorageSize) return `it takes ${bytes} bytes of workgroup memory, above this adapter's ${ctx.limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 
 function tiledConstants(t: TiledShape): Record<string, number> {
-  const row = slabRow(t);
-  return { TW: t.tw, TR: t.tr, BK: t.bk, DOUBLE: Number(t.double), SLAB_ROW: row, SLAB_VEC4S: (t.double ? 2 : 1) * t.bk * row };
+  if (!t.wide) return t.double ? { PREFETCH: 1, TILED_SLABS: 2 } : {};
+  return { WIDE_DOUBLE: Number(t.double ?? false), WIDE_ROW: wideRow(t), WIDE_SLAB: (t.double ? 2 : 1) * WIDE_DEPTH * wideRow(t) };
 }
 
 /** Whether the register strategy can use subgroup shuffles here: the k block it shuffles (4 or 8), or 0. */
@@ -204,7 +209,7 @@ export interface GemmChoice {
   narrow?: boolean;
   /** Independent products, one per z of the grid (lib/matmul.wgsl's parts). */
   parts?: number;
-  /** The tiled strategy's shape (default DEFAULT_TILED_SHAPE). */
+  /** The tiled strategy's shape (default: defaultTiledShape). */
   tiled?: TiledShape;
 }
 
@@ -244,11 +249,11 @@ export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m:
     const wg = ctx.adapter.isCpu ? 8 : 64;
     launch = { spec: kernels.registerNarrow, constants: { TM: NARROW_ROWS, NC: n, WG: wg }, workgroups: [Math.ceil(m / (NARROW_ROWS * wg)), 1, parts] };
   } else if (strategy === 'tiled') {
-    const shape = choice.tiled ?? DEFAULT_TILED_SHAPE;
+    const shape = choice.tiled ?? defaultTiledShape(ctx, m, n);
     const problem = tiledShapeProblem(ctx, shape);
     if (problem) throw new ShapeError(`${op}: the tiled shape ${tiledShapeName(shape)} cannot run here: ${problem}`);
     const block = tiledBlock(shape);
-    launch = { spec: kernels.tiled, constants: tiledConstants(shape), workgroups: [Math.ceil(n / block), Math.ceil(m / block), parts] };
+    launch = { spec: shape.wide ? kernels.tiledWide : kernels.tiled, constants: tiledConstants(shape), workgroups: [Math.ceil(n / block), Math.ceil(m / block), parts] };
   } else {
     const kb = shuffledBlock(ctx, m, k, subgroups);
     if (kb) {

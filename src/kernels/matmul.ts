@@ -50,7 +50,7 @@ export interface MatmulOptions {
    * Not a default (gemmLaunch says why).
    */
   narrow?: boolean;
-  /** Tiled strategy: the kernel's shape (gemm.ts's TiledShape); default DEFAULT_TILED_SHAPE. */
+  /** Tiled strategy: the kernel's shape (gemm.ts's TiledShape); default gemm.ts's defaultTiledShape. */
   tiled?: TiledShape;
   /**
    * A weight gradient that also updates the weights: each element of C (and of `biasGrad`) is
