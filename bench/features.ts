@@ -21,8 +21,13 @@ interface Offer {
   features: string[];
   watched: Record<string, boolean>;
   subgroupSizes?: [number, number];
-  subgroupMatrixConfigs?: unknown;
+  subgroupMatrixConfigs?: Record<string, unknown>[];
   limits: Record<string, number>;
+}
+
+/** A subgroup matrix configuration's fields (Dawn's objects keep them as getters, which JSON does not see). */
+function matrixConfig(c: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(['componentType', 'resultComponentType', 'M', 'N', 'K'].map((k) => [k, c[k]]));
 }
 
 async function offer(webgpu: { create(options: string[]): GPU }, options: string[]): Promise<Offer> {
@@ -36,7 +41,7 @@ async function offer(webgpu: { create(options: string[]): GPU }, options: string
     features,
     watched: Object.fromEntries(WATCHED.map((f) => [f, features.includes(f)])),
     subgroupSizes: info.subgroupMinSize ? [info.subgroupMinSize, info.subgroupMaxSize ?? 0] : undefined,
-    subgroupMatrixConfigs: info.subgroupMatrixConfigs ? JSON.parse(JSON.stringify([...(info.subgroupMatrixConfigs as Iterable<unknown>)].map((c) => ({ ...(c as object) })))) : undefined,
+    subgroupMatrixConfigs: info.subgroupMatrixConfigs ? [...(info.subgroupMatrixConfigs as Iterable<Record<string, unknown>>)].map(matrixConfig) : undefined,
     limits: Object.fromEntries(LIMITS.map((l) => [l, adapter.limits[l] as number])),
   };
 }

@@ -19,9 +19,6 @@
 //   A and B staged in workgroup memory, each invocation a 4 x 4 register tile. For GPUs. With
 //   PREFETCH the next slab is loaded while the current one is read, from a second buffer.
 //
-//   workgroup_wide: the same with 128 x 128 blocks, 8 x 8 per invocation, 8-deep slabs, single
-//   or double buffered (src/kernels/gemm.ts's TiledShape).
-//
 // The register kernel consumes K in blocks of four: it holds op(A) as a 4 x 4 matrix per four
 // rows (column r = row r's four k values) and op(B) as a 4 x 4 matrix per four columns (column
 // q = op(B)'s row k + q), so each 4 x 4 piece of the tile takes four matrix-vector products.
@@ -156,6 +153,38 @@ override TILED_SLABS: u32 = 1u;   // buffers per operand: 2 with PREFETCH
 var<workgroup> a_slab: array<vec4f, SLAB_SIZE * TILED_SLABS>;   // [buffer][BK][SLAB_ROW], BM / 4 used
 var<workgroup> b_slab: array<vec4f, SLAB_SIZE * TILED_SLABS>;   // [buffer][BK][SLAB_ROW], BN / 4 used
 
+// With PREFETCH, workgroup_tiled loads slabs of 1024 elements of each operand, `bt` rows or
+// columns by `bk` deep, four per invocation, into one vec4 per operand.
+fn slab_a_element(m0: u32, k0: u32, e: u32, bt: u32, bk: u32) -> f32 {
+  if (TRANS_A) { return a_element(m0 + e % bt, k0 + e / bt); }
+  return a_element(m0 + e / bk, k0 + e % bk);
+}
+
+fn slab_b_element(k0: u32, n0: u32, e: u32, bt: u32, bk: u32) -> f32 {
+  if (TRANS_B) { return b_element(k0 + e % bk, n0 + e / bk); }
+  return b_element(k0 + e / bt, n0 + e % bt);
+}
+
+// This invocation's four elements of each slab (li, li + 256, li + 512, li + 768).
+fn slab_a_loads(m0: u32, k0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
+  return vec4f(slab_a_element(m0, k0, li, bt, bk), slab_a_element(m0, k0, li + 256u, bt, bk), slab_a_element(m0, k0, li + 512u, bt, bk), slab_a_element(m0, k0, li + 768u, bt, bk));
+}
+
+fn slab_b_loads(k0: u32, n0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
+  return vec4f(slab_b_element(k0, n0, li, bt, bk), slab_b_element(k0, n0, li + 256u, bt, bk), slab_b_element(k0, n0, li + 512u, bt, bk), slab_b_element(k0, n0, li + 768u, bt, bk));
+}
+
+// Where element e of a slab goes: its k within the slab, and its row (A) or column (B) of the block.
+fn slab_place_a(e: u32, bt: u32, bk: u32) -> vec2u {
+  if (TRANS_A) { return vec2u(e / bt, e % bt); }
+  return vec2u(e % bk, e / bk);
+}
+
+fn slab_place_b(e: u32, bt: u32, bk: u32) -> vec2u {
+  if (TRANS_B) { return vec2u(e % bk, e / bk); }
+  return vec2u(e / bt, e % bt);
+}
+
 // Stores element e of each slab into the buffer at `base`.
 fn tiled_store(base: u32, e: u32, x: f32, y: f32) {
   let pa = slab_place_a(e, BM, BK);
@@ -243,146 +272,3 @@ fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invo
   if (bias_grad && wid.y == 0u && lid.y == 0u) { finish_bias_grad(n0 + 4u * lid.x, column_sums); }
 }
 
-// The wide tiled kernel: 128 x 128 blocks of C per workgroup of 16 x 16 invocations, each an
-// 8 x 8 tile (rows 4 y .. 4 y + 3 and 64 + 4 y .., columns likewise), 8-deep slabs. Written out
-// rather than looped over arrays, so nothing a driver might keep in memory is indexed
-// dynamically: the accumulators are four 4 x 4 matrices (column r: one row's four columns), and
-// each invocation's four elements of each slab are one vec4. WIDE_DOUBLE stages the next slab in
-// a second buffer while the current one is read (one barrier a slab, not two); the next slab's
-// loads are issued before the current one's multiply-adds either way.
-const WIDE_BK = 8u;
-// Vec4s per slab row: 32, plus one (by default) so invocations filling a slab along k write to
-// different banks; WIDE_SLAB = WIDE_BK WIDE_ROW, twice with WIDE_DOUBLE (src/kernels/gemm.ts).
-override WIDE_DOUBLE: bool = false;
-override WIDE_ROW: u32 = 33u;
-override WIDE_SLAB: u32 = 264u;
-var<workgroup> wide_a: array<vec4f, WIDE_SLAB>;
-var<workgroup> wide_b: array<vec4f, WIDE_SLAB>;
-
-// Element e (0..1023) of the slab of op(A) at rows m0.. and k0.., counted along the stored
-// layout (and of op(B) at k0.., n0..): consecutive invocations read consecutive elements.
-// Both prefetching kernels (workgroup_wide, and workgroup_tiled with PREFETCH) stage slabs of
-// 1024 elements of each operand, `bt` rows or columns by `bk` deep, four per invocation.
-fn slab_a_element(m0: u32, k0: u32, e: u32, bt: u32, bk: u32) -> f32 {
-  if (TRANS_A) { return a_element(m0 + e % bt, k0 + e / bt); }
-  return a_element(m0 + e / bk, k0 + e % bk);
-}
-
-fn slab_b_element(k0: u32, n0: u32, e: u32, bt: u32, bk: u32) -> f32 {
-  if (TRANS_B) { return b_element(k0 + e % bk, n0 + e / bk); }
-  return b_element(k0 + e / bt, n0 + e % bt);
-}
-
-// This invocation's four elements of each slab (li, li + 256, li + 512, li + 768).
-fn slab_a_loads(m0: u32, k0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
-  return vec4f(slab_a_element(m0, k0, li, bt, bk), slab_a_element(m0, k0, li + 256u, bt, bk), slab_a_element(m0, k0, li + 512u, bt, bk), slab_a_element(m0, k0, li + 768u, bt, bk));
-}
-
-fn slab_b_loads(k0: u32, n0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
-  return vec4f(slab_b_element(k0, n0, li, bt, bk), slab_b_element(k0, n0, li + 256u, bt, bk), slab_b_element(k0, n0, li + 512u, bt, bk), slab_b_element(k0, n0, li + 768u, bt, bk));
-}
-
-// Where element e of a slab goes: (k, vec4 along m or n, component).
-fn slab_place_a(e: u32, bt: u32, bk: u32) -> vec2u {
-  if (TRANS_A) { return vec2u(e / bt, e % bt); }
-  return vec2u(e % bk, e / bk);
-}
-
-fn slab_place_b(e: u32, bt: u32, bk: u32) -> vec2u {
-  if (TRANS_B) { return vec2u(e % bk, e / bk); }
-  return vec2u(e / bt, e % bt);
-}
-
-// Stores element e of each slab into the buffer at `base`.
-fn wide_store(base: u32, e: u32, x: f32, y: f32) {
-  let pa = slab_place_a(e, 128u, WIDE_BK);
-  wide_a[base + pa.x * WIDE_ROW + pa.y / 4u][pa.y % 4u] = x;
-  let pb = slab_place_b(e, 128u, WIDE_BK);
-  wide_b[base + pb.x * WIDE_ROW + pb.y / 4u][pb.y % 4u] = y;
-}
-
-fn wide_outer(a: vec4f, b: vec4f) -> mat4x4f {
-  return mat4x4f(a.x * b, a.y * b, a.z * b, a.w * b);
-}
-
-fn wide_finish(m: u32, M: u32, n: u32, c: mat4x4f) {
-  for (var r = 0u; r < 4u; r++) {
-    if (m + r < M) { finish(c_row(m + r), n, c[r]); }
-  }
-}
-
-@compute @workgroup_size(16, 16)
-fn workgroup_wide(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
-  enter_part(wid.z);
-  let size = part_size(wid.z);
-  let M = size.x;
-  let K = size.y;
-  let m0 = wid.y * 128u;
-  let n0 = wid.x * 128u;
-  let n_lo = n0 + 4u * lid.x;
-  let n_hi = n_lo + 64u;
-  let bias_grad = has_flag(FLAG_BIAS_GRAD) && !SPLIT_K;
-  if (SPLIT_K && has_flag(FLAG_BIAS_GRAD) && wid.y == 0u && wid.z == 0u && lid.y == 0u) {
-    finish_bias_grad(n_lo, whole_column_sums(n_lo));
-    finish_bias_grad(n_hi, whole_column_sums(n_hi));
-  }
-  // Parts differ in M; the grid covers the largest. Uniform: the barriers below stay legal.
-  if (m0 >= M) { return; }
-  var c00: mat4x4f;
-  var c01: mat4x4f;
-  var c10: mat4x4f;
-  var c11: mat4x4f;
-  var sums_lo: vec4f;
-  var sums_hi: vec4f;
-  var next_a = slab_a_loads(m0, 0u, li, 128u, WIDE_BK);
-  var next_b = slab_b_loads(0u, n0, li, 128u, WIDE_BK);
-  let steps = (K + WIDE_BK - 1u) / WIDE_BK;
-  let buffer = WIDE_BK * WIDE_ROW;
-  var write = 0u;
-  for (var t = 0u; t < steps; t++) {
-    // Without WIDE_DOUBLE the one buffer was read in the last step: wait for that.
-    if (!WIDE_DOUBLE && t > 0u) { workgroupBarrier(); }
-    wide_store(write, li, next_a.x, next_b.x);
-    wide_store(write, li + 256u, next_a.y, next_b.y);
-    wide_store(write, li + 512u, next_a.z, next_b.z);
-    wide_store(write, li + 768u, next_a.w, next_b.w);
-    workgroupBarrier();
-    let read = write;
-    if (WIDE_DOUBLE) { write = buffer - write; }
-    if (t + 1u < steps) {
-      next_a = slab_a_loads(m0, (t + 1u) * WIDE_BK, li, 128u, WIDE_BK);
-      next_b = slab_b_loads((t + 1u) * WIDE_BK, n0, li, 128u, WIDE_BK);
-    }
-    for (var kk = 0u; kk < WIDE_BK; kk++) {
-      let row = read + kk * WIDE_ROW;
-      let a0 = wide_a[row + lid.y];
-      let a1 = wide_a[row + lid.y + 16u];
-      let b0 = wide_b[row + lid.x];
-      let b1 = wide_b[row + lid.x + 16u];
-      c00 += wide_outer(a0, b0);
-      c01 += wide_outer(a0, b1);
-      c10 += wide_outer(a1, b0);
-      c11 += wide_outer(a1, b1);
-    }
-    // The first row of invocations also sums its columns of op(B), slab by slab in order of k.
-    if (bias_grad && lid.y == 0u) {
-      var lo = wide_b[read + lid.x];
-      var hi = wide_b[read + lid.x + 16u];
-      for (var kk = 1u; kk < WIDE_BK; kk++) {
-        lo += wide_b[read + kk * WIDE_ROW + lid.x];
-        hi += wide_b[read + kk * WIDE_ROW + lid.x + 16u];
-      }
-      sums_lo += lo;
-      sums_hi += hi;
-    }
-  }
-  let m_lo = m0 + 4u * lid.y;
-  wide_finish(m_lo, M, n_lo, c00);
-  wide_finish(m_lo, M, n_hi, c01);
-  wide_finish(m_lo + 64u, M, n_lo, c10);
-  wide_finish(m_lo + 64u, M, n_hi, c11);
-  if (bias_grad && wid.y == 0u && lid.y == 0u) {
-    finish_bias_grad(n_lo, sums_lo);
-    finish_bias_grad(n_hi, sums_hi);
-  }
-}

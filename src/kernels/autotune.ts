@@ -35,7 +35,7 @@ const TUNING_ROUNDS = 3;
 const SWITCH_MARGIN = 1.2;
 
 /** Bumped whenever a matmul kernel changes, so choices measured on the old kernels are ignored. */
-const KERNELS_VERSION = 4;
+const KERNELS_VERSION = 5;
 
 /** The store key for this adapter's choices. */
 export function tuningStoreKey(ctx: GpuContext): string {

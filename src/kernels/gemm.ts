@@ -54,7 +54,6 @@ export interface GemmKernels {
   registerSubgroups: KernelSpec;
   registerNarrow: KernelSpec;
   tiled: KernelSpec;
-  tiledWide: KernelSpec;
 }
 
 /**
@@ -76,77 +75,38 @@ export function gemmKernels(operands: ShaderSource, operandBindings: readonly Bi
     registerSubgroups: { shader: shuffled, entry: 'register_subgroups', bindings },
     registerNarrow: { shader: plain, entry: 'register_narrow', bindings },
     tiled: { shader: plain, entry: 'workgroup_tiled', bindings },
-    tiledWide: { shader: plain, entry: 'workgroup_wide', bindings },
   };
 }
 
 /**
- * A shape of the tiled strategy: the 64 x 64 kernel (`workgroup_tiled`, 4 x 4 per invocation,
- * 16-deep slabs), or the wide one (`workgroup_wide`, 128 x 128 blocks, 8 x 8 per invocation,
- * 8-deep slabs). `double`: the next slab is loaded while the current one is read, and staged in
- * a second buffer (one barrier a slab, not two); the wide kernel loads ahead either way. The wide
- * kernel's slab rows are padded by a vec4 (so invocations filling a slab along k write to
- * different banks) unless `unpadded`.
+ * A shape of the tiled strategy's kernel (`workgroup_tiled`: 64 x 64 blocks, 4 x 4 per
+ * invocation, 16-deep slabs). `double`: each invocation loads its share of the next slab before
+ * the current one's multiply-adds and stages it in a second buffer (one barrier a slab, not two).
+ * Both sum every output's k in one chain in order: the same bits.
  */
 export interface TiledShape {
-  wide: boolean;
-  double?: boolean;
-  unpadded?: boolean;
+  double: boolean;
 }
 
-/** The first tiled shape: what the strategy ran before it had others, and the bits every other shape's products are compared with. */
-export const DEFAULT_TILED_SHAPE: TiledShape = { wide: false };
-
-/** Wide blocks only where there are at least this many (an H200 has 132 multiprocessors). */
-const WIDE_MIN_BLOCKS = 256;
+/** The plain shape: the bits every other shape's products are compared with. */
+export const DEFAULT_TILED_SHAPE: TiledShape = { double: false };
 
 /**
- * The tiled shape for a product C[M, N] unless told otherwise: loading ahead from a second
- * buffer, which hides the global loads' latency where few workgroups run long k loops (most of a
- * GAN's products); 128 x 128 blocks where there are enough of them to fill the device. On an
- * H200 (bench/results, ...-2026-12-04T14-39): 4096^3 22.7 TFLOP/s wide against 20.1, 2048^3
- * 22.6 against 20.8, 1024^3 11.1 against 22.6 (64 blocks leave most multiprocessors idle).
- * Where a shape does not fit the adapter's workgroup memory, the plain 64 x 64 kernel runs.
+ * The shapes the benchmark times. A wide kernel (128 x 128 blocks, 8 x 8 per invocation, 8-deep
+ * slabs, single or double buffered) was measured against these on an H200 and lost everywhere
+ * (4096^3 22.7 TFLOP/s against 24.0 double-buffered; 1024^3 11.1 against 22.9; the GAN's
+ * products 2.5-3.3x slower, having fewer workgroups), so it is not kept.
  */
-export function defaultTiledShape(ctx: GpuContext, m: number, n: number): TiledShape {
-  const candidates: TiledShape[] = [];
-  if (Math.ceil(m / 128) * Math.ceil(n / 128) >= WIDE_MIN_BLOCKS) candidates.push({ wide: true, double: true, unpadded: true });
-  candidates.push({ wide: false, double: true });
-  return candidates.find((t) => !tiledShapeProblem(ctx, t)) ?? DEFAULT_TILED_SHAPE;
-}
+export const TILED_SHAPES: readonly TiledShape[] = [DEFAULT_TILED_SHAPE, { double: true }];
 
-/** The shapes the benchmark times on large products. */
-export const TILED_SHAPES: readonly TiledShape[] = [
-  DEFAULT_TILED_SHAPE,
-  { wide: false, double: true },
-  { wide: true },
-  { wide: true, double: true },
-  { wide: true, double: true, unpadded: true },
-];
-
-/** `128/8x8/k8 double`: the block of C, each invocation's tile, the slab depth. */
+/** `64/4x4/k16 double`: the block of C, each invocation's tile, the slab depth. */
 export function tiledShapeName(t: TiledShape): string {
-  const base = t.wide ? '128/8x8/k8' : '64/4x4/k16';
-  return `${base}${t.double ? ' double' : ''}${t.wide && t.unpadded ? ' unpadded' : ''}`;
+  return `64/4x4/k16${t.double ? ' double' : ''}`;
 }
 
-/** Rows and columns of C per workgroup. */
-function tiledBlock(t: TiledShape): number {
-  return t.wide ? 128 : 64;
-}
-
-/** shaders/matmul.wgsl's WIDE_BK. */
-const WIDE_DEPTH = 8;
-
-/** Vec4s per slab row of the wide kernel. */
-function wideRow(t: TiledShape): number {
-  return 32 + (t.unpadded ? 0 : 1);
-}
-
-/** The workgroup memory a tiled shape takes, in bytes: two operands' slabs, twice when double-buffered. */
+/** The workgroup memory a tiled shape takes, in bytes: two operands' slabs of 16 rows of 17 vec4s, twice when double-buffered. */
 export function tiledWorkgroupBytes(t: TiledShape): number {
-  if (!t.wide) return 2 * (t.double ? 2 : 1) * 16 * 17 * 16;
-  return 2 * (t.double ? 2 : 1) * WIDE_DEPTH * wideRow(t) * 16;
+  return 2 * (t.double ? 2 : 1) * 16 * 17 * 16;
 }
 
 /** Why a tiled shape cannot run on this device, or null when it can. */
@@ -156,10 +116,23 @@ export function tiledShapeProblem(ctx: GpuContext, t: TiledShape): string | null
   return null;
 }
 
-function tiledConstants(t: TiledShape): Record<string, number> {
-  if (!t.wide) return t.double ? { PREFETCH: 1, TILED_SLABS: 2 } : {};
-  return { WIDE_DOUBLE: Number(t.double ?? false), WIDE_ROW: wideRow(t), WIDE_SLAB: (t.double ? 2 : 1) * WIDE_DEPTH * wideRow(t) };
+/**
+ * The tiled shape unless told otherwise: double-buffered where it fits the adapter's workgroup
+ * memory (17 KiB: above the 16 KiB every adapter offers). On an H200, with the same bits in all
+ * 39 products measured: 4096^3 24.0 TFLOP/s against 20.2 (1.19x), 2048^3 1.13x, 1024^3 1.02x,
+ * the GAN's products 0.99-1.09x, median 1.05x (bench/results/matmul-NVIDIA-…-2026-12-04T14-47-27-867Z.json).
+ */
+export function defaultTiledShape(ctx: GpuContext): TiledShape {
+  const double: TiledShape = { double: true };
+  return tiledShapeProblem(ctx, double) ? DEFAULT_TILED_SHAPE : double;
 }
+
+function tiledConstants(t: TiledShape): Record<string, number> {
+  return t.double ? { PREFETCH: 1, TILED_SLABS: 2 } : {};
+}
+
+/** C per workgroup of the tiled kernel (BM x BN in the shader). */
+const TILED_BLOCK = 64;
 
 /** Whether the register strategy can use subgroup shuffles here: the k block it shuffles (4 or 8), or 0. */
 function subgroupBlock(ctx: GpuContext): number {
@@ -249,11 +222,10 @@ export function gemmLaunch(ctx: GpuContext, kernels: GemmKernels, op: string, m:
     const wg = ctx.adapter.isCpu ? 8 : 64;
     launch = { spec: kernels.registerNarrow, constants: { TM: NARROW_ROWS, NC: n, WG: wg }, workgroups: [Math.ceil(m / (NARROW_ROWS * wg)), 1, parts] };
   } else if (strategy === 'tiled') {
-    const shape = choice.tiled ?? defaultTiledShape(ctx, m, n);
+    const shape = choice.tiled ?? defaultTiledShape(ctx);
     const problem = tiledShapeProblem(ctx, shape);
     if (problem) throw new ShapeError(`${op}: the tiled shape ${tiledShapeName(shape)} cannot run here: ${problem}`);
-    const block = tiledBlock(shape);
-    launch = { spec: shape.wide ? kernels.tiledWide : kernels.tiled, constants: tiledConstants(shape), workgroups: [Math.ceil(n / block), Math.ceil(m / block), parts] };
+    launch = { spec: kernels.tiled, constants: tiledConstants(shape), workgroups: [Math.ceil(n / TILED_BLOCK), Math.ceil(m / TILED_BLOCK), parts] };
   } else {
     const kb = shuffledBlock(ctx, m, k, subgroups);
     if (kb) {
