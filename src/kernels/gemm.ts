@@ -95,7 +95,7 @@ export const DEFAULT_TILED_SHAPE: TiledShape = { double: false };
  * The shapes the benchmark times. A wide kernel (128 x 128 blocks, 8 x 8 per invocation, 8-deep
  * slabs, single or double buffered) was measured against these on an H200 and lost everywhere
  * (4096^3 22.7 TFLOP/s against 24.0 double-buffered; 1024^3 11.1 against 22.9; the GAN's
- * products 2.5-3.3x slower, having fewer workgroups), so it is not kept.
+ * products 1.4-3.3x slower than the plain shape, having fewer workgroups), so it is not kept.
  */
 export const TILED_SHAPES: readonly TiledShape[] = [DEFAULT_TILED_SHAPE, { double: true }];
 
