@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     console.log(`  all features: ${o.features.join(' ')}`);
   }
   const name = offers.find((o) => o.adapter)?.adapter ?? 'no-adapter';
-  const file = writeResults(`features-${slug(name)}-${fileStamp()}.json`, { node: process.version, offers });
+  const file = await writeResults(`features-${slug(name)}-${fileStamp()}.json`, { node: process.version, offers });
   console.log(`\nwrote ${file}`);
   return 0;
 }

@@ -97,7 +97,7 @@ async function main(): Promise<number> {
       },
       ...figures,
     };
-    const file = writeResults(`${slug(ctx.adapterLine)}-${fileStamp(started)}.json`, results);
+    const file = await writeResults(`${slug(ctx.adapterLine)}-${fileStamp(started)}.json`, results);
     console.log(`\nwrote ${file}`);
   } finally {
     await ctx.destroy();

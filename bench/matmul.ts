@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     if (tfjs) console.log(`tfjs adapter: ${tfjs.adapterLine}${tfjs.sameAdapter ? ' (the same adapter)' : ' (A DIFFERENT ADAPTER)'}`);
     const choices = await tuneMatmul(ctx, { store: fileStore(TUNING_FILE), name: TUNING_FILE_NAME }, values.retune ? 'retune' : 'stored-or-tune');
     const results = await benchMatmul(ctx, { subset, filter: values.filter, tfjs: values.tfjs, textbook: true });
-    const file = writeResults(`matmul-${slug(ctx.adapterLine)}-${fileStamp()}.json`, {
+    const file = await writeResults(`matmul-${slug(ctx.adapterLine)}-${fileStamp()}.json`, {
       adapter: ctx.adapterLine,
       tfjsAdapter: tfjs?.adapterLine ?? null,
       commit: gitCommit(),

@@ -18,6 +18,7 @@ import type { GpuContext } from '../src/gpu/context.ts';
 import { LINUX_SOFTWARE_ADAPTER_HINT } from '../src/gpu/errors.ts';
 import { openContext } from '../src/gpu/open.ts';
 import type { TuningStore } from '../src/kernels/autotune.ts';
+import { writeFileAtomic } from '../src/cli/files.ts';
 import { gitCommit as commitOf } from './git.ts';
 import { CONSOLE_OUTPUT, setPlatform, type BenchPlatform } from './platform.ts';
 import { openTfjsSide, type TfjsSide } from './tfjs.ts';
@@ -66,11 +67,12 @@ export function gitCommit(): string | null {
 }
 
 /** Writes `data` as JSON to bench/results/<name>; returns the path. */
-export function writeResults(name: string, data: unknown): string {
+export async function writeResults(name: string, data: unknown): Promise<string> {
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(data, null, 2));
+  // A run interrupted while writing leaves the old file or none, never half of one.
+  await writeFileAtomic(file, JSON.stringify(data, null, 2));
   return file;
 }
 
