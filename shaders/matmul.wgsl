@@ -153,44 +153,35 @@ override TILED_SLABS: u32 = 1u;   // buffers per operand: 2 with PREFETCH
 var<workgroup> a_slab: array<vec4f, SLAB_SIZE * TILED_SLABS>;   // [buffer][BK][SLAB_ROW], BM / 4 used
 var<workgroup> b_slab: array<vec4f, SLAB_SIZE * TILED_SLABS>;   // [buffer][BK][SLAB_ROW], BN / 4 used
 
-// With PREFETCH, workgroup_tiled loads slabs of 1024 elements of each operand, `bt` rows or
-// columns by `bk` deep, four per invocation, into one vec4 per operand.
-fn slab_a_element(m0: u32, k0: u32, e: u32, bt: u32, bk: u32) -> f32 {
-  if (TRANS_A) { return a_element(m0 + e % bt, k0 + e / bt); }
-  return a_element(m0 + e / bk, k0 + e % bk);
+// With PREFETCH each invocation loads elements li, li + 256, li + 512 and li + 768 of each slab
+// (counted along the stored layout, as the plain loop does) into one vec4 per operand.
+fn slab_a_element(m0: u32, k0: u32, e: u32) -> f32 {
+  if (TRANS_A) { return a_element(m0 + e % BM, k0 + e / BM); }
+  return a_element(m0 + e / BK, k0 + e % BK);
 }
 
-fn slab_b_element(k0: u32, n0: u32, e: u32, bt: u32, bk: u32) -> f32 {
-  if (TRANS_B) { return b_element(k0 + e % bk, n0 + e / bk); }
-  return b_element(k0 + e / bt, n0 + e % bt);
+fn slab_b_element(k0: u32, n0: u32, e: u32) -> f32 {
+  if (TRANS_B) { return b_element(k0 + e % BK, n0 + e / BK); }
+  return b_element(k0 + e / BN, n0 + e % BN);
 }
 
-// This invocation's four elements of each slab (li, li + 256, li + 512, li + 768).
-fn slab_a_loads(m0: u32, k0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
-  return vec4f(slab_a_element(m0, k0, li, bt, bk), slab_a_element(m0, k0, li + 256u, bt, bk), slab_a_element(m0, k0, li + 512u, bt, bk), slab_a_element(m0, k0, li + 768u, bt, bk));
+fn slab_a_loads(m0: u32, k0: u32, li: u32) -> vec4f {
+  return vec4f(slab_a_element(m0, k0, li), slab_a_element(m0, k0, li + 256u), slab_a_element(m0, k0, li + 512u), slab_a_element(m0, k0, li + 768u));
 }
 
-fn slab_b_loads(k0: u32, n0: u32, li: u32, bt: u32, bk: u32) -> vec4f {
-  return vec4f(slab_b_element(k0, n0, li, bt, bk), slab_b_element(k0, n0, li + 256u, bt, bk), slab_b_element(k0, n0, li + 512u, bt, bk), slab_b_element(k0, n0, li + 768u, bt, bk));
+fn slab_b_loads(k0: u32, n0: u32, li: u32) -> vec4f {
+  return vec4f(slab_b_element(k0, n0, li), slab_b_element(k0, n0, li + 256u), slab_b_element(k0, n0, li + 512u), slab_b_element(k0, n0, li + 768u));
 }
 
-// Where element e of a slab goes: its k within the slab, and its row (A) or column (B) of the block.
-fn slab_place_a(e: u32, bt: u32, bk: u32) -> vec2u {
-  if (TRANS_A) { return vec2u(e / bt, e % bt); }
-  return vec2u(e % bk, e / bk);
-}
-
-fn slab_place_b(e: u32, bt: u32, bk: u32) -> vec2u {
-  if (TRANS_B) { return vec2u(e % bk, e / bk); }
-  return vec2u(e / bt, e % bt);
-}
-
-// Stores element e of each slab into the buffer at `base`.
+// Stores element e of each slab into the buffer at `base` (where the plain loop puts it).
 fn tiled_store(base: u32, e: u32, x: f32, y: f32) {
-  let pa = slab_place_a(e, BM, BK);
-  a_slab[base + pa.x * SLAB_ROW + pa.y / 4u][pa.y % 4u] = x;
-  let pb = slab_place_b(e, BN, BK);
-  b_slab[base + pb.x * SLAB_ROW + pb.y / 4u][pb.y % 4u] = y;
+  var r: u32;
+  var kk: u32;
+  if (TRANS_A) { kk = e / BM; r = e % BM; } else { r = e / BK; kk = e % BK; }
+  a_slab[base + kk * SLAB_ROW + r / 4u][r % 4u] = x;
+  var cn: u32;
+  if (TRANS_B) { cn = e / BK; kk = e % BK; } else { kk = e / BN; cn = e % BN; }
+  b_slab[base + kk * SLAB_ROW + cn / 4u][cn % 4u] = y;
 }
 
 @compute @workgroup_size(16, 16)
@@ -210,8 +201,8 @@ fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invo
   var acc: array<vec4f, 4>;
   var column_sums: vec4f;
   if (PREFETCH) {
-    var next_a = slab_a_loads(m0, 0u, li, BM, BK);
-    var next_b = slab_b_loads(0u, n0, li, BN, BK);
+    var next_a = slab_a_loads(m0, 0u, li);
+    var next_b = slab_b_loads(0u, n0, li);
     let steps = (K + BK - 1u) / BK;
     var write = 0u;
     for (var t = 0u; t < steps; t++) {
@@ -223,8 +214,8 @@ fn workgroup_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invo
       let read = write;
       write = SLAB_SIZE - write;
       if (t + 1u < steps) {
-        next_a = slab_a_loads(m0, (t + 1u) * BK, li, BM, BK);
-        next_b = slab_b_loads((t + 1u) * BK, n0, li, BN, BK);
+        next_a = slab_a_loads(m0, (t + 1u) * BK, li);
+        next_b = slab_b_loads((t + 1u) * BK, n0, li);
       }
       for (var kk = 0u; kk < BK; kk++) {
         let av = a_slab[read + kk * SLAB_ROW + lid.y];
