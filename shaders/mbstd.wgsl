@@ -40,21 +40,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(4) var<uniform> backward_params: Params;
 
-var<workgroup> partial: array<f32, WG>;
-
-// The sum of every lane's v, pairwise in a fixed order, returned to every lane. Called from
-// uniform control flow (it holds barriers).
-fn workgroup_total(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
+// workgroup_sum(lid, x): lib/workgroup_sum.wgsl.
 
 // (mean_f, sd_f) of feature f over the G rows from `first`.
 fn feature_stats(p: Params, first: u32, f: u32) -> vec2f {
@@ -75,7 +61,7 @@ fn mbstd_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   let first = wid.x * p.group;
   var sds = 0.0;
   for (var f = lid; f < p.features; f += WG) { sds += feature_stats(p, first, f).y; }
-  let s = workgroup_total(lid, sds) / f32(p.features);
+  let s = workgroup_sum(lid, sds) / f32(p.features);
   let wide = p.channels + 1u;
   let positions = p.features / p.channels;
   let out_row = positions * wide;
@@ -103,7 +89,7 @@ fn mbstd_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
     let i = q / positions;
     sum += dy[(first + i) * out_row + (q - i * positions) * wide + p.channels];
   }
-  let coef = workgroup_total(lid, sum) / f32(p.features);
+  let coef = workgroup_sum(lid, sum) / f32(p.features);
   for (var f = lid; f < p.features; f += WG) {
     let st = feature_stats(p, first, f);
     let scale = coef / (f32(p.group) * st.y);

@@ -23,23 +23,7 @@ struct Params { K: u32, N: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<workgroup> partial: array<f32, WG>;
-var<workgroup> total: f32;
-
-// Sums every lane's `x` in a fixed order; every lane gets the total.
-fn workgroup_sum(lid: u32, x: f32) -> f32 {
-  partial[lid] = x;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { total = partial[0]; }
-  workgroupBarrier();
-  let t = total;
-  workgroupBarrier();
-  return t;
-}
+// workgroup_sum(lid, x): lib/workgroup_sum.wgsl.
 
 // torch.nn.functional.normalize's floor on the norm: a zero W gives zero vectors, not NaNs.
 const NORM_FLOOR: f32 = 1e-12;

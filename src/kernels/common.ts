@@ -1,12 +1,17 @@
 // What every kernel module shares: the activation codes, 1-D launch grids, shape checks.
 
+import workgroupSumSource from '../../shaders/lib/workgroup_sum.wgsl?raw';
 import type { GpuContext, Workgroups } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
+import { defineShader } from '../gpu/shader.ts';
 import { createTensor, formatShape, type DType, type Tensor } from '../tensor/tensor.ts';
 
 export type Activation = 'identity' | 'sigmoid' | 'relu' | 'leaky_relu' | 'tanh';
 
 export const ACTIVATIONS: readonly Activation[] = ['identity', 'sigmoid', 'relu', 'leaky_relu', 'tanh'];
+
+/** workgroup_sum(lid, x): a fixed-order sum over a workgroup of WG lanes (the includer's override). */
+export const workgroupSumShader = defineShader('lib/workgroup_sum.wgsl', workgroupSumSource);
 
 /** The code shaders/lib/activation.wgsl switches on. */
 export function activationCode(act: Activation): number {

@@ -8,9 +8,9 @@ import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import { formatShape, type Tensor } from '../tensor/tensor.ts';
 import { activationShader } from './activations.ts';
-import { ACTIVATIONS, activationCode, DEFAULT_LEAK, expect2d, expectDType, expectFinite, expectSeparateBuffers, type Activation } from './common.ts';
+import { ACTIVATIONS, activationCode, DEFAULT_LEAK, expect2d, expectDType, expectFinite, expectSeparateBuffers, workgroupSumShader, type Activation } from './common.ts';
 
-const shader = defineShader('mbstd.wgsl', source, [activationShader]);
+const shader = defineShader('mbstd.wgsl', source, [activationShader, workgroupSumShader]);
 const FORWARD: KernelSpec = { shader, entry: 'mbstd_forward', bindings: ['read', 'write', 'uniform'] };
 const BACKWARD: KernelSpec = { shader, entry: 'mbstd_backward', bindings: ['read', 'read', 'read', 'write', 'uniform'] };
 

@@ -7,9 +7,9 @@ import { uniforms, type Dispatch, type GpuContext, type KernelSpec } from '../gp
 import { ShapeError } from '../gpu/errors.ts';
 import { defineShader } from '../gpu/shader.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { expectDistinct, expectDType } from './common.ts';
+import { expectDistinct, expectDType, workgroupSumShader } from './common.ts';
 
-const shader = defineShader('spectral.wgsl', source);
+const shader = defineShader('spectral.wgsl', source, [workgroupSumShader]);
 const BINDINGS = ['read', 'write', 'write', 'write', 'write', 'uniform'] as const;
 const POWER: KernelSpec = { shader, entry: 'power', bindings: BINDINGS };
 const GRADIENT: KernelSpec = { shader, entry: 'gradient', bindings: BINDINGS };
