@@ -79,6 +79,21 @@ describe("an optimizer's weight average", () => {
   });
 });
 
+describe("an optimizer's learning-rate decay", () => {
+  test('is { start, end } in whole steps, end after start, on Adam only', () => {
+    const c = preset('dcgan');
+    const adam = c.optimizerG as Extract<GanConfig['optimizerG'], { kind: 'adam' }>;
+    expect(() => validateConfig({ ...c, optimizerG: { ...adam, lrDecay: { start: 0, end: 4000 } } })).not.toThrow();
+    for (const lrDecay of [{ start: 10, end: 10 }, { start: 20, end: 10 }]) {
+      expectInvalid({ ...c, optimizerG: { ...adam, lrDecay } }, "optimizer of 'generator'", `lrDecay.end (${lrDecay.end}) must come after lrDecay.start (${lrDecay.start})`);
+    }
+    for (const lrDecay of [{ start: -1, end: 10 }, { start: 0, end: 2.5 }, { start: 0, end: 2 ** 25 }, { start: 0 }, null]) {
+      expectInvalid({ ...c, optimizerD: { ...adam, lrDecay: lrDecay as never } }, "optimizer of 'discriminator'", 'lrDecay must be { start, end } with whole step counts');
+    }
+    expectInvalid({ ...c, optimizerD: { kind: 'sgd', lr: 0.1, momentum: 0.5, l2: 0, lrDecay: { start: 0, end: 10 } } as never }, "optimizer of 'discriminator'", "lrDecay needs a step count, which only adam keeps (kind 'sgd')");
+  });
+});
+
 describe('shapeChain', () => {
   test("names the shapes a network passes through; the dcgan description is made from it", () => {
     const nets = dcganNetworks([28, 28, 1]);

@@ -130,6 +130,33 @@ describe('whole iterations match the float64 reference', () => {
     trainer.destroy();
   });
 
+  // Each net's learning rate decays by its own step count: D takes k = 2 steps an iteration, so
+  // over 5 iterations its steps 1..10 read shares 1, 1, 1, 5/6 .. 1/6, 0 (from step 3 to 0 at 9)
+  // while G's steps 1..5 read 1, 2/3, 1/3, 0, 0 (from 1 to 0 at 4). The bounds are the small
+  // net's: a share read from the iteration rather than the net's own steps, or applied a step
+  // early, moves a weight by a whole fraction of a step (3e-4 of 1e-3).
+  test('learning rates decaying linearly (D by its steps, k = 2; G to 0 before the end), 5 iterations', async () => {
+    const base = preset('mnist');
+    const adam = base.optimizerD as Extract<GanConfig['optimizerD'], { kind: 'adam' }>;
+    const config: GanConfig = {
+      ...base,
+      generator: { input: 16, layers: [{ units: 64, activation: 'leaky_relu' }, { units: 784, activation: 'sigmoid' }], init: 'pytorch' },
+      discriminator: { input: 784, layers: [{ units: 64, activation: 'leaky_relu' }, { units: 1, activation: 'sigmoid' }], init: 'pytorch' },
+      noise: { dim: 16, distribution: 'normal' },
+      optimizerG: { ...adam, lrDecay: { start: 1, end: 4 } },
+      optimizerD: { ...adam, lrDecay: { start: 3, end: 9 } },
+      batch: 32,
+      k: 2,
+    };
+    const { trainer, ref } = await runAgainstReference(config, 5);
+    const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);
+    const d = await worstRatio(trainer.D, ref.D, 2e-6, 1e-4);
+    console.log(`decaying rates: max |gpu - ref| G ${g.maxAbs.toExponential(2)}, D ${d.maxAbs.toExponential(2)}`);
+    expect(g.ratio).toBeLessThanOrEqual(1);
+    expect(d.ratio).toBeLessThanOrEqual(1);
+    trainer.destroy();
+  });
+
   // PacGAN packing reads D's batch as [rows / pack, dim * pack]: the reference does the same
   // by counting rows, so a wrong reshape, row count, target or loss scale shows as a step-size
   // error (1e-3 with Adam) against the same bounds as above.

@@ -31,6 +31,10 @@ struct Optim {
   // bias gradient's n is bias_at + n (unused by optim.wgsl).
   weight_at: u32,
   bias_at: u32,
+  // Adam's learning rate holds through step decay_start and then falls linearly, reaching 0 at
+  // step decay_start + decay_span (decay_span = 0: a constant rate).
+  decay_start: f32,
+  decay_span: f32,
 }
 
 fn optim_clipped(o: Optim, x: f32) -> f32 {
@@ -61,22 +65,26 @@ fn expm1_nonpositive(z: f32) -> f32 {
   return z * p;
 }
 
-// Adam's bias corrections (1 - beta1^t, 1 - beta2^t) = -expm1(t ln beta), accurate for t = 1
-// (where 1 - beta2^t is 1e-3) and for t in the millions (where beta^t underflows to 0
-// harmlessly), from the step counter's value: t = count + step_add, and 0 (a counter not yet
-// incremented) is taken as 1 rather than dividing by zero.
-fn adam_corrections(o: Optim, count: u32) -> vec2f {
+// What Adam's step t sets: the bias corrections (1 - beta1^t, 1 - beta2^t) = -expm1(t ln beta),
+// accurate for t = 1 (where 1 - beta2^t is 1e-3) and for t in the millions (where beta^t
+// underflows to 0 harmlessly), and the learning rate's share under the linear decay (exactly 1
+// until the decay starts, so a constant rate keeps its bits). t = count + step_add, from the
+// step counter's value; 0 (a counter not yet incremented) is taken as 1 rather than dividing by
+// zero.
+fn adam_corrections(o: Optim, count: u32) -> vec3f {
   let t = f32(max(count + o.step_add, 1u));
-  return vec2f(-expm1_nonpositive(t * o.ln_beta1), -expm1_nonpositive(t * o.ln_beta2));
+  let share = clamp((o.decay_start + o.decay_span - t) / o.decay_span, 0.0, 1.0);
+  let lr_share = select(1.0, share, o.decay_span > 0.0 && t > o.decay_start);
+  return vec3f(-expm1_nonpositive(t * o.ln_beta1), -expm1_nonpositive(t * o.ln_beta2), lr_share);
 }
 
 // Adam's corrections for the kernels that apply the rule element by element where they compute
 // gradients: computed at an invocation's first element and kept (two exponentials per element
 // would cost more than the rest of the update).
 var<private> adam_corrections_ready: bool = false;
-var<private> adam_corrections_kept: vec2f;
+var<private> adam_corrections_kept: vec3f;
 
-fn adam_corrections_once(o: Optim, count: u32) -> vec2f {
+fn adam_corrections_once(o: Optim, count: u32) -> vec3f {
   if (!adam_corrections_ready) {
     adam_corrections_kept = adam_corrections(o, count);
     adam_corrections_ready = true;
@@ -84,12 +92,13 @@ fn adam_corrections_once(o: Optim, count: u32) -> vec2f {
   return adam_corrections_kept;
 }
 
-// Adam with bias correction for one element; returns (w, m, v).
-fn adam_element(o: Optim, corrections: vec2f, w: f32, g: f32, m0: f32, v0: f32) -> vec3f {
+// Adam with bias correction for one element, `corrections` from adam_corrections; returns (w, m, v).
+fn adam_element(o: Optim, corrections: vec3f, w: f32, g: f32, m0: f32, v0: f32) -> vec3f {
   let gi = g + o.l2 * w;
   let m = o.beta1 * m0 + o.one_minus_beta1 * gi;
   let v = o.beta2 * v0 + o.one_minus_beta2 * (gi * gi);
-  return vec3f(optim_clipped(o, w - o.lr * (m / corrections.x) / (sqrt(v / corrections.y) + o.eps)), m, v);
+  let lr = o.lr * corrections.z;
+  return vec3f(optim_clipped(o, w - lr * (m / corrections.x) / (sqrt(v / corrections.y) + o.eps)), m, v);
 }
 
 // RMSProp (Hinton's lecture 6e; torch.optim.RMSprop without momentum or centring) for one

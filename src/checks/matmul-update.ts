@@ -56,7 +56,8 @@ const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 /**
  * The rule of `kind` over the flat buffers, and the same update as the optimizer's own dispatch
- * (with weight decay and clipping that bind, and Adam past its first steps).
+ * (with weight decay and clipping that bind, and Adam past its first steps and halfway
+ * through a learning-rate decay).
  */
 export function rules(ctx: GpuContext, kind: Kind, w: Tensor, g: Tensor, state: Tensor[], step: Tensor, decayEnd: number): { rule: ElementUpdate; dispatch: Step } {
   switch (kind) {
@@ -65,7 +66,8 @@ export function rules(ctx: GpuContext, kind: Kind, w: Tensor, g: Tensor, state: 
       return { rule: sgdElementUpdate(w, state[0], o), dispatch: sgdMomentum(ctx, w, g, state[0], o) };
     }
     case 'adam': {
-      const o = { lr: 2e-2, beta1: 0.5, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, clip: 0.45, stepAdd: 2 };
+      // t = 6 + 2 = 8, halfway through the decay: the rule reads lr's share as the kernel does.
+      const o = { lr: 2e-2, beta1: 0.5, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, clip: 0.45, stepAdd: 2, lrDecay: { start: 4, end: 12 } };
       return { rule: adamElementUpdate(w, state[0], state[1], step, o), dispatch: adam(ctx, w, g, state[0], state[1], step, o) };
     }
     case 'rmsprop': {

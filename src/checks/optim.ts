@@ -72,11 +72,17 @@ const ADAM_CASES: AdamCase[] = [
   { name: 'lr=1e-3 b1=0.9 b2=0.999, t=999996..1e6, small w', opts: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, t0: 999_995, wRange: 1e-3 },
   { name: 'lr=1e-3 b1=0 b2=0.99 eps=1e-3, t=1..5, small w', opts: { lr: 1e-3, beta1: 0, beta2: 0.99, eps: 1e-3 }, t0: 0, wRange: 1e-3 },
   { name: 'lr=1e-2 b1=0.5 b2=0.9 clip=0.01, t=1..5, w in [-0.02, 0.02]', opts: { lr: 1e-2, beta1: 0.5, beta2: 0.9, eps: 1e-8, clip: 0.01 }, t0: 0, wRange: 0.02 },
+  // The decay's share at t = 1..5: 1, 1, 3/4, 1/2, 1/4; then one that reaches 0 within the
+  // steps (t = 4, 5 leave w alone), and one in the millions, where t is still exact in f32.
+  { name: 'lr=2e-4 b1=0.5 b2=0.999 decay from t=2 to 0 at t=6, t=1..5', opts: { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, lrDecay: { start: 2, end: 6 } }, t0: 0, wRange: 0.5 },
+  { name: 'lr=1e-3 b1=0.9 b2=0.999 decay from t=1 to 0 at t=4, t=1..5, small w', opts: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, lrDecay: { start: 1, end: 4 } }, t0: 0, wRange: 1e-3 },
+  { name: 'lr=1e-3 b1=0.9 b2=0.999 decay from t=999997 to 0 at t=1000003, t=999996..1e6, small w', opts: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, lrDecay: { start: 999_997, end: 1_000_003 } }, t0: 999_995, wRange: 1e-3 },
 ];
 
 // Per step the update lr * (m / c1) / (sqrt(v / c2) + eps) carries the roundings of m (3), v
 // (3, halved by sqrt), 1 - beta^t (the expm1 polynomial, ~3), sqrt and three divisions (2.5
-// ulp each allowed by WGSL): under 24 u of the update's |terms|, and w - update one more u of
+// ulp each allowed by WGSL), and under a decay lr's share (one more division and a product,
+// 3.5): under 24 u of the update's |terms|, and w - update one more u of
 // |w|. m and v errors carry forward damped by beta. 32 u of the reference's sums of
 // |w| + |update terms| over the steps leaves a margin; m and v themselves need 4 u.
 const ADAM_W_TOL: Tolerance = { abs: 0, rel: 32 * EPS32, why: '~24 u per update (moments, bias correction, sqrt, 3 divisions) + 1 u of |w|, summed over steps' };

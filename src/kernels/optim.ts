@@ -48,6 +48,8 @@ interface OptimFields {
   stepAdd?: number;
   weightAt?: number;
   biasAt?: number;
+  decayStart?: number;
+  decaySpan?: number;
 }
 
 /** The rules' parameter block (lib/optimizer.wgsl's Optim), in declaration order. */
@@ -72,6 +74,8 @@ function optimParams(f: OptimFields): Uint8Array {
     ['u32', f.stepAdd ?? 0],
     ['u32', f.weightAt ?? 0],
     ['u32', f.biasAt ?? 0],
+    ['f32', f.decayStart ?? 0],
+    ['f32', f.decaySpan ?? 0],
   ]);
 }
 
@@ -90,7 +94,20 @@ function expectClip(op: string, clip: number | undefined): void {
 }
 
 type SgdOptions = { lr: number; momentum: number; l2: number; clip?: number; decayEnd?: number };
-type AdamOptions = { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number; stepAdd?: number; clip?: number };
+/**
+ * Adam's learning rate under a linear decay: lr through step `start`, then falling linearly to 0
+ * at step `end` (and 0 after it), as SN-GAN's and BigGAN's training schedules decay it.
+ */
+export type LrDecay = { start: number; end: number };
+type AdamOptions = { lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; stepIndex?: number; stepAdd?: number; clip?: number; lrDecay?: LrDecay };
+
+/** Problems with a decay schedule (steps are exact in f32 up to 2^24). */
+export function lrDecayProblems(d: LrDecay | undefined): string[] {
+  if (d === undefined) return [];
+  const step = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** 24;
+  if (!d || typeof d !== 'object' || !step(d.start) || !step(d.end)) return [`lrDecay must be { start, end } with whole step counts in [0, 2^24], got ${JSON.stringify(d)}`];
+  return d.end > d.start ? [] : [`lrDecay.end (${d.end}) must come after lrDecay.start (${d.start})`];
+}
 type RmspropOptions = { lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number };
 
 /** SGD's fields for `n` elements, checked (ShapeErrors naming `op`). */
@@ -122,7 +139,10 @@ function adamFields(op: string, n: number, step: Tensor, opts: AdamOptions): Opt
     if (value < 0 || value >= 1) throw new ShapeError(`${op}: ${name} must be in [0, 1), got ${value}`);
   }
   if (opts.eps < 0) throw new ShapeError(`${op}: eps must be >= 0, got ${opts.eps}`);
-  return { n, stepIndex, stepAdd, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, clip: opts.clip };
+  const decay = lrDecayProblems(opts.lrDecay);
+  if (decay.length) throw new ShapeError(`${op}: ${decay[0]}`);
+  const { start, end } = opts.lrDecay ?? { start: 0, end: 0 };
+  return { n, stepIndex, stepAdd, lr: opts.lr, l2: weightDecay, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, clip: opts.clip, decayStart: start, decaySpan: end - start };
 }
 
 /** RMSProp's fields for `n` elements, checked. */
@@ -156,7 +176,8 @@ export function sgdMomentum(ctx: GpuContext, w: Tensor, g: Tensor, v: Tensor, op
  * stepAdd is read on the GPU (0 is taken as 1): either the counter was incremented for this
  * step (stepAdd 0), or it counts the steps before a program whose j-th update this is
  * (stepAdd j) and is advanced once after it. `weightDecay` is coupled L2, as in
- * torch.optim.Adam: g + weightDecay * w enters both moments.
+ * torch.optim.Adam: g + weightDecay * w enters both moments. `lrDecay` scales lr by
+ * clamp((end - t) / (end - start), 0, 1) past step `start`.
  */
 export function adam(ctx: GpuContext, w: Tensor, g: Tensor, m: Tensor, v: Tensor, step: Tensor, opts: AdamOptions): Dispatch {
   const op = `adam(${w}, ${g}, ${m}, ${v}, ${step})`;

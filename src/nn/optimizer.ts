@@ -11,7 +11,7 @@
 import type { Dispatch, GpuContext, Step } from '../gpu/context.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { fill } from '../kernels/fill.ts';
-import { adam, adamElementUpdate, advanceCounters, rmsprop, rmspropElementUpdate, sgdElementUpdate, sgdMomentum, weightAverage, type ElementUpdate } from '../kernels/optim.ts';
+import { adam, adamElementUpdate, advanceCounters, lrDecayProblems, rmsprop, rmspropElementUpdate, sgdElementUpdate, sgdMomentum, weightAverage, type ElementUpdate, type LrDecay } from '../kernels/optim.ts';
 import type { TensorPool } from '../tensor/pool.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Network } from './network.ts';
@@ -26,7 +26,7 @@ import { ParamSet } from './params.ts';
  */
 export type OptimizerSpec = (
   | { kind: 'sgd'; lr: number; momentum: number; l2: number; clip?: number }
-  | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; clip?: number }
+  | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay?: number; clip?: number; lrDecay?: LrDecay }
   | { kind: 'rmsprop'; lr: number; alpha: number; eps: number; weightDecay?: number; clip?: number }
 ) & { average?: number };
 
@@ -73,13 +73,13 @@ const sgd: OptimizerKind<Extract<OptimizerSpec, { kind: 'sgd' }>> = {
   rule: (o, { params, state: [v], decayEnd }) => sgdElementUpdate(params.flat, v.flat, { lr: o.lr, momentum: o.momentum, l2: o.l2, clip: o.clip, decayEnd }),
 };
 
-const adamOptions = (o: Extract<OptimizerSpec, { kind: 'adam' }>, nth: number) => ({ lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip, stepAdd: nth });
+const adamOptions = (o: Extract<OptimizerSpec, { kind: 'adam' }>, nth: number) => ({ lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip, lrDecay: o.lrDecay, stepAdd: nth });
 const rmspropOptions = (o: Extract<OptimizerSpec, { kind: 'rmsprop' }>) => ({ lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, clip: o.clip });
 
 const adamKind: OptimizerKind<Extract<OptimizerSpec, { kind: 'adam' }>> = {
   stateNames: ['adam_m', 'adam_v'],
   countsSteps: true,
-  check: (o) => [...inUnit('beta1', o.beta1), ...inUnit('beta2', o.beta2), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay)],
+  check: (o) => [...inUnit('beta1', o.beta1), ...inUnit('beta2', o.beta2), ...positive('eps', o.eps), ...nonNegative('weightDecay', o.weightDecay), ...lrDecayProblems(o.lrDecay)],
   record: (o, { ctx, params, grads, state: [m, v], step, nth }) => [
     adam(ctx, params.flat, grads.flat, m.flat, v.flat, step, adamOptions(o, nth)),
   ],
@@ -103,7 +103,9 @@ export function validateOptimizerSpec(name: string, o: OptimizerSpec): void {
   if (!kind) throw bad(`kind '${(o as { kind?: string } | undefined)?.kind}' is not one of ${Object.keys(OPTIMIZER_KINDS).join(', ')}`);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw bad(`lr must be a positive number, got ${o.lr}`);
   const average = o.average === undefined || (o.average > 0 && o.average < 1) ? [] : [`average (the weights' moving-average decay) must be in (0, 1), got ${o.average}`];
-  const problems = [...kind.check(o as never), ...nonNegative('clip', o.clip), ...average];
+  // Only Adam counts steps, and the decay's share is read from the step count.
+  const decay = o.kind !== 'adam' && (o as { lrDecay?: unknown }).lrDecay !== undefined ? [`lrDecay needs a step count, which only adam keeps (kind '${o.kind}')`] : [];
+  const problems = [...kind.check(o as never), ...nonNegative('clip', o.clip), ...average, ...decay];
   if (problems.length) throw bad(problems[0]);
 }
 

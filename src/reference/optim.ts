@@ -44,6 +44,13 @@ export interface AdamOptions {
   eps: number;
   weightDecay?: number;
   clip?: number;
+  /** lr through step `start`, then falling linearly to 0 at step `end`. */
+  lrDecay?: { start: number; end: number };
+}
+
+/** The share of Adam's learning rate at step t under `lrDecay`. */
+export function lrShare(d: AdamOptions['lrDecay'], t: number): number {
+  return !d || t <= d.start ? 1 : Math.min(1, Math.max(0, (d.end - t) / (d.end - d.start)));
 }
 
 /** Adam from step t0 + 1 to t0 + grads.length, with bias correction and coupled weight decay. */
@@ -65,14 +72,15 @@ export function adam(
     const t = t0 + s + 1;
     const c1 = 1 - o.beta1 ** t;
     const c2 = 1 - o.beta2 ** t;
+    const lr = o.lr * lrShare(o.lrDecay, t);
     for (let i = 0; i < w.length; i++) {
       const gi = g[i] + wd * w[i];
       m[i] = o.beta1 * m[i] + (1 - o.beta1) * gi;
       // |m|'s twin with |terms|: where m cancels, its rounding error is relative to this.
       mMagnitude[i] = o.beta1 * mMagnitude[i] + (1 - o.beta1) * (Math.abs(g[i]) + Math.abs(wd * w[i]));
       v[i] = o.beta2 * v[i] + (1 - o.beta2) * gi * gi;
-      const update = (o.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
-      const updateMagnitude = (o.lr * (mMagnitude[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
+      const update = (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
+      const updateMagnitude = (lr * (mMagnitude[i] / c1)) / (Math.sqrt(v[i] / c2) + o.eps);
       w[i] = clip(w[i] - update, o.clip);
       wMagnitude[i] += Math.abs(w[i]) + updateMagnitude;
     }
