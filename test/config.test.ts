@@ -90,7 +90,8 @@ describe("an optimizer's learning-rate decay", () => {
     for (const lrDecay of [{ start: -1, end: 10 }, { start: 0, end: 2.5 }, { start: 0, end: 2 ** 25 }, { start: 0 }, null]) {
       expectInvalid({ ...c, optimizerD: { ...adam, lrDecay: lrDecay as never } }, "optimizer of 'discriminator'", 'lrDecay must be { start, end } with whole step counts');
     }
-    expectInvalid({ ...c, optimizerD: { kind: 'sgd', lr: 0.1, momentum: 0.5, l2: 0, lrDecay: { start: 0, end: 10 } } as never }, "optimizer of 'discriminator'", "lrDecay needs a step count, which only adam keeps (kind 'sgd')");
+    expectInvalid({ ...c, optimizerD: { kind: 'sgd', lr: 0.1, momentum: 0.5, l2: 0, lrDecay: { start: 0, end: 10 } } as never }, "optimizer of 'discriminator'", "lrDecay needs a step count, which kind 'sgd' does not keep");
+    expectInvalid({ ...c, optimizerD: { kind: 'rmsprop', lr: 1e-3, alpha: 0.9, eps: 1e-8, lrDecay: { start: 0, end: 10 } } as never }, "optimizer of 'discriminator'", "lrDecay needs a step count, which kind 'rmsprop' does not keep");
   });
 });
 

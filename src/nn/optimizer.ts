@@ -103,8 +103,8 @@ export function validateOptimizerSpec(name: string, o: OptimizerSpec): void {
   if (!kind) throw bad(`kind '${(o as { kind?: string } | undefined)?.kind}' is not one of ${Object.keys(OPTIMIZER_KINDS).join(', ')}`);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw bad(`lr must be a positive number, got ${o.lr}`);
   const average = o.average === undefined || (o.average > 0 && o.average < 1) ? [] : [`average (the weights' moving-average decay) must be in (0, 1), got ${o.average}`];
-  // Only Adam counts steps, and the decay's share is read from the step count.
-  const decay = o.kind !== 'adam' && (o as { lrDecay?: unknown }).lrDecay !== undefined ? [`lrDecay needs a step count, which only adam keeps (kind '${o.kind}')`] : [];
+  // The decay's share is read from the step count, which only some kinds keep.
+  const decay = !kind.countsSteps && (o as { lrDecay?: unknown }).lrDecay !== undefined ? [`lrDecay needs a step count, which kind '${o.kind}' does not keep`] : [];
   const problems = [...kind.check(o as never), ...nonNegative('clip', o.clip), ...average, ...decay];
   if (problems.length) throw bad(problems[0]);
 }
