@@ -7,6 +7,7 @@ export { AdapterError, GpuError, ShaderError, ShapeError } from './gpu/errors.ts
 export { GanTrainer, TrainingDivergedError, type MetricsReport, type RunOptions, type TrainerOptions } from './gan/trainer.ts';
 export { DEFAULT_PRESET, preset, PRESET_NAMES, PRESETS, type PresetName } from './gan/presets.ts';
 export { validateConfig, type GanConfig, type NoiseSpec, type Schedule } from './gan/config.ts';
+export { updatesPerIteration } from './gan/schedules.ts';
 export { NonFiniteStateError, nonFiniteTensors, readCheckpoint, restoreCheckpoint, saveCheckpoint, trainerFromCheckpoint, type CheckpointContents, type NonFiniteTensor } from './gan/checkpoint.ts';
 export { CheckpointError } from './io/safetensors.ts';
 export { Sampler } from './gan/sampler.ts';

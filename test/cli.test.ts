@@ -73,6 +73,27 @@ describe('npm run train', () => {
     expect(metricsColumns(split)).toEqual(metricsColumns(whole));
   });
 
+  // lrDecay counts each net's steps: ring8-hinge takes five D steps an iteration. A run made
+  // longer than its decay would train its last iterations at rate 0, so it is refused until the
+  // decay is planned again.
+  test('--lr-decay lowers both rates over the run; resuming past the decay is refused unless it is planned again', async () => {
+    const out = tmp();
+    const readDecays = () => {
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      return [config.optimizerG.lrDecay, config.optimizerD.lrDecay];
+    };
+    const r = await cli('train', ['--preset', 'ring8-hinge', '--iters', '20', '--lr-decay', '10', '--log-every', '10', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readDecays()).toEqual([{ start: 10, end: 20 }, { start: 50, end: 100 }]);
+    expect(r.stdout).toMatch(/as run with --lr-decay: learning rates G 0.0001 \(lowered from step 10 to 0 at 20\), D 0.0001 \(lowered from step 50 to 0 at 100\)/);
+    const longer = await cli('train', ['--resume', out, '--iters', '30']);
+    expect(longer.code).toBe(2);
+    expect(longer.stderr).toMatch(/--iters 30: .*optimizerG\.lrDecay brings the rate to 0 at step 20, but 30 iterations are 30 steps of G: the last 10 would change no weight/);
+    const replanned = await cli('train', ['--resume', out, '--iters', '30', '--lr-decay', '25']);
+    expect(replanned.code, replanned.stderr).toBe(0);
+    expect(readDecays()).toEqual([{ start: 25, end: 30 }, { start: 125, end: 150 }]);
+  });
+
   test('Ctrl-C saves a checkpoint and exits with 130, as an interrupted process does', async () => {
     const out = tmp();
     let sent = false;

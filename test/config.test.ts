@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { validateConfig, type GanConfig } from '../src/gan/config.ts';
 import { ShapeError } from '../src/gpu/errors.ts';
 import { dcganNetworks, preset } from '../src/gan/presets.ts';
+import { updatesPerIteration } from '../src/gan/schedules.ts';
 import { planNetwork, shapeChain } from '../src/nn/network.ts';
 
 function expectInvalid(config: GanConfig, ...fragments: string[]): void {
@@ -92,6 +93,22 @@ describe("an optimizer's learning-rate decay", () => {
     }
     expectInvalid({ ...c, optimizerD: { kind: 'sgd', lr: 0.1, momentum: 0.5, l2: 0, lrDecay: { start: 0, end: 10 } } as never }, "optimizer of 'discriminator'", "lrDecay needs a step count, which kind 'sgd' does not keep");
     expectInvalid({ ...c, optimizerD: { kind: 'rmsprop', lr: 1e-3, alpha: 0.9, eps: 1e-8, lrDecay: { start: 0, end: 10 } } as never }, "optimizer of 'discriminator'", "lrDecay needs a step count, which kind 'rmsprop' does not keep");
+  });
+
+  // Past its end a decay leaves the rate at 0: steps that change no weight. Steps are each net's
+  // updates, which the schedule decides (k D steps an iteration; the epoch schedule's batches).
+  test('must last the run: a net steps past its end only by mistake', () => {
+    const c = { ...preset('dcgan'), iterations: 100 };
+    const adam = c.optimizerG as Extract<GanConfig['optimizerG'], { kind: 'adam' }>;
+    const decay = (end: number) => ({ ...adam, lrDecay: { start: 0, end } });
+    expect(() => validateConfig({ ...c, optimizerG: decay(100), optimizerD: decay(100) })).not.toThrow();
+    expect(() => validateConfig({ ...c, optimizerG: decay(1000) })).not.toThrow();
+    expectInvalid({ ...c, optimizerG: decay(99) }, 'optimizerG.lrDecay brings the rate to 0 at step 99, but 100 iterations are 100 steps of G: the last 1 would change no weight; end the decay at step 100 or train fewer iterations');
+    expectInvalid({ ...c, k: 3, optimizerD: decay(200) }, 'optimizerD.lrDecay brings the rate to 0 at step 200, but 100 iterations are 300 steps of D');
+    expect(updatesPerIteration({ ...c, k: 3 })).toEqual({ d: 3, g: 1 });
+    const seed = preset('seed');
+    expect(seed.schedule).toEqual({ kind: 'epoch', epochRows: 1000 });
+    expect(updatesPerIteration({ ...seed, k: 2 })).toEqual({ d: 2 * (2 * 1000) / seed.batch, g: 1000 / seed.batch });
   });
 });
 

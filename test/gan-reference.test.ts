@@ -134,7 +134,9 @@ describe('whole iterations match the float64 reference', () => {
   // over 5 iterations its steps 1..10 read shares 1, 1, 1, 5/6 .. 1/6, 0 (from step 3 to 0 at 9)
   // while G's steps 1..5 read 1, 2/3, 1/3, 0, 0 (from 1 to 0 at 4). The bounds are the small
   // net's: a share read from the iteration rather than the net's own steps, or applied a step
-  // early, moves a weight by a whole fraction of a step (3e-4 of 1e-3).
+  // early, moves a weight by a whole fraction of a step (3e-4 of 1e-3). The config plans 4
+  // iterations, which its decays fit (a config whose decay ends before its run is refused), and
+  // the trainer runs a fifth past them to check the steps at rate 0.
   test('learning rates decaying linearly (D by its steps, k = 2; G to 0 before the end), 5 iterations', async () => {
     const base = preset('mnist');
     const adam = base.optimizerD as Extract<GanConfig['optimizerD'], { kind: 'adam' }>;
@@ -147,6 +149,7 @@ describe('whole iterations match the float64 reference', () => {
       optimizerD: { ...adam, lrDecay: { start: 3, end: 9 } },
       batch: 32,
       k: 2,
+      iterations: 4,
     };
     const { trainer, ref } = await runAgainstReference(config, 5);
     const g = await worstRatio(trainer.G, ref.G, 2e-6, 1e-4);

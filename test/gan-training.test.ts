@@ -7,6 +7,7 @@ import type { Mnist } from '../src/data/mnist.ts';
 import { modeCoverage, RING8 } from '../src/data/toy.ts';
 import type { GanConfig } from '../src/gan/config.ts';
 import { preset } from '../src/gan/presets.ts';
+import { updatesPerIteration } from '../src/gan/schedules.ts';
 import { GanTrainer } from '../src/gan/trainer.ts';
 import { randomNormal } from '../src/kernels/random.ts';
 import { download, downloadU32 } from '../src/tensor/tensor.ts';
@@ -57,6 +58,19 @@ describe('the tick counts what ran', () => {
     expect(await counts()).toEqual([4, 15, 4]);
     gpu.ctx.run([...trainer.phases.g, ...trainer.tickOf({ clock: true, d: false, g: true })]);
     expect(await counts()).toEqual([5, 15, 5]);
+    trainer.destroy();
+  });
+
+  // lrDecay is given in a net's steps, and the CLI plans it from updatesPerIteration: that must
+  // be the updates each schedule records.
+  test.each([
+    ['alternating, k = 3 (toy-1d)', () => ({ ...preset('toy-1d'), k: 3 })],
+    ["alternating, G on the D update's fakes (toy-1d)", () => ({ ...preset('toy-1d'), reuseFakes: true })],
+    ['epoch schedule, k = 2, Adam (seed)', () => ({ ...preset('seed'), k: 2, optimizerG: preset('toy-1d').optimizerG, optimizerD: preset('toy-1d').optimizerD })],
+  ] as [string, () => GanConfig][])('updatesPerIteration counts the updates the program records: %s', async (_, make) => {
+    const config = make();
+    const trainer = await GanTrainer.create(gpu.ctx, config, { mnist });
+    expect({ d: trainer.optD.stepsPerTick, g: trainer.optG.stepsPerTick }).toEqual(updatesPerIteration(config));
     trainer.destroy();
   });
 

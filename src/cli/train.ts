@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { NonFiniteStateError, readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointContents } from '../gan/checkpoint.ts';
 import { validateConfig, type GanConfig } from '../gan/config.ts';
 import { DEFAULT_PRESET, preset, PRESET_NAMES } from '../gan/presets.ts';
+import { updatesPerIteration } from '../gan/schedules.ts';
 import { GanTrainer, TrainingDivergedError, type MetricsReport } from '../gan/trainer.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/dataset-node.ts';
@@ -18,6 +19,7 @@ import { loadHostData } from '../data/datasets-node.ts';
 import { defaultPresetFor, presetForData } from '../gan/fit-data.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import { openNodeContext } from '../gpu/node.ts';
+import type { OptimizerSpec } from '../nn/optimizer.ts';
 import { previewSamples } from '../viz/samples.ts';
 import { exitWithUsage, formatError, parseCount, parseDawnOptions, parsePositiveNumber, UsageError } from './common.ts';
 import { readFileOrExplain, removeStaleTempFiles, writeFileAtomic, writePng } from './files.ts';
@@ -36,6 +38,8 @@ const USAGE = `usage: npm run train -- [options]
   --batch N               minibatch size
   --k N                   D updates (epochs, for seed) per iteration
   --lr X                  learning rate of both G and D
+  --lr-decay N            hold both nets' Adam rates through iteration N, then lower them
+                          linearly to 0 at the run's last iteration (--iters or the preset's)
   --seed N                random seed (default 0)
   --log-every N           read metrics back every N iterations
   --checkpoint-every N    save a checkpoint every N iterations (default 10 metric windows)
@@ -97,6 +101,7 @@ function parse(argv: string[]): Args | 'help' {
       'image-size': { type: 'string' },
       channels: { type: 'string' },
       iters: { type: 'string' },
+      'lr-decay': { type: 'string' },
       batch: { type: 'string' },
       k: { type: 'string' },
       lr: { type: 'string' },
@@ -132,6 +137,7 @@ function parse(argv: string[]): Args | 'help' {
   const seed = values.seed === undefined ? undefined : parseCount('--seed', values.seed, 0);
   const logEvery = values['log-every'] === undefined ? undefined : parseCount('--log-every', values['log-every']);
   const lr = values.lr === undefined ? undefined : parsePositiveNumber('--lr', values.lr);
+  const decayFrom = values['lr-decay'] === undefined ? undefined : parseCount('--lr-decay', values['lr-decay'], 0, MAX_ITERATIONS, "the GPU's iteration clock is 32-bit");
   const overrides = (config: GanConfig) => {
     if (iters !== undefined) config.iterations = iters;
     if (batch !== undefined) config.batch = batch;
@@ -141,6 +147,14 @@ function parse(argv: string[]): Args | 'help' {
     if (lr !== undefined) {
       config.optimizerG = { ...config.optimizerG, lr };
       config.optimizerD = { ...config.optimizerD, lr };
+    }
+    if (decayFrom !== undefined) {
+      if (decayFrom >= config.iterations) throw new UsageError(`--lr-decay ${decayFrom} must come before the run's last iteration, ${config.iterations}`);
+      // lrDecay counts a net's updates: an iteration's steps of it, by the schedule.
+      const per = updatesPerIteration(config);
+      const decay = (n: number) => ({ start: decayFrom * n, end: config.iterations * n });
+      config.optimizerG = { ...config.optimizerG, lrDecay: decay(per.g) } as OptimizerSpec;
+      config.optimizerD = { ...config.optimizerD, lrDecay: decay(per.d) } as OptimizerSpec;
     }
   };
   return {
@@ -154,8 +168,8 @@ function parse(argv: string[]): Args | 'help' {
     checkpointEvery: values['checkpoint-every'] === undefined ? undefined : parseCount('--checkpoint-every', values['checkpoint-every']),
     force: values.force,
     report: !values['no-report'],
-    changed: (['lr', 'batch', 'k'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f}`),
-    given: (['iters', 'batch', 'k', 'lr', 'seed', 'log-every'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f} ${values[f]}`),
+    changed: (['lr', 'lr-decay', 'batch', 'k'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f}`),
+    given: (['iters', 'batch', 'k', 'lr', 'lr-decay', 'seed', 'log-every'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f} ${values[f]}`),
     batch,
     dawnOptions: parseDawnOptions(values.backend),
   };
@@ -188,7 +202,8 @@ function resolveConfig(args: Args, resumed?: CheckpointContents, data?: Dataset)
 
 /** The preset's one-line description, with the rates and sizes actually used when flags changed them. */
 function presetLine(config: GanConfig, changed: readonly string[]): string {
-  const asRun = `learning rates G ${config.optimizerG.lr}, D ${config.optimizerD.lr}, batch ${config.batch}, k ${config.k}`;
+  const decay = (o: OptimizerSpec) => ('lrDecay' in o && o.lrDecay ? ` (lowered from step ${o.lrDecay.start} to 0 at ${o.lrDecay.end})` : '');
+  const asRun = `learning rates G ${config.optimizerG.lr}${decay(config.optimizerG)}, D ${config.optimizerD.lr}${decay(config.optimizerD)}, batch ${config.batch}, k ${config.k}`;
   return `preset ${config.preset}: ${config.description}; ${changed.length ? `as run with ${changed.join(', ')}` : 'as run'}: ${asRun}`;
 }
 

@@ -2,10 +2,12 @@
 
 import { dataClasses, dataDim, dataShape, type DataSpec } from '../data/source.ts';
 import { ShapeError } from '../gpu/errors.ts';
+import type { LrDecay } from '../kernels/optim.ts';
 import { createLoss, LOSS_NAMES } from '../loss/index.ts';
 import { elements } from '../nn/layer.ts';
 import { checkTraining, planNetwork, type NetworkSpec } from '../nn/network.ts';
 import { validateOptimizerSpec, type OptimizerSpec } from '../nn/optimizer.ts';
+import { updatesPerIteration } from './schedules.ts';
 
 export interface NoiseSpec {
   dim: number;
@@ -180,5 +182,15 @@ export function validateConfig(c: GanConfig): void {
     if (c.noise.bank !== undefined && c.noise.bank < rows) throw bad(`noise.bank ${c.noise.bank} is smaller than epochRows ${rows}`);
   } else if (c.schedule.kind !== 'alternating') {
     throw bad(`schedule must be alternating or epoch`);
+  }
+  // A decay that ends before the run leaves its last steps at rate 0, training that changes no
+  // weight: the likely slip is a run made longer (more iterations, a resume) than its decay.
+  const updates = updatesPerIteration(c);
+  for (const [field, net, spec, perIteration] of [['optimizerG', 'G', c.optimizerG, updates.g], ['optimizerD', 'D', c.optimizerD, updates.d]] as const) {
+    const decay = (spec as { lrDecay?: LrDecay }).lrDecay;
+    const steps = c.iterations * perIteration;
+    if (decay && decay.end < steps) {
+      throw bad(`${field}.lrDecay brings the rate to 0 at step ${decay.end}, but ${c.iterations} iterations are ${steps} steps of ${net}: the last ${steps - decay.end} would change no weight; end the decay at step ${steps} or train fewer iterations`);
+    }
   }
 }

@@ -53,6 +53,23 @@ export const SCHEDULES: Record<GanConfig['schedule']['kind'], (p: IterationParts
   epoch: recordEpoch,
 };
 
+/**
+ * How many times an iteration updates each net under each schedule: the steps Adam counts, in
+ * which its lrDecay is given. A test holds these to the updates the recorded programs make.
+ */
+const SCHEDULE_UPDATES: Record<GanConfig['schedule']['kind'], (c: GanConfig) => { d: number; g: number }> = {
+  alternating: (c) => ({ d: c.k, g: 1 }),
+  epoch: (c) => {
+    const rows = c.schedule.kind === 'epoch' ? c.schedule.epochRows : 0;
+    return { d: (c.k * 2 * rows) / c.batch, g: rows / c.batch };
+  },
+};
+
+/** The updates of D and of G one iteration of `config` makes. */
+export function updatesPerIteration(config: GanConfig): { d: number; g: number } {
+  return SCHEDULE_UPDATES[config.schedule.kind](config);
+}
+
 /** The rows' 1/0 labels, and D's target for real rows (config.realLabel, default 1): the losses train toward labels * realTarget. */
 function labelTensors(p: IterationParts, rows: number, isReal: (i: number) => boolean, shape: number[], name: string): { labels: Tensor; realTarget: number } {
   const labels = p.pool.from(Float32Array.from({ length: rows }, (_, i) => (isReal(i) ? 1 : 0)), shape, `${name} labels`);
